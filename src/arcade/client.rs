@@ -1,0 +1,410 @@
+//! [`ArcadeClient`]: one pooled HTTP client for every endpoint the gateway uses.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::{Method, RequestBuilder, Response, StatusCode, header};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Serialize, de::DeserializeOwned};
+use url::Url;
+
+use super::error::ArcadeError;
+use super::types::*;
+
+/// Where Arcade lives and how patient to be with it.
+#[derive(Debug, Clone)]
+pub struct ArcadeSettings {
+    /// The engine's base URL, e.g. `https://api.arcade.dev`.
+    pub base_url: Url,
+    /// The API key, sent as `Authorization: Bearer <key>`.
+    pub api_key: SecretString,
+    /// How long to wait for a connection.
+    pub connect_timeout: Duration,
+    /// How long one request may take in all (a long-poll adds its wait to this).
+    pub request_timeout: Duration,
+    /// How many times a failed request that is safe to resend is sent again.
+    pub max_retries: usize,
+}
+
+impl ArcadeSettings {
+    /// Settings with the default timeouts (5 s to connect, 60 s a request, 2 retries,
+    /// as the official clients do).
+    pub fn new(base_url: Url, api_key: SecretString) -> Self {
+        Self {
+            base_url,
+            api_key,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(60),
+            max_retries: 2,
+        }
+    }
+}
+
+/// Which paged listing of tools to fetch.
+#[derive(Debug, Clone, Default)]
+pub struct ToolsQuery {
+    /// Only this toolkit.
+    pub toolkit: Option<String>,
+    /// Page size (Arcade allows up to 100).
+    pub limit: u32,
+    /// Where the page starts.
+    pub offset: u32,
+    /// Include this user's grant status in each tool.
+    pub user_id: Option<String>,
+}
+
+/// Whether a failed execute may be sent again (ARCADE_API.md: an execute may have
+/// side effects, so only some failures may be retried).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecuteRetry {
+    /// The tool is read-only or idempotent: retry like any safe request.
+    SafeToRepeat,
+    /// The tool may have side effects: retry only a 429 or a connection that was
+    /// never made.
+    OnlyIfNotRun,
+}
+
+/// The typed client of the Arcade Engine API. Cheap to clone: clones share one
+/// connection pool.
+#[derive(Clone)]
+pub struct ArcadeClient {
+    http: reqwest::Client,
+    settings: ArcadeSettings,
+}
+
+impl std::fmt::Debug for ArcadeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArcadeClient")
+            .field("base_url", &self.settings.base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ArcadeClient {
+    /// A client for the engine at `settings.base_url`.
+    pub fn new(settings: ArcadeSettings) -> Result<Self, ArcadeError> {
+        if !matches!(settings.base_url.scheme(), "http" | "https") {
+            return Err(ArcadeError::BadBaseUrl(settings.base_url.to_string()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .user_agent(concat!("arcade-mcp-gateway/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ArcadeError::BadBaseUrl(format!("{} ({e})", settings.base_url)))?;
+        Ok(Self { http, settings })
+    }
+
+    /// The engine's base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.settings.base_url
+    }
+
+    /// `GET /v1/health`.
+    pub async fn health(&self) -> Result<HealthResponse, ArcadeError> {
+        self.send_safe(Method::GET, "/v1/health", &[], None::<&()>, None)
+            .await
+    }
+
+    /// `GET /v1/tools`: one page of tool definitions.
+    pub async fn list_tools(
+        &self,
+        query: &ToolsQuery,
+    ) -> Result<Page<ToolDefinition>, ArcadeError> {
+        let mut params = vec![
+            ("limit", query.limit.to_string()),
+            ("offset", query.offset.to_string()),
+        ];
+        if let Some(toolkit) = &query.toolkit {
+            params.push(("toolkit", toolkit.clone()));
+        }
+        if let Some(user_id) = &query.user_id {
+            params.push(("user_id", user_id.clone()));
+        }
+        self.send_safe(Method::GET, "/v1/tools", &params, None::<&()>, None)
+            .await
+    }
+
+    /// `GET /v1/tools/{qualified_name}`.
+    pub async fn get_tool(
+        &self,
+        qualified_name: &str,
+        user_id: Option<&str>,
+    ) -> Result<ToolDefinition, ArcadeError> {
+        let params: Vec<_> = user_id
+            .map(|u| ("user_id", u.to_owned()))
+            .into_iter()
+            .collect();
+        let path = format!("/v1/tools/{}", encode_segment(qualified_name));
+        self.send_safe(Method::GET, &path, &params, None::<&()>, None)
+            .await
+    }
+
+    /// `POST /v1/tools/authorize`: start (or look up) the user's grant for a tool.
+    pub async fn authorize_tool(
+        &self,
+        request: &ToolAuthorizeRequest,
+    ) -> Result<AuthorizationResponse, ArcadeError> {
+        self.send_safe(
+            Method::POST,
+            "/v1/tools/authorize",
+            &[],
+            Some(request),
+            None,
+        )
+        .await
+    }
+
+    /// `POST /v1/auth/authorize`: start (or look up) a grant for a provider and scopes.
+    pub async fn authorize(
+        &self,
+        request: &AuthAuthorizeRequest,
+    ) -> Result<AuthorizationResponse, ArcadeError> {
+        self.send_safe(Method::POST, "/v1/auth/authorize", &[], Some(request), None)
+            .await
+    }
+
+    /// `GET /v1/auth/status`: where an authorization stands; with `wait`, long-poll up
+    /// to that long (Arcade caps it at 59 s) for it to change.
+    pub async fn auth_status(
+        &self,
+        id: &str,
+        wait: Option<Duration>,
+    ) -> Result<AuthorizationResponse, ArcadeError> {
+        let mut params = vec![("id", id.to_owned())];
+        let wait = wait.map(|w| w.min(Duration::from_secs(59)));
+        if let Some(wait) = wait {
+            params.push(("wait", wait.as_secs().to_string()));
+        }
+        self.send_safe(Method::GET, "/v1/auth/status", &params, None::<&()>, wait)
+            .await
+    }
+
+    /// `GET /v1/admin/user_connections`: the stored grants, optionally for one user or
+    /// provider.
+    pub async fn list_user_connections(
+        &self,
+        user_id: Option<&str>,
+        provider_id: Option<&str>,
+    ) -> Result<Page<UserConnection>, ArcadeError> {
+        let mut params = Vec::new();
+        if let Some(user_id) = user_id {
+            params.push(("user.id", user_id.to_owned()));
+        }
+        if let Some(provider_id) = provider_id {
+            params.push(("provider.id", provider_id.to_owned()));
+        }
+        self.send_safe(
+            Method::GET,
+            "/v1/admin/user_connections",
+            &params,
+            None::<&()>,
+            None,
+        )
+        .await
+    }
+
+    /// `DELETE /v1/admin/user_connections/{id}`: revoke a stored grant.
+    pub async fn delete_user_connection(&self, id: &str) -> Result<(), ArcadeError> {
+        let path = format!("/v1/admin/user_connections/{}", encode_segment(id));
+        let send = || async {
+            let response = self.request(Method::DELETE, &path, &[], None).send().await;
+            check_status(self.transport_result(response)?)
+                .await
+                .map(drop)
+        };
+        send.retry(self.backoff())
+            .when(ArcadeError::retry_may_help)
+            .adjust(|e, d| e.retry_after().or(d))
+            .await
+    }
+
+    /// `POST /v1/tools/execute`. Sent again after a failure only where `retry` says
+    /// that cannot repeat a side effect.
+    pub async fn execute_tool(
+        &self,
+        request: &ExecuteToolRequest,
+        retry: ExecuteRetry,
+    ) -> Result<ExecuteToolResponse, ArcadeError> {
+        let send = || self.send_once(Method::POST, "/v1/tools/execute", &[], Some(request), None);
+        send.retry(self.backoff())
+            .when(|e| match retry {
+                ExecuteRetry::SafeToRepeat => e.retry_may_help(),
+                ExecuteRetry::OnlyIfNotRun => {
+                    matches!(e, ArcadeError::RateLimited { .. }) || e.nothing_was_sent()
+                }
+            })
+            .adjust(|e, d| e.retry_after().or(d))
+            .await
+    }
+
+    /// Sends a request that is safe to repeat, retrying what may help.
+    async fn send_safe<B: Serialize + Sync, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+        body: Option<&B>,
+        long_poll: Option<Duration>,
+    ) -> Result<T, ArcadeError> {
+        let send = || self.send_once(method.clone(), path, params, body, long_poll);
+        send.retry(self.backoff())
+            .when(ArcadeError::retry_may_help)
+            .adjust(|e, d| e.retry_after().or(d))
+            .await
+    }
+
+    /// Sends one request and reads its JSON answer.
+    async fn send_once<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+        body: Option<&B>,
+        long_poll: Option<Duration>,
+    ) -> Result<T, ArcadeError> {
+        let mut builder = self.request(method, path, params, long_poll);
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        let response = self.transport_result(builder.send().await)?;
+        let response = check_status(response).await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        serde_json::from_slice(&bytes).map_err(|e| ArcadeError::MalformedResponse {
+            detail: e.to_string(),
+        })
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+        long_poll: Option<Duration>,
+    ) -> RequestBuilder {
+        let mut url = self.settings.base_url.clone();
+        let base_path = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base_path}{path}"));
+        let timeout = self.settings.request_timeout + long_poll.unwrap_or_default();
+        self.http
+            .request(method, url)
+            .query(params)
+            .timeout(timeout)
+            .header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", self.settings.api_key.expose_secret()),
+            )
+    }
+
+    fn backoff(&self) -> ExponentialBuilder {
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(200))
+            .with_max_delay(Duration::from_secs(5))
+            .with_max_times(self.settings.max_retries)
+            .with_jitter()
+    }
+
+    fn transport_result(
+        &self,
+        result: Result<Response, reqwest::Error>,
+    ) -> Result<Response, ArcadeError> {
+        result.map_err(|e| self.transport_error(e))
+    }
+
+    /// Sorts a transport failure into "never connected", "timed out" and "broke
+    /// mid-way", because only the first is certain not to have reached Arcade.
+    fn transport_error(&self, error: reqwest::Error) -> ArcadeError {
+        let detail = error_chain(&error);
+        if error.is_timeout() {
+            ArcadeError::Timeout(self.settings.request_timeout)
+        } else if error.is_connect() {
+            ArcadeError::Unreachable {
+                base_url: self.settings.base_url.to_string(),
+                detail,
+            }
+        } else if error.is_decode() {
+            ArcadeError::MalformedResponse { detail }
+        } else {
+            ArcadeError::ConnectionLost { detail }
+        }
+    }
+}
+
+/// Turns a non-2xx answer into the matching [`ArcadeError`].
+async fn check_status(response: Response) -> Result<Response, ArcadeError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let retry_after = retry_after(&response);
+    let body = response.bytes().await.unwrap_or_default();
+    let message = error_message(status, &body);
+    Err(match status {
+        StatusCode::UNAUTHORIZED => ArcadeError::Unauthorized { message },
+        StatusCode::FORBIDDEN => ArcadeError::PermissionDenied { message },
+        StatusCode::NOT_FOUND => ArcadeError::NotFound { message },
+        StatusCode::TOO_MANY_REQUESTS => ArcadeError::RateLimited { retry_after },
+        s if s.is_server_error() => ArcadeError::Server {
+            status: s.as_u16(),
+            message,
+        },
+        s => ArcadeError::Rejected {
+            status: s.as_u16(),
+            message,
+        },
+    })
+}
+
+/// Arcade's `{"name", "message"}` error body, or a short excerpt of whatever came.
+fn error_message(status: StatusCode, body: &[u8]) -> String {
+    if let Ok(ErrorBody {
+        message: Some(message),
+        ..
+    }) = serde_json::from_slice::<ErrorBody>(body)
+    {
+        return message;
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        status.canonical_reason().unwrap_or("no message").to_owned()
+    } else {
+        text.chars().take(200).collect()
+    }
+}
+
+/// `Retry-After` in seconds, or Arcade's `retry-after-ms`.
+fn retry_after(response: &Response) -> Option<Duration> {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    header("retry-after-ms")
+        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+        .or_else(|| header("retry-after").map(Duration::from_secs_f64))
+}
+
+/// A transport error with its causes, e.g. "error sending request: connection refused".
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        parts.push(cause.to_string());
+        source = cause.source();
+    }
+    parts.dedup();
+    parts.join(": ")
+}
+
+/// Percent-encodes one path segment (tool names hold `.` and may hold `@`).
+fn encode_segment(segment: &str) -> String {
+    url::form_urlencoded::byte_serialize(segment.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}

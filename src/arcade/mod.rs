@@ -1,0 +1,14 @@
+//! The typed client of the Arcade Engine HTTP API: the only module that speaks HTTP to
+//! Arcade.
+//!
+//! [`ArcadeClient`] sends typed requests ([`types`]) and sorts every failure into an
+//! [`ArcadeError`] that says what happened and whether retrying may help. It follows
+//! the retry policy of ARCADE_API.md: safe requests are retried twice with backoff;
+//! an execute, which may have side effects, only where resending cannot repeat them.
+
+mod client;
+mod error;
+pub mod types;
+
+pub use client::{ArcadeClient, ArcadeSettings, ExecuteRetry, ToolsQuery};
+pub use error::ArcadeError;

@@ -13,4 +13,5 @@
 //! The [`emulator`] is a local Arcade-compatible engine for the offline demo and the tests.
 
 pub mod arcade;
+pub mod catalog;
 pub mod emulator;

@@ -1,0 +1,224 @@
+//! The tools the gateway serves: Arcade definitions turned into MCP tools, indexed by
+//! MCP name, each with its argument check.
+//!
+//! - `names`: MCP names (`Gmail.ListEmails` → `Gmail_ListEmails`), legal and unique;
+//! - `schema`: Arcade value schemas → `inputSchema`/`outputSchema`, and the
+//!   `structuredContent` policy that keeps results matching them;
+//! - `convert`: one definition → one [`Tool`] (title, annotations, `_meta`);
+//! - `arguments`: checking `tools/call` arguments before anything goes upstream.
+
+mod arguments;
+mod convert;
+mod names;
+mod schema;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rmcp::model::{JsonObject, Tool};
+use serde_json::Value;
+
+use crate::arcade::types::ToolDefinition;
+
+pub use arguments::{ArgumentError, ArgumentProblem, ArgumentValidator, MAX_PROBLEMS};
+pub use convert::{META_AUTHORIZATION, META_TOOL, title, to_mcp_tool};
+pub use names::{MAX_NAME_LEN, assign_names, base_name, is_valid_name};
+pub use schema::{RESULT_KEY, input_schema, output_schema, structured_content};
+
+/// One served tool: what MCP clients see, the Arcade definition it runs, and the
+/// check its arguments must pass.
+#[derive(Debug)]
+pub struct CatalogEntry {
+    /// The tool as `tools/list` shows it.
+    pub tool: Tool,
+    /// The Arcade tool behind it (its `qualified_name` is what execute takes).
+    pub definition: ToolDefinition,
+    arguments: ArgumentValidator,
+}
+
+impl CatalogEntry {
+    fn new(definition: ToolDefinition, mcp_name: &str) -> Self {
+        let tool = to_mcp_tool(&definition, mcp_name);
+        let arguments = ArgumentValidator::new(tool.input_schema.clone());
+        Self {
+            tool,
+            definition,
+            arguments,
+        }
+    }
+
+    /// The MCP name clients call this tool by.
+    pub fn name(&self) -> &str {
+        &self.tool.name
+    }
+
+    /// Checks the arguments of a `tools/call` against the tool's `inputSchema`.
+    pub fn validate_arguments(&self, args: &JsonObject) -> Result<(), ArgumentError> {
+        self.arguments.validate(args)
+    }
+
+    /// Whether the tool needs a user grant, so a call may first need authorization.
+    pub fn needs_authorization(&self) -> bool {
+        self.definition.auth_requirement().is_some()
+    }
+
+    /// Whether a failed execute of this tool may be sent again (see
+    /// [`ToolDefinition::safe_to_retry`]).
+    pub fn safe_to_retry(&self) -> bool {
+        self.definition.safe_to_retry()
+    }
+
+    /// The `structuredContent` of a successful call that returned `value`, matching
+    /// the tool's `outputSchema` (see [`structured_content`]).
+    pub fn structured_content(&self, value: Value) -> JsonObject {
+        structured_content(self.definition.output.as_ref(), value)
+    }
+}
+
+/// Every served tool, by MCP name. Cloning is cheap (one `Arc`), so handlers can
+/// share one catalog and a refresh can swap in a new one.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Sorted by MCP name, so listings do not depend on the order Arcade sent.
+    entries: Vec<CatalogEntry>,
+    by_name: HashMap<String, usize>,
+    /// The `tools/list` answer, built once.
+    tools: Arc<[Tool]>,
+}
+
+impl Catalog {
+    /// Names and converts every definition; none is dropped (clashing names are
+    /// renamed, see [`assign_names`]).
+    pub fn from_definitions(definitions: Vec<ToolDefinition>) -> Self {
+        let names = assign_names(&definitions);
+        let mut entries: Vec<CatalogEntry> = definitions
+            .into_iter()
+            .zip(&names)
+            .map(|(definition, name)| CatalogEntry::new(definition, name))
+            .collect();
+        entries.sort_unstable_by(|a, b| a.name().cmp(b.name()));
+        let by_name = entries
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| (entry.name().to_owned(), i))
+            .collect();
+        let tools = entries.iter().map(|entry| entry.tool.clone()).collect();
+        Self {
+            inner: Arc::new(Inner {
+                entries,
+                by_name,
+                tools,
+            }),
+        }
+    }
+
+    /// The tool clients call `mcp_name`.
+    pub fn get(&self, mcp_name: &str) -> Option<&CatalogEntry> {
+        let index = *self.inner.by_name.get(mcp_name)?;
+        Some(&self.inner.entries[index])
+    }
+
+    /// Every tool as `tools/list` shows it, sorted by name; shared, not copied.
+    pub fn tools(&self) -> Arc<[Tool]> {
+        Arc::clone(&self.inner.tools)
+    }
+
+    /// How many tools are served.
+    pub fn len(&self) -> usize {
+        self.inner.entries.len()
+    }
+
+    /// Whether no tool is served.
+    pub fn is_empty(&self) -> bool {
+        self.inner.entries.is_empty()
+    }
+
+    /// Every entry, sorted by MCP name.
+    pub fn iter(&self) -> std::slice::Iter<'_, CatalogEntry> {
+        self.inner.entries.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Catalog {
+    type Item = &'a CatalogEntry;
+    type IntoIter = std::slice::Iter<'a, CatalogEntry>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn def(qualified_name: &str, auth: bool, read_only: bool) -> ToolDefinition {
+        let (toolkit, name) = qualified_name.split_at(4);
+        let mut value = json!({
+            "qualified_name": qualified_name, "name": name,
+            "toolkit": {"name": toolkit},
+            "input": {"parameters": [{"name": "q", "required": true,
+                "value_schema": {"val_type": "string"}}]},
+            "metadata": {"behavior": {"read_only": read_only}},
+        });
+        if auth {
+            value["requirements"] = json!({"authorization": {"provider_id": "google"}});
+        }
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn catalog() -> Catalog {
+        Catalog::from_definitions(vec![
+            def("Math.Add", false, true),
+            def("Gmail.SendEmail", true, false),
+            def("Math Add", false, false),
+        ])
+    }
+
+    #[test]
+    fn indexes_by_mcp_name_in_name_order() {
+        let catalog = catalog();
+        assert_eq!(catalog.len(), 3);
+        assert!(!catalog.is_empty());
+        let names: Vec<&str> = catalog.iter().map(CatalogEntry::name).collect();
+        assert_eq!(names, ["Gmail_SendEmail", "Math_Add", "Math_Add_2"]);
+        let tools = catalog.tools();
+        let listed: Vec<&str> = tools.iter().map(|t| &*t.name).collect();
+        assert_eq!(listed, names);
+        assert_eq!(
+            catalog.get("Math_Add_2").unwrap().definition.qualified_name,
+            "Math.Add"
+        );
+        assert!(catalog.get("Math.Add").is_none());
+    }
+
+    #[test]
+    fn entries_answer_authorization_retry_and_arguments() {
+        let catalog = catalog();
+        let send = catalog.get("Gmail_SendEmail").unwrap();
+        assert!(send.needs_authorization());
+        assert!(!send.safe_to_retry());
+        let add = catalog.get("Math_Add_2").unwrap();
+        assert!(!add.needs_authorization());
+        assert!(add.safe_to_retry());
+        assert!(
+            add.validate_arguments(json!({"q": "x"}).as_object().unwrap())
+                .is_ok()
+        );
+        assert!(add.validate_arguments(&JsonObject::new()).is_err());
+    }
+
+    #[test]
+    fn clones_share_one_catalog() {
+        let catalog = catalog();
+        let clone = catalog.clone();
+        assert!(Arc::ptr_eq(&catalog.tools(), &clone.tools()));
+        assert!(Catalog::default().is_empty());
+    }
+}

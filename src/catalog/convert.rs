@@ -16,7 +16,7 @@ pub const META_TOOL: &str = "dev.arcade/tool";
 /// `_meta` key naming the grant a tool needs; present only when it needs one.
 pub const META_AUTHORIZATION: &str = "dev.arcade/authorization";
 
-/// The MCP tool that serves `def` under `mcp_name` (see [`super::names`]).
+/// The MCP tool that serves `def` under `mcp_name` (from [`super::assign_names`]).
 pub fn to_mcp_tool(def: &ToolDefinition, mcp_name: &str) -> Tool {
     let title = title(def);
     let mut tool = Tool::new_with_raw(

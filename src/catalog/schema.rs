@@ -18,7 +18,9 @@
 //!   wrapped or not;
 //! - any other output declares `{"type": "object", "properties": {"result": S},
 //!   "required": ["result"]}`, where `S` is the declared type widened to accept `null`
-//!   and without `enum` (an output enum is a description, not a promise);
+//!   and without `enum` (an output enum is a description, not a promise). Only a
+//!   non-null value of another type than declared (an Arcade bug) can fail a client's
+//!   check; the type is kept because it tells a model what comes back;
 //! - a tool with no declared output type declares no `outputSchema`.
 //!
 //! The gateway must put [`structured_content`] in every successful result of a tool

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::errors::ApiError;
 
 /// Which faults to inject, set by flags or by `PUT /_emulator/faults`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
     /// Delay added to every `/v1` request, in milliseconds.
@@ -38,6 +38,21 @@ pub struct Faults {
     pub drop_rate: f64,
     /// Only these endpoint keys (`execute`, `tools.list`, …) are faulted; all when absent.
     pub endpoints: Option<Vec<String>>,
+}
+
+/// No faults; a 429, once set, asks the client to wait one second.
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            latency_ms: 0,
+            error_rate: 0.0,
+            rate_limit_rate: 0.0,
+            retry_after_secs: 1,
+            malformed_rate: 0.0,
+            drop_rate: 0.0,
+            endpoints: None,
+        }
+    }
 }
 
 /// Why a [`Faults`] value was refused.

@@ -33,7 +33,7 @@ mod pages;
 mod state;
 mod tools;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -150,6 +150,7 @@ pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
     // The CLI may have installed a logger already; then this one is not needed.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )

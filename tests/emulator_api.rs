@@ -270,9 +270,7 @@ async fn execute_computes_and_reports_bad_input() {
 #[tokio::test]
 async fn bad_bodies_get_the_error_shape() {
     let h = Harness::start().await;
-    let missing = h
-        .post("/v1/tools/execute", json!({"tool_name": "Math.Add"}))
-        .await;
+    let missing = h.post("/v1/tools/execute", json!({"user_id": "u"})).await;
     assert_eq!(
         error_of(missing, StatusCode::UNPROCESSABLE_ENTITY)
             .await
@@ -296,6 +294,23 @@ async fn bad_bodies_get_the_error_shape() {
             .unwrap()
             .contains("JSON")
     );
+}
+
+#[tokio::test]
+async fn user_id_is_needed_only_by_tools_needing_a_grant() {
+    let h = Harness::start().await;
+    let anonymous = json!({"tool_name": "Math.Add", "input": {"a": 1, "b": 1}});
+    let sum: ExecuteToolResponse = h
+        .post("/v1/tools/execute", anonymous)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sum.success, Some(true));
+    let mail = h
+        .post("/v1/tools/execute", json!({"tool_name": "Mail.ListEmails"}))
+        .await;
+    error_of(mail, StatusCode::BAD_REQUEST).await;
 }
 
 #[tokio::test]

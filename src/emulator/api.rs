@@ -165,7 +165,7 @@ pub async fn authorize_tool(
         .catalog()
         .get(&request.tool_name)
         .ok_or_else(|| unknown_tool(&request.tool_name))?;
-    let Some(ask) = EmulatorState::ask_for(&tool.definition, &request.user_id) else {
+    let Some(ask) = user_ask(&tool.definition, &request.user_id)? else {
         return Ok(Json(AuthorizationResponse {
             status: Some(AuthStatus::Completed),
             user_id: Some(request.user_id),
@@ -192,7 +192,7 @@ pub async fn execute(
         .ok_or_else(|| unknown_tool(&request.tool_name))?;
     let user = request.user_id.as_str();
     if let Some(ask) =
-        EmulatorState::ask_for(&tool.definition, user).filter(|ask| !state.grants().is_granted(ask))
+        user_ask(&tool.definition, user)?.filter(|ask| !state.grants().is_granted(ask))
     {
         return authorization_required(&state, ask, started);
     }
@@ -202,6 +202,17 @@ pub async fn execute(
     let run_number = state.record_execution(&tool.definition.qualified_name, user);
     let outcome = tools::run(tool, user, &request.input, run_number);
     Ok(Json(tools::executed(outcome, started)))
+}
+
+/// The grant `tool` needs from `user`; a tool that needs one needs a user id.
+fn user_ask(tool: &ToolDefinition, user: &str) -> Result<Option<Ask>, ApiError> {
+    match EmulatorState::ask_for(tool, user) {
+        Some(_) if user.is_empty() => Err(ApiError::BadRequest(format!(
+            "`user_id` is required: {} needs the user's authorization",
+            tool.qualified_name
+        ))),
+        ask => Ok(ask),
+    }
 }
 
 /// Says "authorization required" in the configured style.

@@ -835,3 +835,20 @@ async fn fixture_catalog_loads_and_echoes() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn public_url_is_the_base_of_authorization_urls() {
+    let h = Harness::with(EmulatorOptions {
+        api_key: KEY.into(),
+        public_url: Some("https://emulator.example/".into()),
+        ..EmulatorOptions::default()
+    })
+    .await;
+    let pending = h.authorize_tool("Mail.ListEmails", "kim").await;
+    let id = pending.id.unwrap();
+    assert_eq!(
+        pending.url.unwrap(),
+        format!("https://emulator.example/authorize/{id}")
+    );
+    h.emulator.shutdown().await;
+}

@@ -4,8 +4,8 @@
 //! [`crate::arcade::types`], so it cannot drift from what the gateway reads, and the
 //! official clients (`arcadepy`) work against it too.
 //!
-//! - Tools: the built-in demo catalog (`Math`, `Mail`, `CodeHost`; see
-//!   [`demo_catalog`]) or every toolkit file of a folder ([`CatalogSource::Dir`]),
+//! - Tools: the built-in demo catalog (`Math`, `Mail`, `CodeHost`, in
+//!   `demo_catalog.rs`) or every toolkit file of a folder ([`CatalogSource::Dir`]),
 //!   whose tools echo their input.
 //! - Authorization: per-user grants; an execute the user has not authorized answers
 //!   in the configured [`AuthRequiredStyle`]; authorization URLs point at
@@ -21,7 +21,7 @@
 mod admin;
 mod api;
 mod catalog;
-pub mod demo_catalog;
+mod demo_catalog;
 mod demo_tools;
 mod errors;
 mod faults;

@@ -345,7 +345,8 @@ impl std::fmt::Debug for AuthorizationResponse {
 pub struct ToolAuthorizeRequest {
     /// The tool's qualified name.
     pub tool_name: String,
-    /// Whose grant.
+    /// Whose grant (the official clients may leave it out: then empty).
+    #[serde(default)]
     pub user_id: String,
     /// A pinned version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -375,7 +376,9 @@ pub struct ExecuteToolRequest {
     /// The arguments.
     #[serde(default)]
     pub input: serde_json::Map<String, Value>,
-    /// Who is calling.
+    /// Who is calling (the official clients may leave it out for tools that need no
+    /// grant: then empty).
+    #[serde(default)]
     pub user_id: String,
     /// A pinned version.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,0 +1,207 @@
+//! [`EmulatorState`]: everything a running emulator holds, shared by its handlers and
+//! open to tests (counters, fault and style switches).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, header};
+use serde::Serialize;
+
+use super::catalog::{Catalog, CatalogTool};
+use super::faults::{FaultInjector, Faults};
+use super::grants::{Ask, Grants};
+use super::options::AuthRequiredStyle;
+use crate::arcade::types::{AuthStatus, ToolDefinition};
+
+/// A handle on a running emulator's state; cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct EmulatorState {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    api_key: String,
+    catalog: Catalog,
+    grants: Grants,
+    faults: FaultInjector,
+    style: Mutex<AuthRequiredStyle>,
+    requests: Mutex<HashMap<&'static str, u64>>,
+    executions: Mutex<HashMap<(String, String), u64>>,
+}
+
+/// The counters and settings `GET /_emulator/stats` shows.
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    /// Tools served.
+    pub tools: usize,
+    /// Requests seen per endpoint key.
+    pub requests: BTreeMap<String, u64>,
+    /// Runs per tool, then per user.
+    pub executions: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The faults in force.
+    pub faults: Faults,
+    /// How execute says "authorization required".
+    pub auth_required_style: AuthRequiredStyle,
+}
+
+impl EmulatorState {
+    /// The state of a new emulator whose authorization pages live under `url_base`.
+    pub(super) fn new(
+        api_key: String,
+        catalog: Catalog,
+        faults: Faults,
+        style: AuthRequiredStyle,
+        url_base: &str,
+    ) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                api_key,
+                catalog,
+                grants: Grants::new(url_base),
+                faults: FaultInjector::new(faults),
+                style: Mutex::new(style),
+                requests: Mutex::default(),
+                executions: Mutex::default(),
+            }),
+        }
+    }
+
+    /// How many times `tool` actually ran for `user` (a 403, a fault that stopped the
+    /// request or rejected input does not count), so tests can prove a side-effecting
+    /// call was never sent twice.
+    pub fn executions(&self, tool: &str, user: &str) -> u64 {
+        let Some(found) = self.shared.catalog.get(tool) else {
+            return 0;
+        };
+        let key = (found.definition.qualified_name.clone(), user.to_owned());
+        self.shared
+            .executions
+            .lock()
+            .expect("executions lock")
+            .get(&key)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many requests reached `endpoint` (`execute`, `tools.list`, `auth.status`, …),
+    /// whatever their answer.
+    pub fn requests(&self, endpoint: &str) -> u64 {
+        self.shared
+            .requests
+            .lock()
+            .expect("requests lock")
+            .get(endpoint)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Replaces the injected faults and restarts their counter. Shares outside [0, 1]
+    /// act as 0 or 1.
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.faults.set(faults);
+    }
+
+    /// Changes how execute says "authorization required".
+    pub fn set_auth_required_style(&self, style: AuthRequiredStyle) {
+        *self.shared.style.lock().expect("style lock") = style;
+    }
+
+    pub(super) fn auth_required_style(&self) -> AuthRequiredStyle {
+        *self.shared.style.lock().expect("style lock")
+    }
+
+    pub(super) fn catalog(&self) -> &Catalog {
+        &self.shared.catalog
+    }
+
+    pub(super) fn grants(&self) -> &Grants {
+        &self.shared.grants
+    }
+
+    pub(super) fn faults(&self) -> &FaultInjector {
+        &self.shared.faults
+    }
+
+    /// Whether the request carries the API key, as `Bearer <key>` or bare.
+    pub(super) fn key_ok(&self, headers: &HeaderMap) -> bool {
+        let Some(value) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return false;
+        };
+        let value = value.trim();
+        let key = match value.split_once(' ') {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+            _ => value,
+        };
+        key == self.shared.api_key
+    }
+
+    pub(super) fn count_request(&self, endpoint: &'static str) {
+        *self
+            .shared
+            .requests
+            .lock()
+            .expect("requests lock")
+            .entry(endpoint)
+            .or_default() += 1;
+    }
+
+    /// Counts one run of `tool` for `user`; returns its number (1 for the first).
+    pub(super) fn record_execution(&self, tool: &str, user: &str) -> u64 {
+        let mut executions = self.shared.executions.lock().expect("executions lock");
+        let count = executions
+            .entry((tool.to_owned(), user.to_owned()))
+            .or_default();
+        *count += 1;
+        *count
+    }
+
+    /// The grant `tool` needs from `user`, if any.
+    pub(super) fn ask_for(tool: &ToolDefinition, user: &str) -> Option<Ask> {
+        let requirement = tool.auth_requirement()?;
+        let provider = requirement
+            .provider_id
+            .as_deref()
+            .or(requirement.id.as_deref())?;
+        Some(Ask::new(user, provider, requirement.scopes()))
+    }
+
+    /// A tool's definition as listed, with `user`'s grant status when asked.
+    pub(super) fn describe(&self, tool: &CatalogTool, user: Option<&str>) -> ToolDefinition {
+        let mut definition = tool.definition.clone();
+        let Some(user) = user else { return definition };
+        let status = Self::ask_for(&definition, user).map(|ask| self.grants().token_status(&ask));
+        let requirements = definition.requirements.get_or_insert_default();
+        requirements.met = Some(status.is_none_or(|s| s == AuthStatus::Completed));
+        if let (Some(status), Some(auth)) = (status, requirements.authorization.as_mut()) {
+            auth.token_status = Some(status);
+        }
+        definition
+    }
+
+    pub(super) fn stats(&self) -> Stats {
+        let requests = self.shared.requests.lock().expect("requests lock");
+        let mut executions: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        for ((tool, user), count) in self
+            .shared
+            .executions
+            .lock()
+            .expect("executions lock")
+            .iter()
+        {
+            executions
+                .entry(tool.clone())
+                .or_default()
+                .insert(user.clone(), *count);
+        }
+        Stats {
+            tools: self.shared.catalog.tool_count(),
+            requests: requests.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            executions,
+            faults: self.shared.faults.get(),
+            auth_required_style: self.auth_required_style(),
+        }
+    }
+}

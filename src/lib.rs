@@ -5,13 +5,23 @@
 //!
 //! ```text
 //! MCP client ── transport (stdio) ── gateway (rmcp ServerHandler)
+//!                                      ├─ identity: who is calling (never the arguments)
 //!                                      ├─ catalog: MCP name → Arcade tool, argument checks
 //!                                      ├─ arcade: the typed HTTP client of the Arcade Engine
-//!                                      └─ authorization prompt: the link the user must open
+//!                                      └─ results: values, errors, the authorization link
 //! ```
 //!
-//! The [`emulator`] is a local Arcade-compatible engine for the offline demo and the tests.
+//! [`startup`] checks the configuration ([`config`]) and loads the catalog before
+//! anything is served; [`cli`] is the command line. The [`emulator`] is a local
+//! Arcade-compatible engine for the offline demo and the tests.
 
 pub mod arcade;
 pub mod catalog;
+pub mod cli;
+pub mod config;
 pub mod emulator;
+pub mod gateway;
+pub mod identity;
+pub mod logging;
+pub mod startup;
+pub mod transport;

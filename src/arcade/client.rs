@@ -70,6 +70,8 @@ pub enum ExecuteRetry {
 pub struct ArcadeClient {
     http: reqwest::Client,
     settings: ArcadeSettings,
+    /// `Bearer <key>`, marked sensitive so that no HTTP-layer log prints it.
+    authorization: header::HeaderValue,
 }
 
 impl std::fmt::Debug for ArcadeClient {
@@ -91,7 +93,15 @@ impl ArcadeClient {
             .user_agent(concat!("arcade-mcp-gateway/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ArcadeError::BadBaseUrl(format!("{} ({e})", settings.base_url)))?;
-        Ok(Self { http, settings })
+        let mut authorization =
+            header::HeaderValue::from_str(&format!("Bearer {}", settings.api_key.expose_secret()))
+                .map_err(|_| ArcadeError::BadApiKey)?;
+        authorization.set_sensitive(true);
+        Ok(Self {
+            http,
+            settings,
+            authorization,
+        })
     }
 
     /// The engine's base URL.
@@ -292,10 +302,7 @@ impl ArcadeClient {
             .request(method, url)
             .query(params)
             .timeout(timeout)
-            .header(
-                header::AUTHORIZATION,
-                format!("Bearer {}", self.settings.api_key.expose_secret()),
-            )
+            .header(header::AUTHORIZATION, self.authorization.clone())
     }
 
     fn backoff(&self) -> ExponentialBuilder {

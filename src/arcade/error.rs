@@ -80,6 +80,9 @@ pub enum ArcadeError {
         /// What did not parse.
         detail: String,
     },
+    /// The key holds characters no HTTP header can carry.
+    #[error("ARCADE_API_KEY holds characters that cannot be sent in an HTTP header; copy the key again")]
+    BadApiKey,
     /// The configured base URL cannot be used.
     #[error("ARCADE_BASE_URL `{0}` is not a usable http(s) URL")]
     BadBaseUrl(String),

@@ -9,6 +9,8 @@
 
 mod arguments;
 mod convert;
+pub mod listing;
+pub mod loader;
 mod names;
 mod schema;
 

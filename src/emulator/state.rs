@@ -20,7 +20,7 @@ pub struct EmulatorState {
 }
 
 struct Shared {
-    api_key: String,
+    api_key: Mutex<String>,
     catalog: Catalog,
     grants: Grants,
     faults: FaultInjector,
@@ -55,7 +55,7 @@ impl EmulatorState {
     ) -> Self {
         Self {
             shared: Arc::new(Shared {
-                api_key,
+                api_key: Mutex::new(api_key),
                 catalog,
                 grants: Grants::new(url_base),
                 faults: FaultInjector::new(faults),
@@ -118,6 +118,16 @@ impl EmulatorState {
         &self.shared.grants
     }
 
+    /// The key the emulator accepts now.
+    pub fn api_key(&self) -> String {
+        self.shared.api_key.lock().expect("key lock").clone()
+    }
+
+    /// Rotates the accepted key, so tests can see how a client meets a revoked key.
+    pub fn set_api_key(&self, key: &str) {
+        *self.shared.api_key.lock().expect("key lock") = key.to_owned();
+    }
+
     pub(super) fn faults(&self) -> &FaultInjector {
         &self.shared.faults
     }
@@ -135,7 +145,7 @@ impl EmulatorState {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
             _ => value,
         };
-        key == self.shared.api_key
+        *key == *self.api_key()
     }
 
     pub(super) fn count_request(&self, endpoint: &'static str) {

@@ -1,0 +1,104 @@
+//! The command line: `serve`, `tools` and `emulator`, and the exit codes.
+//!
+//! Exit code 2 means the configuration is wrong (a one-line error says what to set);
+//! 1 means the server failed while running.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::ArcadeArgs;
+use crate::emulator::EmulatorArgs;
+use crate::startup::{Prepared, StartError};
+use crate::{emulator, transport};
+
+/// An MCP server that serves Arcade's tools, with per-user authorization.
+#[derive(Debug, Parser)]
+#[command(name = "arcade-mcp-gateway", version, about)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve Arcade's tools to an MCP client over stdio
+    Serve(ServeArgs),
+    /// Print the tools the server would serve: name, authorization, provider, scopes
+    Tools(ToolsArgs),
+    /// Run a local Arcade-compatible engine (no Arcade account needed)
+    Emulator(EmulatorArgs),
+}
+
+/// Flags of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Where Arcade is and which tools to serve.
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// The Arcade user id this server acts for [env: ARCADE_USER_ID]
+    #[arg(long, env = "ARCADE_USER_ID")]
+    pub user_id: Option<String>,
+}
+
+/// Flags of `tools`.
+#[derive(Debug, Clone, Args)]
+pub struct ToolsArgs {
+    /// Where Arcade is and which tools to list.
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Print the MCP tool definitions as JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where the tools come from: Arcade, or the built-in emulator.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// Arcade's address, key and filters.
+    #[command(flatten)]
+    pub arcade: ArcadeArgs,
+
+    /// Start the built-in emulator in-process and serve its demo tools (no Arcade
+    /// account needed; overrides the key and base URL)
+    #[arg(long)]
+    pub emulator: bool,
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Tools(args) => tools(args).await,
+        Command::Emulator(args) => emulator::run(args).await.map_err(StartError::from),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), StartError> {
+    let user = crate::startup::user_for(&args)?;
+    let prepared = Prepared::new(&args.source).await?;
+    tracing::info!(tools = prepared.catalog.len(), user = %user, "serving over stdio");
+    transport::stdio::serve(prepared.gateway(user)).await
+}
+
+async fn tools(args: ToolsArgs) -> Result<(), StartError> {
+    let prepared = Prepared::new(&args.source).await?;
+    let listing = if args.json {
+        crate::catalog::listing::json(&prepared.catalog)
+    } else {
+        crate::catalog::listing::table(&prepared.catalog)
+    };
+    println!("{listing}");
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! Configuration: the flags and environment variables of `serve` and `tools`, checked
+//! before anything is served.
+//!
+//! The official variables are honoured: `ARCADE_API_KEY`, `ARCADE_BASE_URL` (alias
+//! `ARCADE_API_URL`) and `ARCADE_USER_ID`. Every mistake becomes a [`ConfigError`]
+//! whose one line says what to set.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+use crate::arcade::ArcadeSettings;
+use crate::identity::UserId;
+
+/// Arcade's hosted engine, used when no base URL is configured.
+pub const DEFAULT_BASE_URL: &str = "https://api.arcade.dev";
+
+/// Where Arcade is and which of its tools to serve (shared by `serve` and `tools`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ArcadeArgs {
+    /// Arcade API key [env: ARCADE_API_KEY]
+    #[arg(long, env = "ARCADE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+
+    /// Arcade Engine base URL [env: ARCADE_BASE_URL or ARCADE_API_URL] [default: https://api.arcade.dev]
+    #[arg(long, env = "ARCADE_BASE_URL")]
+    pub base_url: Option<String>,
+
+    /// Serve only this toolkit (repeatable), e.g. --toolkit Gmail
+    #[arg(long = "toolkit", value_name = "NAME")]
+    pub toolkits: Vec<String>,
+
+    /// Serve only this tool (repeatable), e.g. --tool Gmail.ListEmails
+    #[arg(long = "tool", value_name = "TOOLKIT.TOOL")]
+    pub tools: Vec<String>,
+
+    /// How long one request to Arcade may take, in seconds
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub request_timeout: u64,
+}
+
+/// Which tools to load: whole toolkits, single tools, or (both empty) everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolFilter {
+    /// Toolkit names, as given.
+    pub toolkits: Vec<String>,
+    /// Qualified tool names (`Toolkit.Tool`).
+    pub tools: Vec<String>,
+}
+
+impl ToolFilter {
+    /// Whether every tool the key can see is wanted.
+    pub fn is_everything(&self) -> bool {
+        self.toolkits.is_empty() && self.tools.is_empty()
+    }
+}
+
+/// A configuration mistake, found before anything is served.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// No key.
+    #[error(
+        "no Arcade API key: set ARCADE_API_KEY (or --api-key), or pass --emulator to try the server offline"
+    )]
+    MissingApiKey,
+    /// No user.
+    #[error(
+        "no user id: set ARCADE_USER_ID (or --user-id) to the id of the person this server acts for, e.g. their email"
+    )]
+    MissingUserId,
+    /// A base URL that is not http(s).
+    #[error(
+        "ARCADE_BASE_URL `{0}` is not an http(s) URL: set it to the engine's address, e.g. {DEFAULT_BASE_URL}"
+    )]
+    BadBaseUrl(String),
+    /// A `--tool` that is not `Toolkit.Tool`.
+    #[error("--tool `{0}` is not of the form Toolkit.Tool, e.g. --tool Gmail.ListEmails")]
+    BadToolName(String),
+    /// A `--toolkit` that is empty.
+    #[error("--toolkit needs a toolkit name, e.g. --toolkit Gmail")]
+    EmptyToolkit,
+    /// A zero timeout.
+    #[error("--request-timeout must be at least 1 second")]
+    ZeroTimeout,
+}
+
+impl ArcadeArgs {
+    /// The connection settings, checked. `ARCADE_API_URL` stands in for
+    /// `ARCADE_BASE_URL` where only it is set.
+    pub fn settings(&self) -> Result<ArcadeSettings, ConfigError> {
+        let key = self
+            .api_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .ok_or(ConfigError::MissingApiKey)?;
+        let base_url = self
+            .base_url
+            .clone()
+            .or_else(|| std::env::var("ARCADE_API_URL").ok())
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let url = Url::parse(base_url.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| ConfigError::BadBaseUrl(base_url.clone()))?;
+        if self.request_timeout == 0 {
+            return Err(ConfigError::ZeroTimeout);
+        }
+        let mut settings = ArcadeSettings::new(url, SecretString::from(key.to_owned()));
+        settings.request_timeout = Duration::from_secs(self.request_timeout);
+        Ok(settings)
+    }
+
+    /// The tool filter, checked.
+    pub fn filter(&self) -> Result<ToolFilter, ConfigError> {
+        if self.toolkits.iter().any(|t| t.trim().is_empty()) {
+            return Err(ConfigError::EmptyToolkit);
+        }
+        for tool in &self.tools {
+            match tool.split_once('.') {
+                Some((kit, name)) if !kit.is_empty() && !name.is_empty() => {}
+                _ => return Err(ConfigError::BadToolName(tool.clone())),
+            }
+        }
+        Ok(ToolFilter {
+            toolkits: self.toolkits.iter().map(|t| t.trim().to_owned()).collect(),
+            tools: self.tools.clone(),
+        })
+    }
+}
+
+/// Checks the user id this server acts for.
+pub fn user_id(raw: Option<&str>) -> Result<UserId, ConfigError> {
+    raw.map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(UserId::new)
+        .ok_or(ConfigError::MissingUserId)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> ArcadeArgs {
+        ArcadeArgs {
+            api_key: Some("arc_test".into()),
+            base_url: Some("http://127.0.0.1:9".into()),
+            toolkits: vec![],
+            tools: vec![],
+            request_timeout: 60,
+        }
+    }
+
+    #[test]
+    fn missing_key_says_what_to_set() {
+        let err = ArcadeArgs {
+            api_key: Some("  ".into()),
+            ..args()
+        }
+        .settings()
+        .unwrap_err();
+        assert!(err.to_string().contains("ARCADE_API_KEY"), "{err}");
+    }
+
+    #[test]
+    fn base_url_must_be_http() {
+        let err = ArcadeArgs {
+            base_url: Some("ftp://x".into()),
+            ..args()
+        }
+        .settings()
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::BadBaseUrl(_)));
+    }
+
+    #[test]
+    fn tool_names_need_a_toolkit() {
+        let err = ArcadeArgs {
+            tools: vec!["ListEmails".into()],
+            ..args()
+        }
+        .filter()
+        .unwrap_err();
+        assert!(err.to_string().contains("Toolkit.Tool"), "{err}");
+    }
+
+    #[test]
+    fn empty_user_id_is_refused() {
+        assert!(matches!(user_id(Some(" ")), Err(ConfigError::MissingUserId)));
+        assert_eq!(user_id(Some("ann@example.com")).unwrap().as_str(), "ann@example.com");
+    }
+}

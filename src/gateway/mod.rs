@@ -1,0 +1,95 @@
+//! The MCP side: an rmcp [`ServerHandler`] that lists the catalog and runs each
+//! `tools/call` through Arcade for the calling user.
+//!
+//! - [`call`]: the pipeline of one call (check, execute, authorize when needed).
+//! - [`results`]: how Arcade's answers become MCP tool results.
+
+mod call;
+mod results;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, InitializeResult, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use rmcp::{ErrorData as McpError, ServerHandler};
+
+use crate::arcade::ArcadeClient;
+use crate::catalog::Catalog;
+use crate::identity::UserId;
+
+/// What the server tells a client about itself at `initialize`.
+const INSTRUCTIONS: &str = "Tools served from Arcade. Some act on the user's own accounts \
+(mail, code hosting, …) and need the user's permission first: such a call then returns a \
+link. Show that link to the user, ask them to open it and approve, and call the tool again \
+once they have.";
+
+/// The MCP server: one per connection, cheap to clone.
+#[derive(Clone)]
+pub struct Gateway {
+    arcade: ArcadeClient,
+    catalog: Catalog,
+    user: UserId,
+}
+
+impl Gateway {
+    /// A gateway serving `catalog` through `arcade` for `user`.
+    pub fn new(arcade: ArcadeClient, catalog: Catalog, user: UserId) -> Self {
+        Self {
+            arcade,
+            catalog,
+            user,
+        }
+    }
+}
+
+impl ServerHandler for Gateway {
+    fn get_info(&self) -> ServerConfig {
+        let mut info =
+            InitializeResult::new(ServerCapabilities::builder().enable_tools().build())
+                .with_instructions(INSTRUCTIONS);
+        info.server_info = Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+        info
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.catalog.tools().to_vec()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.catalog.get(name).map(|entry| entry.tool.clone())
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let entry = self.catalog.get(&request.name).ok_or_else(|| {
+            McpError::invalid_params(
+                format!(
+                    "unknown tool `{}`: call tools/list to see the tools this server offers",
+                    request.name
+                ),
+                None,
+            )
+        })?;
+        let arguments = request.arguments.unwrap_or_default();
+        let call = call::ToolCall {
+            arcade: &self.arcade,
+            entry,
+            user: &self.user,
+        };
+        tokio::select! {
+            result = call.run(arguments) => Ok(result.into()),
+            () = context.ct.cancelled() => Err(McpError::internal_error(
+                "the call was cancelled by the client; nothing more was sent to Arcade",
+                None,
+            )),
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Getting ready to serve: check the configuration, start the built-in emulator if
+//! asked, connect to Arcade and load the catalog — all before anything is served, so
+//! a mistake ends the program with one clear line.
+
+use crate::arcade::{ArcadeClient, ArcadeError, ArcadeSettings};
+use crate::catalog::Catalog;
+use crate::catalog::loader::{LoadError, load_definitions};
+use crate::cli::{ServeArgs, SourceArgs};
+use crate::config::{self, ConfigError};
+use crate::emulator::{Emulator, EmulatorError, EmulatorOptions};
+use crate::gateway::Gateway;
+use crate::identity::UserId;
+
+/// The user the server acts for when it runs on the built-in emulator and none is set.
+const EMULATOR_USER: &str = "you@example.com";
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The catalog could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The Arcade client could not be built.
+    #[error(transparent)]
+    Arcade(#[from] ArcadeError),
+    /// The built-in emulator failed.
+    #[error(transparent)]
+    Emulator(#[from] EmulatorError),
+    /// The MCP transport failed.
+    #[error("the MCP connection failed: {0}")]
+    Transport(String),
+}
+
+impl StartError {
+    /// 2 for what the user must fix in the configuration, 1 for the rest.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) | Self::Arcade(_) => 2,
+            Self::Load(LoadError::Arcade(e)) => match e {
+                ArcadeError::Unauthorized { .. } | ArcadeError::Unreachable { .. } => 2,
+                _ => 1,
+            },
+            Self::Load(_) => 2,
+            Self::Emulator(_) | Self::Transport(_) => 1,
+        }
+    }
+}
+
+/// A connected client and a loaded catalog, ready to serve.
+pub struct Prepared {
+    /// The client for Arcade (or the built-in emulator).
+    pub arcade: ArcadeClient,
+    /// The tools to serve.
+    pub catalog: Catalog,
+    /// The in-process emulator, kept running while this lives.
+    pub emulator: Option<Emulator>,
+}
+
+impl Prepared {
+    /// Checks the flags, starts the emulator if asked, and loads the catalog.
+    pub async fn new(source: &SourceArgs) -> Result<Self, StartError> {
+        let filter = source.arcade.filter()?;
+        let (settings, emulator) = if source.emulator {
+            let emulator = start_emulator().await?;
+            (emulator_settings(source, &emulator)?, Some(emulator))
+        } else {
+            (source.arcade.settings()?, None)
+        };
+        let arcade = ArcadeClient::new(settings)?;
+        let definitions = load_definitions(&arcade, &filter).await?;
+        let catalog = Catalog::from_definitions(definitions);
+        tracing::info!(tools = catalog.len(), base_url = %arcade.base_url(), "catalog loaded");
+        Ok(Self {
+            arcade,
+            catalog,
+            emulator,
+        })
+    }
+
+    /// The MCP server for one user.
+    pub fn gateway(&self, user: UserId) -> Gateway {
+        Gateway::new(self.arcade.clone(), self.catalog.clone(), user)
+    }
+}
+
+/// The user `serve` acts for: `--user-id`/`ARCADE_USER_ID`, or a demo user on the
+/// emulator.
+pub fn user_for(args: &ServeArgs) -> Result<UserId, ConfigError> {
+    let fallback = args.source.emulator.then_some(EMULATOR_USER);
+    config::user_id(args.user_id.as_deref().or(fallback))
+}
+
+async fn start_emulator() -> Result<Emulator, EmulatorError> {
+    let options = EmulatorOptions::default();
+    let emulator = Emulator::start(options, ([127, 0, 0, 1], 0).into()).await?;
+    tracing::info!(url = %emulator.base_url(), "built-in emulator started; authorization links open its approval page");
+    Ok(emulator)
+}
+
+fn emulator_settings(source: &SourceArgs, emulator: &Emulator) -> Result<ArcadeSettings, ConfigError> {
+    let mut arcade = source.arcade.clone();
+    arcade.api_key = Some(emulator.state().api_key());
+    arcade.base_url = Some(emulator.base_url());
+    arcade.settings()
+}

@@ -1,0 +1,3 @@
+//! How MCP messages reach the [`crate::gateway::Gateway`].
+
+pub mod stdio;

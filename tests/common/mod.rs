@@ -1,0 +1,136 @@
+//! Shared by the integration tests: an emulator on loopback, the real gateway binary
+//! spawned over stdio and driven by rmcp's client, and the "person" who approves an
+//! authorization link in the emulator's page.
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use arcade_mcp_gateway::emulator::{Emulator, EmulatorOptions};
+use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
+use rmcp::service::RunningService;
+use rmcp::transport::TokioChildProcess;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::Value;
+use tokio::process::Command;
+
+/// The key the test emulator accepts: long and distinctive, so a grep finds any leak.
+pub const API_KEY: &str = "arc_test_SECRET_key_5f1c9e2a7b";
+
+/// The gateway binary Cargo built for these tests.
+pub const GATEWAY_BIN: &str = env!("CARGO_BIN_EXE_arcade-mcp-gateway");
+
+/// Starts an emulator with the demo catalog on a free loopback port.
+pub async fn start_emulator() -> Emulator {
+    start_emulator_at(([127, 0, 0, 1], 0).into()).await
+}
+
+/// Starts an emulator on the given address (to restart one on the same port).
+pub async fn start_emulator_at(addr: std::net::SocketAddr) -> Emulator {
+    let options = EmulatorOptions {
+        api_key: API_KEY.to_owned(),
+        ..EmulatorOptions::default()
+    };
+    Emulator::start(options, addr).await.expect("emulator starts")
+}
+
+/// A gateway process and the rmcp client connected to it over its stdio.
+pub struct Gateway {
+    /// The MCP client.
+    pub client: RunningService<RoleClient, ()>,
+    /// Where the gateway's stderr (its logs) goes.
+    pub stderr: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Gateway {
+    /// Spawns `arcade-mcp-gateway serve` for `user` against `base_url`, logging at
+    /// debug level so that a leak anywhere in the logs would be seen.
+    pub async fn spawn(base_url: &str, user: &str, extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let stderr = dir.path().join("stderr.log");
+        let mut command = Command::new(GATEWAY_BIN);
+        command
+            .arg("serve")
+            .args(extra)
+            .env("ARCADE_API_KEY", API_KEY)
+            .env("ARCADE_BASE_URL", base_url)
+            .env("ARCADE_USER_ID", user)
+            .env("RUST_LOG", "debug");
+        let (transport, _) = TokioChildProcess::builder(command)
+            .stderr(Stdio::from(std::fs::File::create(&stderr).unwrap()))
+            .spawn()
+            .expect("gateway spawns");
+        let client = ().serve(transport).await.expect("MCP handshake");
+        Self {
+            client,
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    /// Calls a tool; panics only on a protocol error.
+    pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
+        self.try_call(tool, arguments).await.expect("tools/call answers")
+    }
+
+    /// Calls a tool, keeping a protocol error.
+    pub async fn try_call(
+        &self,
+        tool: &str,
+        arguments: Value,
+    ) -> Result<CallToolResult, rmcp::ServiceError> {
+        let arguments: JsonObject = serde_json::from_value(arguments).unwrap();
+        self.client
+            .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments))
+            .await
+    }
+
+    /// Everything the gateway has logged so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+/// The text of a result's first content block.
+pub fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The authorization link of an "authorization required" result.
+pub fn authorization_url(result: &CallToolResult) -> String {
+    let structured = result
+        .structured_content
+        .as_ref()
+        .expect("an authorization result has structuredContent");
+    assert_eq!(structured["authorization_required"], true, "{structured}");
+    structured["authorization_url"]
+        .as_str()
+        .expect("authorization_url is a string")
+        .to_owned()
+}
+
+/// What the person does: open the link and press Approve.
+pub async fn approve(url: &str) {
+    decide(url, "approve").await;
+}
+
+/// Opens the link and presses the given button (`approve` or `deny`).
+pub async fn decide(url: &str, decision: &str) {
+    let http = reqwest::Client::new();
+    let page = http.get(url).send().await.unwrap();
+    assert!(page.status().is_success(), "the approval page opens");
+    let answer = http
+        .post(url)
+        .form(&[("decision", decision)])
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "the decision is taken");
+}

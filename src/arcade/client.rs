@@ -224,7 +224,7 @@ impl ArcadeClient {
         };
         send.retry(self.backoff())
             .when(ArcadeError::retry_may_help)
-            .adjust(|e, d| e.retry_after().or(d))
+            .adjust(retry_delay)
             .await
     }
 
@@ -243,7 +243,7 @@ impl ArcadeClient {
                     matches!(e, ArcadeError::RateLimited { .. }) || e.nothing_was_sent()
                 }
             })
-            .adjust(|e, d| e.retry_after().or(d))
+            .adjust(retry_delay)
             .await
     }
 
@@ -259,7 +259,7 @@ impl ArcadeClient {
         let send = || self.send_once(method.clone(), path, params, body, long_poll);
         send.retry(self.backoff())
             .when(ArcadeError::retry_may_help)
-            .adjust(|e, d| e.retry_after().or(d))
+            .adjust(retry_delay)
             .await
     }
 
@@ -407,6 +407,13 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     }
     parts.dedup();
     parts.join(": ")
+}
+
+/// The delay before the next retry: the server's `Retry-After` when it sent one, else
+/// the backoff's. `None` (the backoff has no retries left) ends retrying, so a server
+/// that always answers 429 cannot keep the client retrying forever.
+fn retry_delay(error: &ArcadeError, backoff: Option<Duration>) -> Option<Duration> {
+    backoff.map(|delay| error.retry_after().unwrap_or(delay))
 }
 
 /// Percent-encodes one path segment (tool names hold `.` and may hold `@`).

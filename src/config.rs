@@ -188,7 +188,13 @@ mod tests {
 
     #[test]
     fn empty_user_id_is_refused() {
-        assert!(matches!(user_id(Some(" ")), Err(ConfigError::MissingUserId)));
-        assert_eq!(user_id(Some("ann@example.com")).unwrap().as_str(), "ann@example.com");
+        assert!(matches!(
+            user_id(Some(" ")),
+            Err(ConfigError::MissingUserId)
+        ));
+        assert_eq!(
+            user_id(Some("ann@example.com")).unwrap().as_str(),
+            "ann@example.com"
+        );
     }
 }

@@ -100,7 +100,10 @@ async fn start_emulator() -> Result<Emulator, EmulatorError> {
     Ok(emulator)
 }
 
-fn emulator_settings(source: &SourceArgs, emulator: &Emulator) -> Result<ArcadeSettings, ConfigError> {
+fn emulator_settings(
+    source: &SourceArgs,
+    emulator: &Emulator,
+) -> Result<ArcadeSettings, ConfigError> {
     let mut arcade = source.arcade.clone();
     arcade.api_key = Some(emulator.state().api_key());
     arcade.base_url = Some(emulator.base_url());

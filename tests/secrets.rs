@@ -28,7 +28,9 @@ async fn neither_the_key_nor_a_provider_token_leaks_into_results_or_logs() {
         shown.push(format!("{:?}", result.structured_content));
     }
     emulator.state().set_api_key("arc_rotated_key");
-    shown.push(text(&gateway.call("Math_Add", json!({"a": 1, "b": 2})).await));
+    shown.push(text(
+        &gateway.call("Math_Add", json!({"a": 1, "b": 2})).await,
+    ));
     emulator.state().set_api_key(API_KEY);
 
     // The provider token behind Ann's Google grant, as the direct flow would get it.
@@ -37,7 +39,10 @@ async fn neither_the_key_nor_a_provider_token_leaks_into_results_or_logs() {
     assert!(logs.contains("tool call"), "the logs were captured");
     for secret in [API_KEY, token.as_str()] {
         assert!(!logs.contains(secret), "a secret leaked into the logs");
-        assert!(shown.iter().all(|s| !s.contains(secret)), "a secret leaked into a result");
+        assert!(
+            shown.iter().all(|s| !s.contains(secret)),
+            "a secret leaked into a result"
+        );
     }
 }
 
@@ -48,7 +53,9 @@ async fn provider_token(base_url: &str, user: &str) -> String {
         auth_requirement: AuthRequirement {
             provider_id: Some("google".into()),
             oauth2: Some(OAuth2Requirement {
-                scopes: Some(vec!["https://www.googleapis.com/auth/gmail.readonly".into()]),
+                scopes: Some(vec![
+                    "https://www.googleapis.com/auth/gmail.readonly".into(),
+                ]),
             }),
             ..Default::default()
         },
@@ -57,5 +64,7 @@ async fn provider_token(base_url: &str, user: &str) -> String {
     };
     let auth = client.authorize(&request).await.unwrap();
     assert!(auth.is_completed(), "Ann's grant is in place");
-    auth.context.and_then(|c| c.token).expect("a completed grant carries a token")
+    auth.context
+        .and_then(|c| c.token)
+        .expect("a completed grant carries a token")
 }

@@ -22,7 +22,10 @@ fn assert_config_error(output: &Output, expected: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     let last = stderr.lines().last().unwrap_or_default();
-    assert!(last.starts_with("error: ") && last.contains(expected), "{stderr}");
+    assert!(
+        last.starts_with("error: ") && last.contains(expected),
+        "{stderr}"
+    );
     assert!(output.stdout.is_empty(), "nothing was served on stdout");
 }
 
@@ -40,7 +43,10 @@ fn an_empty_user_id_says_to_set_arcade_user_id() {
 
 #[test]
 fn a_malformed_tool_filter_is_refused() {
-    let envs = [("ARCADE_API_KEY", API_KEY), ("ARCADE_USER_ID", "ann@example.com")];
+    let envs = [
+        ("ARCADE_API_KEY", API_KEY),
+        ("ARCADE_USER_ID", "ann@example.com"),
+    ];
     let output = serve(&envs, &["--tool", "ListEmails"]);
     assert_config_error(&output, "Toolkit.Tool");
 }
@@ -50,14 +56,40 @@ async fn an_unknown_toolkit_a_wrong_key_and_a_dead_engine_are_refused() {
     let emulator = start_emulator().await;
     let url = emulator.base_url();
     let cases = [
-        ("ARCADE_BASE_URL", url.clone(), API_KEY, "--toolkit", "unknown toolkit `NoSuchKit`"),
-        ("ARCADE_BASE_URL", url.clone(), "arc_wrong", "", "ARCADE_API_KEY"),
-        ("ARCADE_API_URL", "http://127.0.0.1:9".to_owned(), API_KEY, "", "ARCADE_BASE_URL"),
+        (
+            "ARCADE_BASE_URL",
+            url.clone(),
+            API_KEY,
+            "--toolkit",
+            "unknown toolkit `NoSuchKit`",
+        ),
+        (
+            "ARCADE_BASE_URL",
+            url.clone(),
+            "arc_wrong",
+            "",
+            "ARCADE_API_KEY",
+        ),
+        (
+            "ARCADE_API_URL",
+            "http://127.0.0.1:9".to_owned(),
+            API_KEY,
+            "",
+            "ARCADE_BASE_URL",
+        ),
     ];
     for (url_var, url, key, flag, expected) in cases {
         let output = tokio::task::spawn_blocking(move || {
-            let envs = [("ARCADE_USER_ID", "ann@example.com"), ("ARCADE_API_KEY", key), (url_var, url.as_str())];
-            let args: &[&str] = if flag.is_empty() { &[] } else { &[flag, "NoSuchKit"] };
+            let envs = [
+                ("ARCADE_USER_ID", "ann@example.com"),
+                ("ARCADE_API_KEY", key),
+                (url_var, url.as_str()),
+            ];
+            let args: &[&str] = if flag.is_empty() {
+                &[]
+            } else {
+                &[flag, "NoSuchKit"]
+            };
             serve(&envs, args)
         });
         assert_config_error(&output.await.unwrap(), expected);

@@ -81,7 +81,9 @@ pub enum ArcadeError {
         detail: String,
     },
     /// The key holds characters no HTTP header can carry.
-    #[error("ARCADE_API_KEY holds characters that cannot be sent in an HTTP header; copy the key again")]
+    #[error(
+        "ARCADE_API_KEY holds characters that cannot be sent in an HTTP header; copy the key again"
+    )]
     BadApiKey,
     /// The configured base URL cannot be used.
     #[error("ARCADE_BASE_URL `{0}` is not a usable http(s) URL")]

@@ -26,7 +26,13 @@ pub fn table(catalog: &Catalog) -> String {
         .collect();
     let header = ["TOOL", "AUTH", "PROVIDER", "SCOPES"].map(str::to_owned);
     let widths: Vec<usize> = (0..3)
-        .map(|i| rows.iter().chain([&header]).map(|r| r[i].len()).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .chain([&header])
+                .map(|r| r[i].len())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for row in std::iter::once(&header).chain(&rows) {

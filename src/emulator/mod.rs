@@ -33,7 +33,7 @@ mod pages;
 mod state;
 mod tools;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -147,14 +147,6 @@ impl Emulator {
 /// The `emulator` subcommand: start, print `arcade emulator listening on URL` on
 /// stdout (scripts read the port from it), log to stderr, stop on Ctrl-C or SIGTERM.
 pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
-    // The CLI may have installed a logger already; then this one is not needed.
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .try_init();
     let emulator = Emulator::start(EmulatorOptions::from(&args), args.bind).await?;
     let mut stdout = std::io::stdout().lock();
     writeln!(

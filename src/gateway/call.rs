@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 
 use super::results;
 use crate::arcade::types::{
-    ExecuteToolRequest, ExecuteToolResponse, REQUIREMENTS_NOT_MET, ToolAuthorizeRequest, ToolDefinition,
+    ExecuteToolRequest, ExecuteToolResponse, REQUIREMENTS_NOT_MET, ToolAuthorizeRequest,
+    ToolDefinition,
 };
 use crate::arcade::{ArcadeClient, ArcadeError, ExecuteRetry};
 use crate::catalog::CatalogEntry;
@@ -32,7 +33,7 @@ pub(super) struct ToolCall<'a> {
 /// What one execute came back with.
 enum Executed {
     /// The tool ran (successfully or with its own error).
-    Ran(ExecuteToolResponse),
+    Ran(Box<ExecuteToolResponse>),
     /// Arcade says the user must grant access first.
     NeedsAuthorization(String),
     /// Arcade could not be asked.
@@ -51,7 +52,9 @@ impl ToolCall<'_> {
             return results::bad_arguments(name, &error);
         }
         let result = match self.execute(&arguments).await {
-            Executed::NeedsAuthorization(reason) => self.authorize_then_run(&arguments, reason).await,
+            Executed::NeedsAuthorization(reason) => {
+                self.authorize_then_run(&arguments, reason).await
+            }
             other => self.finish(other),
         };
         tracing::info!(
@@ -66,7 +69,11 @@ impl ToolCall<'_> {
 
     /// Asks Arcade for the user's grant; shows the link, or runs the tool once more if
     /// the grant is already in place.
-    async fn authorize_then_run(&self, arguments: &Map<String, Value>, reason: String) -> CallToolResult {
+    async fn authorize_then_run(
+        &self,
+        arguments: &Map<String, Value>,
+        reason: String,
+    ) -> CallToolResult {
         let request = ToolAuthorizeRequest {
             tool_name: self.entry.definition.qualified_name.clone(),
             user_id: self.user.to_string(),
@@ -111,7 +118,7 @@ impl ToolCall<'_> {
             Err(error) => Executed::Failed(error),
             Ok(response) => match authorization_asked(&response) {
                 Some(reason) => Executed::NeedsAuthorization(reason),
-                None => Executed::Ran(response),
+                None => Executed::Ran(Box::new(response)),
             },
         }
     }
@@ -119,7 +126,7 @@ impl ToolCall<'_> {
     fn finish(&self, executed: Executed) -> CallToolResult {
         let name = self.entry.name();
         match executed {
-            Executed::Ran(response) => results::from_execution(self.entry, response),
+            Executed::Ran(response) => results::from_execution(self.entry, *response),
             Executed::Failed(error) => results::upstream_error(name, &error),
             Executed::NeedsAuthorization(reason) => results::refused_despite_grant(name, &reason),
         }

@@ -62,7 +62,9 @@ fn retry_advice(error: &OutputError) -> String {
             (ms as f64 / 1000.0).max(0.001)
         ),
         (Some(true), None) => "This may succeed if retried.".to_owned(),
-        _ => "Retrying the same call will not help; change the arguments or ask the user.".to_owned(),
+        _ => {
+            "Retrying the same call will not help; change the arguments or ask the user.".to_owned()
+        }
     }
 }
 
@@ -97,7 +99,10 @@ pub fn refused_despite_grant(tool: &str, reason: &str) -> CallToolResult {
 ///
 /// It is marked `isError`: the tool did not run, and clients check the
 /// `structuredContent` of non-error results against the tool's `outputSchema`.
-pub fn authorization_required(entry: &CatalogEntry, auth: &AuthorizationResponse) -> CallToolResult {
+pub fn authorization_required(
+    entry: &CatalogEntry,
+    auth: &AuthorizationResponse,
+) -> CallToolResult {
     let tool = entry.tool.name.as_ref();
     let requirement = entry.definition.auth_requirement();
     let provider_id = auth
@@ -110,7 +115,11 @@ pub fn authorization_required(entry: &CatalogEntry, auth: &AuthorizationResponse
         .clone()
         .or_else(|| requirement.map(|r| r.scopes().to_vec()))
         .unwrap_or_default();
-    let Some(url) = auth.url.as_deref().filter(|_| auth.status != Some(AuthStatus::Failed)) else {
+    let Some(url) = auth
+        .url
+        .as_deref()
+        .filter(|_| auth.status != Some(AuthStatus::Failed))
+    else {
         return error_text(format!(
             "`{tool}` needs access to the user's {provider_id} account, but Arcade gave no \
              authorization link (status {:?}). Call the tool again to get a fresh link.",
@@ -209,7 +218,10 @@ mod tests {
         let result = from_execution(first(&number_tool), response);
         assert_eq!(result.is_error, Some(true));
         let text = text(&result);
-        assert!(text.contains("division by zero") && text.contains("non-zero divisor"), "{text}");
+        assert!(
+            text.contains("division by zero") && text.contains("non-zero divisor"),
+            "{text}"
+        );
         assert!(!text.contains("ZeroDivisionError"), "{text}");
     }
 
@@ -220,7 +232,10 @@ mod tests {
             retry_after_ms: Some(1500),
             ..Default::default()
         };
-        assert_eq!(retry_advice(&error), "This may succeed if retried after 1.5 s.");
+        assert_eq!(
+            retry_advice(&error),
+            "This may succeed if retried after 1.5 s."
+        );
     }
 
     #[test]

@@ -32,7 +32,9 @@ pub async fn start_emulator_at(addr: std::net::SocketAddr) -> Emulator {
         api_key: API_KEY.to_owned(),
         ..EmulatorOptions::default()
     };
-    Emulator::start(options, addr).await.expect("emulator starts")
+    Emulator::start(options, addr)
+        .await
+        .expect("emulator starts")
 }
 
 /// A gateway process and the rmcp client connected to it over its stdio.
@@ -72,7 +74,9 @@ impl Gateway {
 
     /// Calls a tool; panics only on a protocol error.
     pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
-        self.try_call(tool, arguments).await.expect("tools/call answers")
+        self.try_call(tool, arguments)
+            .await
+            .expect("tools/call answers")
     }
 
     /// Calls a tool, keeping a protocol error.

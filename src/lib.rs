@@ -14,3 +14,4 @@
 
 pub mod arcade;
 pub mod emulator;
+pub mod identity;

@@ -19,6 +19,20 @@ pub struct Authenticator {
     mode: Mode,
 }
 
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mode = match &self.mode {
+            Mode::Fixed(_) => "fixed user",
+            Mode::BearerTokens(_) => "bearer tokens",
+            Mode::OAuth(_) => "OAuth",
+            Mode::TrustedHeader(_) => "trusted header",
+        };
+        f.debug_struct("Authenticator")
+            .field("mode", &mode)
+            .finish()
+    }
+}
+
 enum Mode {
     Fixed(UserId),
     BearerTokens(TokenFile),

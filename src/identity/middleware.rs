@@ -20,10 +20,14 @@ use super::user_id::UserId;
 /// are removed before the request goes on: the extension is the only answer to "who",
 /// and no token travels further than this layer.
 ///
-/// ```ignore
-/// let app = mcp_routes
+/// ```no_run
+/// # use std::sync::Arc;
+/// # use arcade_mcp_gateway::identity::{Authenticator, protected_resource_routes, require_identity};
+/// # fn wire(auth: Arc<Authenticator>, mcp_routes: axum::Router) -> axum::Router {
+/// mcp_routes
 ///     .layer(axum::middleware::from_fn_with_state(auth.clone(), require_identity))
-///     .merge(protected_resource_routes(auth));
+///     .merge(protected_resource_routes(auth))
+/// # }
 /// ```
 pub async fn require_identity(
     State(auth): State<Arc<Authenticator>>,

@@ -18,6 +18,7 @@
 mod authenticator;
 mod config;
 mod credentials;
+mod digest;
 mod error;
 mod middleware;
 mod oauth;

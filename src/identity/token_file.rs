@@ -18,22 +18,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use sha2::{Digest, Sha256};
-
+use super::digest::sha256;
 use super::error::IdentityError;
 use super::user_id::UserId;
 
 const HASH_PREFIX: &str = "sha256:";
 
 /// The SHA-256 of a bearer token as lowercase hex: what the token file stores instead of
-/// the token (the lead's `hash-token` subcommand prints it).
+/// the token (the `hash-token` subcommand prints it).
 pub fn hash_token(token: &str) -> String {
     hex::encode(sha256(token.as_bytes()))
-}
-
-/// SHA-256 of some bytes; also used to compare secrets in constant time.
-pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
 }
 
 type TokenTable = HashMap<[u8; 32], UserId>;

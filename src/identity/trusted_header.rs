@@ -8,9 +8,9 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
 use super::credentials::single_header;
+use super::digest::sha256;
 use super::error::IdentityError;
 use super::rejection::AuthRejection;
-use super::token_file::sha256;
 use super::user_id::UserId;
 
 /// The header in which the proxy names the calling user (the one Arcade's gateway uses).

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::ArcadeArgs;
+use crate::config::{self, ArcadeArgs, ConfigError};
 use crate::emulator::EmulatorArgs;
 use crate::startup::{Prepared, StartError};
-use crate::{emulator, transport};
+use crate::{emulator, identity, transport};
 
 /// An MCP server that serves Arcade's tools, with per-user authorization.
 #[derive(Debug, Parser)]
@@ -30,6 +30,20 @@ pub enum Command {
     Tools(ToolsArgs),
     /// Run a local Arcade-compatible engine (no Arcade account needed)
     Emulator(EmulatorArgs),
+    /// Print the line of a bearer-token file for a token and a user (only the token's
+    /// hash is stored)
+    HashToken(HashTokenArgs),
+}
+
+/// Flags of `hash-token`.
+#[derive(Debug, Clone, Args)]
+pub struct HashTokenArgs {
+    /// The user the token stands for
+    #[arg(long)]
+    pub user_id: String,
+    /// The token, read from standard input when absent (so it stays out of the shell history)
+    #[arg(long)]
+    pub token: Option<String>,
 }
 
 /// Flags of `serve`.
@@ -75,6 +89,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(args).await,
         Command::Tools(args) => tools(args).await,
         Command::Emulator(args) => emulator::run(args).await.map_err(StartError::from),
+        Command::HashToken(args) => hash_token(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -100,5 +115,23 @@ async fn tools(args: ToolsArgs) -> Result<(), StartError> {
         crate::catalog::listing::table(&prepared.catalog)
     };
     println!("{listing}");
+    Ok(())
+}
+
+fn hash_token(args: HashTokenArgs) -> Result<(), StartError> {
+    let token = match args.token {
+        Some(token) => token,
+        None => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line
+        }
+    };
+    let token = token.trim();
+    let user = config::user_id(Some(&args.user_id))?;
+    if token.is_empty() {
+        return Err(ConfigError::EmptyToken.into());
+    }
+    println!("sha256:{} {user}", identity::hash_token(token));
     Ok(())
 }

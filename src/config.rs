@@ -80,6 +80,9 @@ pub enum ConfigError {
     /// A `--toolkit` that is empty.
     #[error("--toolkit needs a toolkit name, e.g. --toolkit Gmail")]
     EmptyToolkit,
+    /// `hash-token` got no token.
+    #[error("no token given: pass --token or write it on standard input")]
+    EmptyToken,
     /// A zero timeout.
     #[error("--request-timeout must be at least 1 second")]
     ZeroTimeout,

@@ -29,6 +29,9 @@ pub enum StartError {
     /// The built-in emulator failed.
     #[error(transparent)]
     Emulator(#[from] EmulatorError),
+    /// Reading standard input failed.
+    #[error("could not read standard input: {0}")]
+    Stdin(#[from] std::io::Error),
     /// The MCP transport failed.
     #[error("the MCP connection failed: {0}")]
     Transport(String),
@@ -44,7 +47,7 @@ impl StartError {
                 _ => 1,
             },
             Self::Load(_) => 2,
-            Self::Emulator(_) | Self::Transport(_) => 1,
+            Self::Emulator(_) | Self::Transport(_) | Self::Stdin(_) => 1,
         }
     }
 }

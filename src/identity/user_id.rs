@@ -1,5 +1,4 @@
-//! Who is calling. The user id sent to Arcade comes from the transport (here: the
-//! fixed user of a stdio server), never from tool arguments.
+//! The one value the rest of the crate learns from this module: who a call acts for.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,12 +8,12 @@ use std::sync::Arc;
 pub struct UserId(Arc<str>);
 
 impl UserId {
-    /// Wraps an id that has already been checked to be non-empty.
+    /// Wraps an Arcade user id; the identity modes only build it from what the transport proved.
     pub fn new(id: impl Into<Arc<str>>) -> Self {
         Self(id.into())
     }
 
-    /// The id as Arcade takes it.
+    /// The id as Arcade expects it in `user_id`.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -1,0 +1,110 @@
+//! What a verified access token says: who the user is and which scopes it grants.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
+use crate::identity::rejection::AuthRejection;
+use crate::identity::user_id::UserId;
+
+/// The verified claims of an access token.
+pub(crate) type Claims = Map<String, Value>;
+
+/// The user named by `claim`, which must be a non-empty string.
+pub(crate) fn user_from(claims: &Claims, claim: &str) -> Result<UserId, AuthRejection> {
+    match claims.get(claim) {
+        Some(Value::String(user)) if !user.trim().is_empty() => Ok(UserId::new(user.as_str())),
+        _ => Err(AuthRejection::invalid(format!(
+            "the access token has no `{claim}` claim naming the user; ask the authorization \
+             server to include it"
+        ))),
+    }
+}
+
+/// Refuses a token that lacks any of `required`, naming every required scope so the client
+/// can ask for all of them at once.
+pub(crate) fn require_scopes(claims: &Claims, required: &[String]) -> Result<(), AuthRejection> {
+    let granted = granted_scopes(claims);
+    let missing: Vec<&str> = required
+        .iter()
+        .map(String::as_str)
+        .filter(|scope| !granted.contains(scope))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(AuthRejection::insufficient_scope(
+        required.join(" "),
+        format!(
+            "the access token lacks the scope {}; get a token that grants `{}`",
+            missing.join(", "),
+            required.join(" ")
+        ),
+    ))
+}
+
+/// Scopes from `scope` and `scp`, each either a space-separated string or an array of strings
+/// (authorization servers differ).
+fn granted_scopes(claims: &Claims) -> HashSet<&str> {
+    ["scope", "scp"]
+        .iter()
+        .filter_map(|name| claims.get(*name))
+        .flat_map(|value| match value {
+            Value::String(scopes) => scopes.split_whitespace().collect(),
+            Value::Array(scopes) => scopes.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn claims(value: Value) -> Claims {
+        value.as_object().unwrap().clone()
+    }
+
+    fn required(scopes: &[&str]) -> Vec<String> {
+        scopes.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn scopes_come_from_scope_or_scp_in_either_shape() {
+        for token in [
+            json!({"scope": "mcp:tools email"}),
+            json!({"scp": ["mcp:tools", "email"]}),
+            json!({"scp": "mcp:tools email"}),
+            json!({"scope": "email", "scp": ["mcp:tools"]}),
+        ] {
+            assert!(
+                require_scopes(&claims(token.clone()), &required(&["mcp:tools", "email"])).is_ok(),
+                "{token}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_scope_is_forbidden_and_named() {
+        let err = require_scopes(
+            &claims(json!({"scope": "email"})),
+            &required(&["mcp:tools", "email"]),
+        )
+        .unwrap_err();
+        assert_eq!(err.error_code(), "insufficient_scope");
+        assert!(err.description().contains("mcp:tools"));
+    }
+
+    #[test]
+    fn the_user_claim_must_be_a_non_empty_string() {
+        let token = claims(json!({"sub": "ann", "uid": 7, "empty": " "}));
+        assert_eq!(user_from(&token, "sub").unwrap(), UserId::new("ann"));
+        for claim in ["uid", "empty", "absent"] {
+            assert_eq!(
+                user_from(&token, claim).unwrap_err().error_code(),
+                "invalid_token"
+            );
+        }
+    }
+}

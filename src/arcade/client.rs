@@ -222,10 +222,7 @@ impl ArcadeClient {
                 .await
                 .map(drop)
         };
-        send.retry(self.backoff())
-            .when(ArcadeError::retry_may_help)
-            .adjust(retry_delay)
-            .await
+        self.with_retries(send, ArcadeError::retry_may_help).await
     }
 
     /// `POST /v1/tools/execute`. Sent again after a failure only where `retry` says
@@ -236,15 +233,13 @@ impl ArcadeClient {
         retry: ExecuteRetry,
     ) -> Result<ExecuteToolResponse, ArcadeError> {
         let send = || self.send_once(Method::POST, "/v1/tools/execute", &[], Some(request), None);
-        send.retry(self.backoff())
-            .when(|e| match retry {
-                ExecuteRetry::SafeToRepeat => e.retry_may_help(),
-                ExecuteRetry::OnlyIfNotRun => {
-                    matches!(e, ArcadeError::RateLimited { .. }) || e.nothing_was_sent()
-                }
-            })
-            .adjust(retry_delay)
-            .await
+        self.with_retries(send, |e| match retry {
+            ExecuteRetry::SafeToRepeat => e.retry_may_help(),
+            ExecuteRetry::OnlyIfNotRun => {
+                matches!(e, ArcadeError::RateLimited { .. }) || e.nothing_was_sent()
+            }
+        })
+        .await
     }
 
     /// Sends a request that is safe to repeat, retrying what may help.
@@ -257,8 +252,22 @@ impl ArcadeClient {
         long_poll: Option<Duration>,
     ) -> Result<T, ArcadeError> {
         let send = || self.send_once(method.clone(), path, params, body, long_poll);
+        self.with_retries(send, ArcadeError::retry_may_help).await
+    }
+
+    /// Runs `send`, and again after a backoff (or Arcade's `Retry-After`) while
+    /// `may_resend` allows and retries are left.
+    async fn with_retries<T, Send, Sent>(
+        &self,
+        send: Send,
+        may_resend: impl FnMut(&ArcadeError) -> bool,
+    ) -> Result<T, ArcadeError>
+    where
+        Send: FnMut() -> Sent,
+        Sent: Future<Output = Result<T, ArcadeError>>,
+    {
         send.retry(self.backoff())
-            .when(ArcadeError::retry_may_help)
+            .when(may_resend)
             .adjust(retry_delay)
             .await
     }

@@ -46,7 +46,7 @@ async fn announce(prompt: &Prompt<'_>, auth: &AuthorizationResponse, url: &str) 
     let message = format!("{} {url}", access.prompt(prompt.entry.name()));
     let mut param = LoggingMessageNotificationParam::new(
         LoggingLevel::Notice,
-        json!({ "message": message, "authorization_url": url }),
+        json!({ "message": message, "authorization_url": url, "authorization_id": auth.id }),
     );
     param.logger = Some(env!("CARGO_PKG_NAME").to_owned());
     if let Err(error) = prompt.context.peer.notify_logging_message(param).await {

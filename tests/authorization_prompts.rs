@@ -9,6 +9,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use arcade_mcp_gateway::emulator::Emulator;
 use common::{Gateway, approve, decide, start_emulator, text};
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig,
@@ -165,6 +166,22 @@ fn stateless() -> ClientLifecycleMode {
     }
 }
 
+/// A gateway for Ann with `person` as the client.
+async fn ann(
+    emulator: &Emulator,
+    person: Person,
+    lifecycle: ClientLifecycleMode,
+    extra: &[&str],
+) -> Gateway<Person> {
+    let url = emulator.base_url();
+    Gateway::spawn_with(person, lifecycle, &url, "ann@example.com", extra).await
+}
+
+/// How often `Mail.ListEmails` really ran for `user`.
+fn mail_runs(emulator: &Emulator, user: &str) -> u64 {
+    emulator.state().executions("Mail.ListEmails", user)
+}
+
 fn mail_call() -> CallToolRequestParams {
     CallToolRequestParams::new("Mail_ListEmails").with_arguments(JsonObject::new())
 }
@@ -184,14 +201,7 @@ async fn eventually(what: &str, condition: impl Fn() -> bool) {
 async fn url_elicitation_answers_the_first_call_with_the_tools_result() {
     let emulator = start_emulator().await;
     let person = Person::new(Answer::Approve);
-    let ann = Gateway::spawn_with(
-        person.clone(),
-        legacy(),
-        &emulator.base_url(),
-        "ann@example.com",
-        &[],
-    )
-    .await;
+    let ann = ann(&emulator, person.clone(), legacy(), &[]).await;
 
     let result = ann.call("Mail_ListEmails", json!({})).await;
     assert_eq!(result.is_error, Some(false), "{}", text(&result));
@@ -200,12 +210,7 @@ async fn url_elicitation_answers_the_first_call_with_the_tools_result() {
         "{}",
         text(&result)
     );
-    assert_eq!(
-        emulator
-            .state()
-            .executions("Mail.ListEmails", "ann@example.com"),
-        1
-    );
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
     let seen = person.seen();
     assert_eq!(seen.elicitations.len(), 1, "asked once");
     let (message, url) = &seen.elicitations[0];
@@ -228,14 +233,7 @@ async fn url_elicitation_answers_the_first_call_with_the_tools_result() {
 async fn a_declined_elicitation_says_so_and_keeps_the_link() {
     let emulator = start_emulator().await;
     let person = Person::new(Answer::Decline);
-    let ann = Gateway::spawn_with(
-        person.clone(),
-        legacy(),
-        &emulator.base_url(),
-        "ann@example.com",
-        &[],
-    )
-    .await;
+    let ann = ann(&emulator, person.clone(), legacy(), &[]).await;
 
     let result = ann.call("Mail_ListEmails", json!({})).await;
     assert_eq!(result.is_error, Some(true));
@@ -244,26 +242,14 @@ async fn a_declined_elicitation_says_so_and_keeps_the_link() {
     let url = structured["authorization_url"].as_str().unwrap();
     assert_eq!(url, person.seen().elicitations[0].1, "the same link");
     assert!(text(&result).contains("declined") && text(&result).contains(url));
-    assert_eq!(
-        emulator
-            .state()
-            .executions("Mail.ListEmails", "ann@example.com"),
-        0
-    );
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
 }
 
 #[tokio::test]
 async fn a_denied_grant_gives_a_fresh_link() {
     let emulator = start_emulator().await;
     let person = Person::new(Answer::Deny);
-    let ann = Gateway::spawn_with(
-        person.clone(),
-        legacy(),
-        &emulator.base_url(),
-        "ann@example.com",
-        &[],
-    )
-    .await;
+    let ann = ann(&emulator, person.clone(), legacy(), &[]).await;
 
     let result = ann.call("Mail_ListEmails", json!({})).await;
     let structured = result.structured_content.clone().unwrap();
@@ -275,26 +261,14 @@ async fn a_denied_grant_gives_a_fresh_link() {
         "a new link, not the denied one"
     );
     assert!(text(&result).contains("fresh link"), "{}", text(&result));
-    assert_eq!(
-        emulator
-            .state()
-            .executions("Mail.ListEmails", "ann@example.com"),
-        0
-    );
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
 }
 
 #[tokio::test]
 async fn an_accepted_elicitation_never_approved_times_out() {
     let emulator = start_emulator().await;
     let person = Person::new(Answer::Forget);
-    let ann = Gateway::spawn_with(
-        person,
-        legacy(),
-        &emulator.base_url(),
-        "ann@example.com",
-        &["--auth-timeout", "2"],
-    )
-    .await;
+    let ann = ann(&emulator, person, legacy(), &["--auth-timeout", "2"]).await;
 
     let started = std::time::Instant::now();
     let result = ann.call("Mail_ListEmails", json!({})).await;
@@ -304,37 +278,20 @@ async fn an_accepted_elicitation_never_approved_times_out() {
     );
     let structured = result.structured_content.clone().unwrap();
     assert_eq!(structured["status"], "timed_out", "{structured}");
-    assert_eq!(
-        emulator
-            .state()
-            .executions("Mail.ListEmails", "ann@example.com"),
-        0
-    );
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
 }
 
 #[tokio::test]
 async fn mrtr_is_driven_by_rmcps_client_to_the_tools_result() {
     let emulator = start_emulator().await;
     let person = Person::new(Answer::Approve);
-    let ann = Gateway::spawn_with(
-        person.clone(),
-        stateless(),
-        &emulator.base_url(),
-        "ann@example.com",
-        &[],
-    )
-    .await;
+    let ann = ann(&emulator, person.clone(), stateless(), &[]).await;
 
     let result = ann.call("Mail_ListEmails", json!({})).await;
     assert_eq!(result.is_error, Some(false), "{}", text(&result));
     assert!(text(&result).contains("ann@example.com"));
     assert_eq!(person.seen().elicitations.len(), 1);
-    assert_eq!(
-        emulator
-            .state()
-            .executions("Mail.ListEmails", "ann@example.com"),
-        1
-    );
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
     assert!(ann.logs().contains("input_required"), "{}", ann.logs());
 }
 
@@ -372,14 +329,7 @@ fn retry(state: &str, arguments: Value, action: &str) -> CallToolRequestParams {
 async fn mrtr_by_hand_checks_the_sealed_state_before_running_once() {
     let emulator = start_emulator().await;
     let key = ["--request-state-key", STATE_KEY];
-    let ann = Gateway::spawn_with(
-        Person::new(Answer::Forget),
-        stateless(),
-        &emulator.base_url(),
-        "ann@example.com",
-        &key,
-    )
-    .await;
+    let ann = ann(&emulator, Person::new(Answer::Forget), stateless(), &key).await;
     let bob = Gateway::spawn_with(
         Person::new(Answer::Forget),
         stateless(),
@@ -390,12 +340,7 @@ async fn mrtr_by_hand_checks_the_sealed_state_before_running_once() {
     .await;
     let arguments = json!({"n_emails": 3});
     let (state, url) = first_round(&ann, arguments.clone()).await;
-    assert_eq!(
-        emulator
-            .state()
-            .executions("Mail.ListEmails", "ann@example.com"),
-        0
-    );
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
 
     // Tampered: one character changed.
     let mut tampered = state.clone().into_bytes();
@@ -424,12 +369,7 @@ async fn mrtr_by_hand_checks_the_sealed_state_before_running_once() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("other arguments"), "{error}");
-    assert_eq!(
-        emulator
-            .state()
-            .executions("Mail.ListEmails", "bob@example.com"),
-        0
-    );
+    assert_eq!(mail_runs(&emulator, "bob@example.com"), 0);
 
     // The person approves; the retry runs the tool once.
     approve(&url).await;
@@ -442,12 +382,7 @@ async fn mrtr_by_hand_checks_the_sealed_state_before_running_once() {
         panic!("expected the tool's result");
     };
     assert_eq!(result.is_error, Some(false), "{}", text(&result));
-    assert_eq!(
-        emulator
-            .state()
-            .executions("Mail.ListEmails", "ann@example.com"),
-        1
-    );
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
     assert!(
         !ann.logs().contains(STATE_KEY) && !bob.logs().contains(STATE_KEY),
         "the key stays out of the logs"
@@ -457,14 +392,7 @@ async fn mrtr_by_hand_checks_the_sealed_state_before_running_once() {
 #[tokio::test]
 async fn mrtr_declined_in_the_client_keeps_the_link() {
     let emulator = start_emulator().await;
-    let ann = Gateway::spawn_with(
-        Person::new(Answer::Forget),
-        stateless(),
-        &emulator.base_url(),
-        "ann@example.com",
-        &[],
-    )
-    .await;
+    let ann = ann(&emulator, Person::new(Answer::Forget), stateless(), &[]).await;
     let (state, url) = first_round(&ann, json!({})).await;
     let CallToolResponse::Complete(result) = ann
         .client
@@ -483,23 +411,11 @@ async fn mrtr_declined_in_the_client_keeps_the_link() {
 async fn without_elicitation_the_call_waits_with_progress_and_runs_once_granted() {
     let emulator = start_emulator().await;
     let person = Person::without_elicitation(Some(Duration::from_secs(1)));
-    let ann = Gateway::spawn_with(
-        person.clone(),
-        legacy(),
-        &emulator.base_url(),
-        "ann@example.com",
-        &["--auth-wait", "5"],
-    )
-    .await;
+    let ann = ann(&emulator, person.clone(), legacy(), &["--auth-wait", "5"]).await;
 
     let result = ann.call("Mail_ListEmails", json!({})).await;
     assert_eq!(result.is_error, Some(false), "{}", text(&result));
-    assert_eq!(
-        emulator
-            .state()
-            .executions("Mail.ListEmails", "ann@example.com"),
-        1
-    );
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
     let seen = person.seen();
     assert!(!seen.progress.is_empty(), "progress was reported");
     assert!(
@@ -515,14 +431,7 @@ async fn without_elicitation_the_call_waits_with_progress_and_runs_once_granted(
 async fn a_cancelled_call_stops_waiting_upstream_at_once() {
     let emulator = start_emulator().await;
     let person = Person::without_elicitation(None);
-    let ann = Gateway::spawn_with(
-        person.clone(),
-        legacy(),
-        &emulator.base_url(),
-        "ann@example.com",
-        &["--auth-wait", "30"],
-    )
-    .await;
+    let ann = ann(&emulator, person.clone(), legacy(), &["--auth-wait", "30"]).await;
 
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(mail_call()));
     let handle = ann
@@ -549,12 +458,7 @@ async fn a_cancelled_call_stops_waiting_upstream_at_once() {
         emulator.state().auth_waiters(&id) == 0
     })
     .await;
-    assert_eq!(
-        emulator
-            .state()
-            .executions("Mail.ListEmails", "ann@example.com"),
-        0
-    );
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
     let ok = ann.call("Math_Add", json!({"a": 1, "b": 2})).await;
     assert_eq!(text(&ok), "3", "the server keeps serving");
 }

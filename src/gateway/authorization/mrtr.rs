@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::waiting;
-use super::{Outcome, Prompt};
+use super::{AuthorizationSettings, Outcome, Prompt};
 use crate::arcade::types::{AuthStatus, AuthorizationResponse};
 use crate::gateway::results::{self, Access, LinkReason};
 
@@ -139,13 +139,7 @@ pub(in crate::gateway) async fn resume(
     responses: Option<&InputResponses>,
 ) -> Result<Outcome, RetryError> {
     let settings = prompt.settings;
-    let pending: PendingCall = settings
-        .codec
-        .open_json(sealed)
-        .map_err(|error| match error {
-            RequestStateError::Expired => RetryError::Expired(settings.timeout.as_secs()),
-            _ => RetryError::Tampered,
-        })?;
+    let pending = open(settings, sealed)?;
     if pending.user != prompt.user.as_str() {
         tracing::warn!(user = %prompt.user, "refused requestState issued to another user");
         return Err(RetryError::OtherUser);
@@ -190,6 +184,17 @@ pub(in crate::gateway) async fn resume(
         strategy = "input_required", granted = matches!(outcome, Outcome::Granted),
         elapsed_ms = now_ms().saturating_sub(pending.issued_at_ms), "authorization prompt ended");
     Ok(outcome)
+}
+
+/// The state of a retry, if its seal verifies and it has not expired.
+fn open(settings: &AuthorizationSettings, sealed: &str) -> Result<PendingCall, RetryError> {
+    settings
+        .codec
+        .open_json(sealed)
+        .map_err(|error| match error {
+            RequestStateError::Expired => RetryError::Expired(settings.timeout.as_secs()),
+            _ => RetryError::Tampered,
+        })
 }
 
 /// SHA-256 (hex) of the arguments' canonical JSON (object keys sorted), so that the
@@ -239,7 +244,46 @@ fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rmcp::model::RequestStateCodec;
     use serde_json::json;
+    use std::time::Duration;
+
+    #[test]
+    fn expired_and_tampered_states_are_told_apart() {
+        let settings = AuthorizationSettings {
+            wait: Duration::ZERO,
+            timeout: Duration::from_secs(300),
+            codec: RequestStateCodec::try_new(vec![7; 32]).unwrap(),
+        };
+        let pending = PendingCall {
+            authorization_id: "ac_1".into(),
+            url: "http://127.0.0.1/authorize/ac_1".into(),
+            tool: "Mail_ListEmails".into(),
+            arguments_sha256: arguments_hash(&Map::new()),
+            user: "ann@example.com".into(),
+            issued_at_ms: now_ms(),
+        };
+        let short = SealOptions::new().ttl(Duration::from_millis(1));
+        let sealed = settings.codec.seal_json_with(&pending, &short).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        let expired = open(&settings, &sealed).unwrap_err();
+        assert!(matches!(expired, RetryError::Expired(300)), "{expired}");
+        assert!(
+            expired.to_string().contains("without requestState"),
+            "{expired}"
+        );
+
+        let other_key = AuthorizationSettings {
+            codec: RequestStateCodec::try_new(vec![8; 32]).unwrap(),
+            ..settings.clone()
+        };
+        let sealed = settings.codec.seal_json(&pending).unwrap();
+        assert!(open(&settings, &sealed).is_ok());
+        assert!(matches!(
+            open(&other_key, &sealed),
+            Err(RetryError::Tampered)
+        ));
+    }
 
     #[test]
     fn argument_order_does_not_change_the_hash_but_values_do() {

@@ -3,7 +3,7 @@
 //! tell the client the elicitation is complete, and let the call run the tool — one
 //! `tools/call`, no retry by the model.
 
-use rmcp::model::{CustomNotification, ServerNotification};
+use rmcp::model::{CustomNotification, ElicitationAction, ServerNotification};
 use rmcp::service::{ElicitationError, ServiceError};
 use serde_json::json;
 use tokio::time::Instant;
@@ -13,7 +13,6 @@ use super::waiting::{self, Waited};
 use super::{Outcome, Prompt};
 use crate::arcade::types::AuthorizationResponse;
 use crate::gateway::results::{self, Access, LinkReason};
-use rmcp::model::ElicitationAction;
 
 /// The notification that closes a URL elicitation once its out-of-band step is done.
 const COMPLETE: &str = "notifications/elicitation/complete";

@@ -224,9 +224,11 @@ async fn url_elicitation_answers_the_first_call_with_the_tools_result() {
     drop(seen);
     let logs = ann.logs();
     assert!(
-        logs.contains("url_elicitation") && logs.contains("granted=true"),
+        logs.contains("url_elicitation") && logs.contains("outcome=\"granted\""),
         "{logs}"
     );
+    assert!(!logs.contains("tok_"), "no provider token in the logs");
+    assert!(!logs.contains(common::API_KEY), "no Arcade key in the logs");
 }
 
 #[tokio::test]

@@ -78,6 +78,22 @@ pub(super) enum Outcome {
     Answer(CallToolResponse),
 }
 
+impl Outcome {
+    /// For the log: `granted`, or why not (`declined`, `timed_out`, `failed`,
+    /// `not_granted`), or `error` when Arcade could not be asked.
+    fn label(&self) -> &str {
+        match self {
+            Self::Granted => "granted",
+            Self::Answer(CallToolResponse::Complete(result)) => result
+                .structured_content
+                .as_ref()
+                .and_then(|s| s["status"].as_str())
+                .unwrap_or("error"),
+            Self::Answer(_) => "input_required",
+        }
+    }
+}
+
 /// One call whose tool waits for the user's grant.
 pub(super) struct Prompt<'a> {
     /// The client for Arcade.
@@ -137,9 +153,9 @@ impl Prompt<'_> {
     }
 
     fn log_outcome(&self, strategy: &str, access: &Access, elapsed: Duration, outcome: &Outcome) {
-        let granted = matches!(outcome, Outcome::Granted);
         tracing::info!(user = %self.user, tool = self.entry.name(), provider = %access.provider_id,
-            strategy, granted, elapsed_ms = elapsed.as_millis() as u64, "authorization prompt ended");
+            strategy, outcome = outcome.label(), elapsed_ms = elapsed.as_millis() as u64,
+            "authorization prompt ended");
     }
 }
 

@@ -464,3 +464,20 @@ async fn a_cancelled_call_stops_waiting_upstream_at_once() {
     let ok = ann.call("Math_Add", json!({"a": 1, "b": 2})).await;
     assert_eq!(text(&ok), "3", "the server keeps serving");
 }
+
+#[tokio::test]
+async fn without_elicitation_an_unanswered_wait_ends_with_the_link() {
+    let emulator = start_emulator().await;
+    let person = Person::without_elicitation(None);
+    let ann = ann(&emulator, person.clone(), legacy(), &["--auth-wait", "1"]).await;
+
+    let result = ann.call("Mail_ListEmails", json!({})).await;
+    let structured = result.structured_content.clone().unwrap();
+    assert_eq!(structured["status"], "not_granted", "{structured}");
+    let logged = person.seen().logs[0]["authorization_url"].clone();
+    assert_eq!(
+        structured["authorization_url"], logged,
+        "the link of the log message"
+    );
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
+}

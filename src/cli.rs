@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, ArcadeArgs, ConfigError};
 use crate::emulator::EmulatorArgs;
+use crate::gateway::AuthorizationArgs;
 use crate::startup::{Prepared, StartError};
 use crate::{emulator, identity, transport};
 
@@ -56,6 +57,10 @@ pub struct ServeArgs {
     /// The Arcade user id this server acts for [env: ARCADE_USER_ID]
     #[arg(long, env = "ARCADE_USER_ID")]
     pub user_id: Option<String>,
+
+    /// How authorization prompts reach the person.
+    #[command(flatten)]
+    pub authorization: AuthorizationArgs,
 }
 
 /// Flags of `tools`.
@@ -102,9 +107,10 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn serve(args: ServeArgs) -> Result<(), StartError> {
     let user = crate::startup::user_for(&args)?;
+    let authorization = args.authorization.settings()?;
     let prepared = Prepared::new(&args.source).await?;
     tracing::info!(tools = prepared.catalog.len(), user = %user, "serving over stdio");
-    transport::stdio::serve(prepared.gateway(user)).await
+    transport::stdio::serve(prepared.gateway(user, authorization)).await
 }
 
 async fn tools(args: ToolsArgs) -> Result<(), StartError> {

@@ -8,7 +8,7 @@ use crate::catalog::loader::{LoadError, load_definitions};
 use crate::cli::{ServeArgs, SourceArgs};
 use crate::config::{self, ConfigError};
 use crate::emulator::{Emulator, EmulatorError, EmulatorOptions};
-use crate::gateway::Gateway;
+use crate::gateway::{AuthorizationSettings, Gateway, SettingsError};
 use crate::identity::UserId;
 
 /// The user the server acts for when it runs on the built-in emulator and none is set.
@@ -32,6 +32,9 @@ pub enum StartError {
     /// Reading standard input failed.
     #[error("could not read standard input: {0}")]
     Stdin(#[from] std::io::Error),
+    /// The authorization flags are wrong.
+    #[error(transparent)]
+    Authorization(#[from] SettingsError),
     /// The MCP transport failed.
     #[error("the MCP connection failed: {0}")]
     Transport(String),
@@ -41,7 +44,7 @@ impl StartError {
     /// 2 for what the user must fix in the configuration, 1 for the rest.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_) | Self::Arcade(_) => 2,
+            Self::Config(_) | Self::Arcade(_) | Self::Authorization(_) => 2,
             Self::Load(LoadError::Arcade(e)) => match e {
                 ArcadeError::Unauthorized { .. } | ArcadeError::Unreachable { .. } => 2,
                 _ => 1,
@@ -84,8 +87,13 @@ impl Prepared {
     }
 
     /// The MCP server for one user.
-    pub fn gateway(&self, user: UserId) -> Gateway {
-        Gateway::new(self.arcade.clone(), self.catalog.clone(), user)
+    pub fn gateway(&self, user: UserId, authorization: AuthorizationSettings) -> Gateway {
+        Gateway::new(
+            self.arcade.clone(),
+            self.catalog.clone(),
+            user,
+            authorization,
+        )
     }
 }
 

@@ -95,3 +95,26 @@ async fn an_unknown_toolkit_a_wrong_key_and_a_dead_engine_are_refused() {
         assert_config_error(&output.await.unwrap(), expected);
     }
 }
+
+#[test]
+fn a_short_request_state_key_is_refused_without_echoing_it() {
+    let envs = [
+        ("ARCADE_API_KEY", API_KEY),
+        ("ARCADE_USER_ID", "ann@example.com"),
+        ("ARCADE_GATEWAY_STATE_KEY", "short-SECRET-key"),
+    ];
+    let output = serve(&envs, &[]);
+    assert_config_error(&output, "at least 32");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("SECRET"), "the key is not shown: {stderr}");
+}
+
+#[test]
+fn a_zero_auth_timeout_is_refused() {
+    let envs = [
+        ("ARCADE_API_KEY", API_KEY),
+        ("ARCADE_USER_ID", "ann@example.com"),
+    ];
+    let output = serve(&envs, &["--auth-timeout", "0"]);
+    assert_config_error(&output, "--auth-timeout");
+}

@@ -179,6 +179,15 @@ impl Grants {
         self.status(id)
     }
 
+    /// How many `auth/status?wait=` long-polls are waiting on `id` right now, so a
+    /// test can see that a client gave up its wait (a dropped request ends its poll).
+    pub fn waiters(&self, id: &str) -> usize {
+        self.lock()
+            .authorizations
+            .get(id)
+            .map_or(0, |a| a.changes.receiver_count())
+    }
+
     /// Approves (storing the grant) or denies a pending authorization; a decided one is
     /// left as it is.
     pub fn decide(&self, id: &str, approve: bool) -> Option<Snapshot> {

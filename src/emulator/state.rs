@@ -95,6 +95,12 @@ impl EmulatorState {
             .unwrap_or(0)
     }
 
+    /// How many `auth/status?wait=` long-polls are open on the authorization `id`
+    /// (see [`Grants::waiters`]).
+    pub fn auth_waiters(&self, id: &str) -> usize {
+        self.grants().waiters(id)
+    }
+
     /// Replaces the injected faults and restarts their counter. Shares outside [0, 1]
     /// act as 0 or 1.
     pub fn set_faults(&self, faults: Faults) {

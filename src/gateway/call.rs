@@ -3,18 +3,22 @@
 //! 1. arguments that fail the tool's schema → a tool error; nothing goes upstream;
 //! 2. execute for the user (one round trip when access is already granted);
 //! 3. "authorization required", in any of Arcade's three ways of saying it →
-//!    `tools/authorize` → the link for the user, or, if the grant turns out to be in
-//!    place, one more execute (never a loop).
+//!    `tools/authorize` → the prompt to the user (see [`super::authorization`]), or,
+//!    if the grant turns out to be in place, one more execute (never a loop);
+//! 4. a multi round-trip retry (`requestState`) → checked, then one execute once the
+//!    grant is in place.
 
 use std::time::Instant;
 
-use rmcp::model::CallToolResult;
+use rmcp::ErrorData as McpError;
+use rmcp::model::{CallToolResponse, CallToolResult, InputResponses};
+use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Map, Value};
 
+use super::authorization::{self, AuthorizationSettings, Outcome, Prompt};
 use super::results;
 use crate::arcade::types::{
-    ExecuteToolRequest, ExecuteToolResponse, REQUIREMENTS_NOT_MET, ToolAuthorizeRequest,
-    ToolDefinition,
+    ExecuteToolRequest, ExecuteToolResponse, REQUIREMENTS_NOT_MET, ToolDefinition,
 };
 use crate::arcade::{ArcadeClient, ArcadeError, ExecuteRetry};
 use crate::catalog::CatalogEntry;
@@ -28,6 +32,18 @@ pub(super) struct ToolCall<'a> {
     pub entry: &'a CatalogEntry,
     /// The calling user (from the transport, never from the arguments).
     pub user: &'a UserId,
+    /// How a pending grant reaches the person.
+    pub settings: &'a AuthorizationSettings,
+    /// The MCP request.
+    pub context: &'a RequestContext<RoleServer>,
+}
+
+/// What a multi round-trip retry echoes back.
+pub(super) struct Retry {
+    /// The sealed `requestState` of the first round.
+    pub request_state: String,
+    /// The client's answers to the input requests.
+    pub input_responses: Option<InputResponses>,
 }
 
 /// What one execute came back with.
@@ -41,60 +57,101 @@ enum Executed {
 }
 
 impl ToolCall<'_> {
-    /// Runs the call and always answers with a tool result: failures become tool
-    /// errors that say what happened, so the server keeps serving.
-    pub async fn run(&self, mut arguments: Map<String, Value>) -> CallToolResult {
+    /// Runs the call and answers with a tool result (failures become tool errors that
+    /// say what happened, so the server keeps serving) or an input-required result. A
+    /// retry whose `requestState` does not check out is a protocol error.
+    pub async fn run(
+        &self,
+        mut arguments: Map<String, Value>,
+        retry: Option<Retry>,
+    ) -> Result<CallToolResponse, McpError> {
         let started = Instant::now();
         let name = self.entry.name();
         drop_null_optionals(&self.entry.definition, &mut arguments);
         if let Err(error) = self.entry.validate_arguments(&arguments) {
             tracing::info!(tool = name, user = %self.user, "rejected bad arguments");
-            return results::bad_arguments(name, &error);
+            return Ok(results::bad_arguments(name, &error).into());
         }
-        let result = match self.execute(&arguments).await {
-            Executed::NeedsAuthorization(reason) => {
-                self.authorize_then_run(&arguments, reason).await
+        let response = match retry {
+            Some(retry) => {
+                let resumed = authorization::mrtr::resume(
+                    &self.prompt(&arguments),
+                    &retry.request_state,
+                    retry.input_responses.as_ref(),
+                )
+                .await?;
+                self.proceed(resumed, &arguments).await
             }
-            other => self.finish(other),
+            None => match self.execute(&arguments).await {
+                Executed::NeedsAuthorization(reason) => {
+                    self.authorize_then_run(&arguments, reason).await
+                }
+                other => self.finish(other).into(),
+            },
         };
-        tracing::info!(
-            tool = name,
-            user = %self.user,
-            is_error = result.is_error.unwrap_or(false),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "tool call"
-        );
-        result
+        if let CallToolResponse::Complete(result) = &response {
+            tracing::info!(
+                tool = name,
+                user = %self.user,
+                is_error = result.is_error.unwrap_or(false),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "tool call"
+            );
+        }
+        Ok(response)
     }
 
-    /// Asks Arcade for the user's grant; shows the link, or runs the tool once more if
-    /// the grant is already in place.
+    /// Asks Arcade for the user's grant; prompts the user, or runs the tool once more
+    /// if the grant is already in place.
     async fn authorize_then_run(
         &self,
         arguments: &Map<String, Value>,
         reason: String,
-    ) -> CallToolResult {
-        let request = ToolAuthorizeRequest {
-            tool_name: self.entry.definition.qualified_name.clone(),
-            user_id: self.user.to_string(),
-            ..Default::default()
-        };
+    ) -> CallToolResponse {
+        let request = authorization::authorize_request(self.entry, self.user);
         let name = self.entry.name();
         match self.arcade.authorize_tool(&request).await {
-            Err(error) => results::upstream_error(name, &error),
-            Ok(auth) if auth.is_completed() => match self.execute(arguments).await {
-                Executed::NeedsAuthorization(again) => {
-                    tracing::warn!(tool = name, user = %self.user, first = %reason, again = %again,
-                        "Arcade asks for authorization although the grant is complete");
-                    results::refused_despite_grant(name, &again)
-                }
-                other => self.finish(other),
-            },
+            Err(error) => results::upstream_error(name, &error).into(),
+            Ok(auth) if auth.is_completed() => self.run_granted(arguments, &reason).await.into(),
             Ok(auth) => {
-                tracing::info!(tool = name, user = %self.user, provider = ?auth.provider_id,
-                    "authorization required; returning the link");
-                results::authorization_required(self.entry, &auth)
+                let outcome = self.prompt(arguments).ask(auth).await;
+                self.proceed(outcome, arguments).await
             }
+        }
+    }
+
+    /// What to do after a prompt: run the tool now that it is granted, or answer.
+    async fn proceed(&self, outcome: Outcome, arguments: &Map<String, Value>) -> CallToolResponse {
+        match outcome {
+            Outcome::Granted => self
+                .run_granted(arguments, "the user approved access")
+                .await
+                .into(),
+            Outcome::Answer(response) => response,
+        }
+    }
+
+    /// The one execute once the grant is in place (never a loop).
+    async fn run_granted(&self, arguments: &Map<String, Value>, reason: &str) -> CallToolResult {
+        let name = self.entry.name();
+        match self.execute(arguments).await {
+            Executed::NeedsAuthorization(again) => {
+                tracing::warn!(tool = name, user = %self.user, first = %reason, again = %again,
+                    "Arcade asks for authorization although the grant is complete");
+                results::refused_despite_grant(name, &again)
+            }
+            other => self.finish(other),
+        }
+    }
+
+    fn prompt<'a>(&'a self, arguments: &'a Map<String, Value>) -> Prompt<'a> {
+        Prompt {
+            arcade: self.arcade,
+            entry: self.entry,
+            user: self.user,
+            arguments,
+            settings: self.settings,
+            context: self.context,
         }
     }
 

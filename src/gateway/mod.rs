@@ -2,10 +2,14 @@
 //! `tools/call` through Arcade for the calling user.
 //!
 //! - [`call`]: the pipeline of one call (check, execute, authorize when needed).
+//! - [`authorization`]: how a pending grant reaches the person, per client.
 //! - [`results`]: how Arcade's answers become MCP tool results.
 
+mod authorization;
 mod call;
 mod results;
+
+pub use authorization::{AuthorizationArgs, AuthorizationSettings, SettingsError};
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, InitializeResult, ListToolsResult,
@@ -30,25 +34,53 @@ pub struct Gateway {
     arcade: ArcadeClient,
     catalog: Catalog,
     user: UserId,
+    authorization: AuthorizationSettings,
 }
 
 impl Gateway {
-    /// A gateway serving `catalog` through `arcade` for `user`.
-    pub fn new(arcade: ArcadeClient, catalog: Catalog, user: UserId) -> Self {
+    /// A gateway serving `catalog` through `arcade` for `user`, prompting for grants
+    /// as `authorization` says.
+    pub fn new(
+        arcade: ArcadeClient,
+        catalog: Catalog,
+        user: UserId,
+        authorization: AuthorizationSettings,
+    ) -> Self {
         Self {
             arcade,
             catalog,
             user,
+            authorization,
         }
     }
 }
 
 impl ServerHandler for Gateway {
+    // Logging (deprecated by SEP-2577, still what 2025-11-25 clients show) carries the
+    // authorization link while a call waits for the grant.
+    #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
-        let mut info = InitializeResult::new(ServerCapabilities::builder().enable_tools().build())
-            .with_instructions(INSTRUCTIONS);
+        let mut info = InitializeResult::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_logging()
+                .build(),
+        )
+        .with_instructions(INSTRUCTIONS);
         info.server_info = Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
         info
+    }
+
+    /// Accepted so that clients may ask: the only messages sent are the notices that
+    /// carry an authorization link while a call waits, which a client asked for by
+    /// calling.
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        _request: rmcp::model::SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        Ok(())
     }
 
     async fn list_tools(
@@ -80,13 +112,20 @@ impl ServerHandler for Gateway {
             )
         })?;
         let arguments = request.arguments.unwrap_or_default();
+        let retry = request.request_state.map(|request_state| call::Retry {
+            request_state,
+            input_responses: request.input_responses,
+        });
         let call = call::ToolCall {
             arcade: &self.arcade,
             entry,
             user: &self.user,
+            settings: &self.authorization,
+            context: &context,
         };
+        // Dropping the call on cancellation drops any upstream request or wait in flight.
         tokio::select! {
-            result = call.run(arguments) => Ok(result.into()),
+            response = call.run(arguments, retry) => response,
             () = context.ct.cancelled() => Err(McpError::internal_error(
                 "the call was cancelled by the client; nothing more was sent to Arcade",
                 None,

@@ -94,6 +94,93 @@ pub fn refused_despite_grant(tool: &str, reason: &str) -> CallToolResult {
     ))
 }
 
+/// Why a result carries an authorization link instead of the tool's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkReason {
+    /// The user has not granted access yet.
+    NotGranted,
+    /// The user was asked in the client and declined or dismissed the request.
+    Declined,
+    /// The user was asked but did not approve within the time allowed.
+    TimedOut,
+    /// Arcade reports that the previous grant attempt failed or expired; the link
+    /// is a fresh one.
+    GrantFailed,
+}
+
+impl LinkReason {
+    /// The `structuredContent` `status` and the opening sentence of the text.
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Self::NotGranted => ("not_granted", "Authorization required"),
+            Self::Declined => (
+                "declined",
+                "The user declined to authorize, so the tool did not run",
+            ),
+            Self::TimedOut => (
+                "timed_out",
+                "The user did not approve in time, so the tool did not run",
+            ),
+            Self::GrantFailed => (
+                "failed",
+                "The authorization failed or expired on Arcade's side; here is a fresh link",
+            ),
+        }
+    }
+}
+
+/// Which account a tool needs and which access it asks, as a person reads it.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// Arcade's provider id, e.g. `google`.
+    pub provider_id: String,
+    /// The provider as a person names it, e.g. `Google`.
+    pub provider: String,
+    /// The scopes asked.
+    pub scopes: Vec<String>,
+}
+
+impl Access {
+    /// What `auth` asks for, completed from the tool's own requirement.
+    pub fn of(entry: &CatalogEntry, auth: &AuthorizationResponse) -> Self {
+        let requirement = entry.definition.auth_requirement();
+        let provider_id = auth
+            .provider_id
+            .clone()
+            .or_else(|| requirement.and_then(|r| r.provider_id.clone()))
+            .unwrap_or_else(|| "the provider".to_owned());
+        let scopes = auth
+            .scopes
+            .clone()
+            .or_else(|| requirement.map(|r| r.scopes().to_vec()))
+            .unwrap_or_default();
+        Self {
+            provider: display_name(&provider_id),
+            provider_id,
+            scopes,
+        }
+    }
+
+    /// ` (scopes: a, b)`, or nothing when no scope is named.
+    fn scope_text(&self) -> String {
+        if self.scopes.is_empty() {
+            String::new()
+        } else {
+            format!(" (scopes: {})", self.scopes.join(", "))
+        }
+    }
+
+    /// The message a client shows next to the link when it asks the person directly.
+    pub fn prompt(&self, tool: &str) -> String {
+        format!(
+            "`{tool}` needs access to your {} account{}. Open the link to review and approve \
+             this access; the tool runs as soon as you have.",
+            self.provider,
+            self.scope_text()
+        )
+    }
+}
+
 /// The user must grant access first: the link, for the model to show and the person
 /// to open, plus the same facts as `structuredContent`.
 ///
@@ -103,18 +190,19 @@ pub fn authorization_required(
     entry: &CatalogEntry,
     auth: &AuthorizationResponse,
 ) -> CallToolResult {
+    authorization_link(entry, auth, LinkReason::NotGranted)
+}
+
+/// The authorization link with the reason the tool did not run: not granted yet,
+/// declined, not approved in time, or a failed grant (then the link is fresh).
+pub fn authorization_link(
+    entry: &CatalogEntry,
+    auth: &AuthorizationResponse,
+    reason: LinkReason,
+) -> CallToolResult {
     let tool = entry.tool.name.as_ref();
-    let requirement = entry.definition.auth_requirement();
-    let provider_id = auth
-        .provider_id
-        .clone()
-        .or_else(|| requirement.and_then(|r| r.provider_id.clone()))
-        .unwrap_or_else(|| "the provider".to_owned());
-    let scopes = auth
-        .scopes
-        .clone()
-        .or_else(|| requirement.map(|r| r.scopes().to_vec()))
-        .unwrap_or_default();
+    let access = Access::of(entry, auth);
+    let provider_id = &access.provider_id;
     let Some(url) = auth
         .url
         .as_deref()
@@ -126,14 +214,11 @@ pub fn authorization_required(
             auth.status
         ));
     };
-    let provider = display_name(&provider_id);
-    let scope_text = if scopes.is_empty() {
-        String::new()
-    } else {
-        format!(" (scopes: {})", scopes.join(", "))
-    };
+    let provider = &access.provider;
+    let scope_text = access.scope_text();
+    let (status, opening) = reason.words();
     let text = format!(
-        "Authorization required: `{tool}` needs access to the user's {provider} account{scope_text}, \
+        "{opening}: `{tool}` needs access to the user's {provider} account{scope_text}, \
          which they have not granted yet.\n\n\
          Show the user this link and ask them to open it and approve access:\n{url}\n\n\
          [Authorize {provider} access]({url})\n\n\
@@ -142,12 +227,21 @@ pub fn authorization_required(
     let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
     result.structured_content = Some(json!({
         "authorization_required": true,
+        "status": status,
         "authorization_url": url,
         "authorization_id": auth.id,
         "provider_id": provider_id,
-        "scopes": scopes,
+        "scopes": access.scopes,
     }));
     result
+}
+
+/// Arcade reported an authorization of another user: nothing ran.
+pub fn authorization_mixup(tool: &str) -> CallToolResult {
+    error_text(format!(
+        "`{tool}` did not run: Arcade answered with an authorization that belongs to another \
+         user. Call the tool again to get your own link."
+    ))
 }
 
 /// `google` → `Google`: a provider id as a person would name it.

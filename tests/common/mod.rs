@@ -9,9 +9,9 @@ use std::process::Stdio;
 
 use arcade_mcp_gateway::emulator::{Emulator, EmulatorOptions};
 use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
-use rmcp::service::RunningService;
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService};
 use rmcp::transport::TokioChildProcess;
-use rmcp::{RoleClient, ServiceExt};
+use rmcp::{ClientHandler, RoleClient};
 use serde_json::Value;
 use tokio::process::Command;
 
@@ -37,10 +37,11 @@ pub async fn start_emulator_at(addr: std::net::SocketAddr) -> Emulator {
         .expect("emulator starts")
 }
 
-/// A gateway process and the rmcp client connected to it over its stdio.
-pub struct Gateway {
+/// A gateway process and the rmcp client connected to it over its stdio; `H` is the
+/// client's handler (the person behind the client, for elicitation tests).
+pub struct Gateway<H: ClientHandler = ()> {
     /// The MCP client.
-    pub client: RunningService<RoleClient, ()>,
+    pub client: RunningService<RoleClient, H>,
     /// Where the gateway's stderr (its logs) goes.
     pub stderr: PathBuf,
     _dir: tempfile::TempDir,
@@ -50,6 +51,20 @@ impl Gateway {
     /// Spawns `arcade-mcp-gateway serve` for `user` against `base_url`, logging at
     /// debug level so that a leak anywhere in the logs would be seen.
     pub async fn spawn(base_url: &str, user: &str, extra: &[&str]) -> Self {
+        Gateway::spawn_with((), ClientLifecycleMode::Initialize, base_url, user, extra).await
+    }
+}
+
+impl<H: ClientHandler> Gateway<H> {
+    /// Like [`Gateway::spawn`], with `handler` as the client and the given lifecycle
+    /// (`Initialize` for 2025-11-25, `Discover` for 2026-07-28).
+    pub async fn spawn_with(
+        handler: H,
+        lifecycle: ClientLifecycleMode,
+        base_url: &str,
+        user: &str,
+        extra: &[&str],
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let stderr = dir.path().join("stderr.log");
         let mut command = Command::new(GATEWAY_BIN);
@@ -64,7 +79,10 @@ impl Gateway {
             .stderr(Stdio::from(std::fs::File::create(&stderr).unwrap()))
             .spawn()
             .expect("gateway spawns");
-        let client = ().serve(transport).await.expect("MCP handshake");
+        let client = handler
+            .serve_with_lifecycle(transport, lifecycle)
+            .await
+            .expect("MCP handshake");
         Self {
             client,
             stderr,

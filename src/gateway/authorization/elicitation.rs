@@ -1,0 +1,85 @@
+//! Strategy 2 (protocol 2025-11-25 with `elicitation.url`): ask the person in the
+//! client with a URL-mode `elicitation/create`, wait for Arcade to report the grant,
+//! tell the client the elicitation is complete, and let the call run the tool — one
+//! `tools/call`, no retry by the model.
+
+use rmcp::model::{CustomNotification, ElicitationAction, ServerNotification};
+use rmcp::service::{ElicitationError, ServiceError};
+use serde_json::json;
+use tokio::time::Instant;
+use url::Url;
+
+use super::waiting::{self, Waited};
+use super::{Outcome, Prompt};
+use crate::arcade::types::AuthorizationResponse;
+use crate::gateway::results::{self, Access, LinkReason};
+
+/// The notification that closes a URL elicitation once its out-of-band step is done.
+const COMPLETE: &str = "notifications/elicitation/complete";
+
+/// Asks the person through the client; on `accept`, waits for the grant.
+pub(super) async fn ask(
+    prompt: &Prompt<'_>,
+    auth: &AuthorizationResponse,
+    access: &Access,
+) -> Outcome {
+    let entry = prompt.entry;
+    let not_granted = || Outcome::Answer(results::authorization_required(entry, auth).into());
+    let Some(url) = auth.url.as_deref().and_then(|u| Url::parse(u).ok()) else {
+        return not_granted();
+    };
+    let started = Instant::now();
+    let timeout = prompt.settings.timeout;
+    let elicitation_id = uuid::Uuid::new_v4().to_string();
+    let answer = prompt
+        .context
+        .peer
+        .elicit_url_with_timeout(
+            access.prompt(entry.name()),
+            url,
+            &elicitation_id,
+            Some(timeout),
+        )
+        .await;
+    match answer {
+        Ok(ElicitationAction::Accept) => {}
+        Ok(_) => {
+            tracing::info!(user = %prompt.user, provider = %access.provider_id, "the user declined");
+            return Outcome::Answer(
+                results::authorization_link(entry, auth, LinkReason::Declined).into(),
+            );
+        }
+        Err(ElicitationError::Service(ServiceError::Timeout { .. })) => {
+            return Outcome::Answer(
+                results::authorization_link(entry, auth, LinkReason::TimedOut).into(),
+            );
+        }
+        Err(error) => {
+            tracing::warn!(%error, "URL elicitation failed; answering with the link");
+            return not_granted();
+        }
+    }
+    let Some(id) = auth.id.as_deref() else {
+        return not_granted();
+    };
+    let left = timeout.saturating_sub(started.elapsed());
+    let waited = waiting::until_decided(prompt.arcade, id, prompt.user, left).await;
+    if matches!(waited, Waited::Granted) {
+        complete(prompt, &elicitation_id).await;
+    }
+    prompt.settle(waited, auth).await
+}
+
+/// Tells the client the out-of-band step of `elicitation_id` is done.
+async fn complete(prompt: &Prompt<'_>, elicitation_id: &str) {
+    let notification =
+        CustomNotification::new(COMPLETE, Some(json!({ "elicitationId": elicitation_id })));
+    if let Err(error) = prompt
+        .context
+        .peer
+        .send_notification(ServerNotification::CustomNotification(notification))
+        .await
+    {
+        tracing::debug!(%error, "could not send the elicitation-complete notification");
+    }
+}

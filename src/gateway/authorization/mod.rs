@@ -1,0 +1,169 @@
+//! Getting a pending grant to the person the best way the client offers, chosen per
+//! call from what the client declared:
+//!
+//! 1. protocol 2026-07-28 with URL elicitation → an input-required result (multi
+//!    round-trip request) whose sealed `requestState` lets any replica finish the
+//!    retry ([`mrtr`]);
+//! 2. an older protocol with URL elicitation → `elicitation/create` in the call, then
+//!    a wait for the grant and the tool's result in the same call ([`elicitation`]);
+//! 3. anything else → the link as a tool result, after an optional in-call wait with
+//!    progress ([`link`]).
+//!
+//! Every prompt and its outcome is logged (user, provider, strategy, time to grant).
+
+mod elicitation;
+mod link;
+pub(super) mod mrtr;
+mod settings;
+mod waiting;
+
+use std::time::Duration;
+
+use rmcp::model::{CallToolResponse, ProtocolVersion};
+use rmcp::service::{RequestContext, RoleServer};
+use serde_json::{Map, Value};
+use tokio::time::Instant;
+
+pub use settings::{AuthorizationArgs, AuthorizationSettings, SettingsError};
+use waiting::Waited;
+
+use super::results::{self, Access, LinkReason};
+use crate::arcade::ArcadeClient;
+use crate::arcade::types::{AuthorizationResponse, ToolAuthorizeRequest};
+use crate::catalog::CatalogEntry;
+use crate::identity::UserId;
+
+/// How a pending grant reaches the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strategy {
+    /// Protocol 2026-07-28: an input-required result with a URL elicitation.
+    InputRequired,
+    /// URL-mode `elicitation/create` inside the call.
+    UrlElicitation,
+    /// The link as a tool result, maybe after an in-call wait.
+    Link,
+}
+
+impl Strategy {
+    /// The best strategy the client of this request declared support for.
+    fn for_request(context: &RequestContext<RoleServer>) -> Self {
+        let url_elicitation = context
+            .client_capabilities()
+            .and_then(|c| c.elicitation)
+            .is_some_and(|e| e.url.is_some());
+        let stateless = context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        match (url_elicitation, stateless) {
+            (true, true) => Self::InputRequired,
+            (true, false) => Self::UrlElicitation,
+            (false, _) => Self::Link,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::InputRequired => "input_required",
+            Self::UrlElicitation => "url_elicitation",
+            Self::Link => "link",
+        }
+    }
+}
+
+/// What asking the person came to.
+pub(super) enum Outcome {
+    /// The grant is in place: run the tool (once).
+    Granted,
+    /// Answer the call with this (a link, a decline, an input-required result, …).
+    Answer(CallToolResponse),
+}
+
+impl Outcome {
+    /// For the log: `granted`, or why not (`declined`, `timed_out`, `failed`,
+    /// `not_granted`), or `error` when Arcade could not be asked.
+    fn label(&self) -> &str {
+        match self {
+            Self::Granted => "granted",
+            Self::Answer(CallToolResponse::Complete(result)) => result
+                .structured_content
+                .as_ref()
+                .and_then(|s| s["status"].as_str())
+                .unwrap_or("error"),
+            Self::Answer(_) => "input_required",
+        }
+    }
+}
+
+/// One call whose tool waits for the user's grant.
+pub(super) struct Prompt<'a> {
+    /// The client for Arcade.
+    pub arcade: &'a ArcadeClient,
+    /// The tool.
+    pub entry: &'a CatalogEntry,
+    /// The calling user.
+    pub user: &'a UserId,
+    /// The checked arguments of the call.
+    pub arguments: &'a Map<String, Value>,
+    /// Waits, timeouts and the state key.
+    pub settings: &'a AuthorizationSettings,
+    /// The MCP request (client capabilities, progress token, peer).
+    pub context: &'a RequestContext<RoleServer>,
+}
+
+impl Prompt<'_> {
+    /// Gets the pending authorization `auth` to the person and, where the strategy
+    /// allows, waits for their decision.
+    pub async fn ask(&self, auth: AuthorizationResponse) -> Outcome {
+        let strategy = Strategy::for_request(self.context);
+        let started = Instant::now();
+        let access = Access::of(self.entry, &auth);
+        tracing::info!(user = %self.user, tool = self.entry.name(), provider = %access.provider_id,
+            strategy = strategy.label(), "asking the user for authorization");
+        let outcome = match strategy {
+            Strategy::InputRequired => return mrtr::input_required(self, &auth, &access),
+            Strategy::UrlElicitation => elicitation::ask(self, &auth, &access).await,
+            Strategy::Link => link::wait_then_link(self, &auth).await,
+        };
+        self.log_outcome(strategy.label(), &access, started.elapsed(), &outcome);
+        outcome
+    }
+
+    /// The answer to a finished wait: run the tool, or a result saying why not.
+    async fn settle(&self, waited: Waited, auth: &AuthorizationResponse) -> Outcome {
+        let answer = match waited {
+            Waited::Granted => return Outcome::Granted,
+            Waited::TimedOut => results::authorization_link(self.entry, auth, LinkReason::TimedOut),
+            Waited::Failed => self.fresh_link().await,
+            Waited::Unavailable(error) => results::upstream_error(self.entry.name(), &error),
+            Waited::NotTheUsers => results::authorization_mixup(self.entry.name()),
+        };
+        Outcome::Answer(answer.into())
+    }
+
+    /// After a failed or expired grant: a new authorization and its link.
+    async fn fresh_link(&self) -> rmcp::model::CallToolResult {
+        match self
+            .arcade
+            .authorize_tool(&authorize_request(self.entry, self.user))
+            .await
+        {
+            Ok(fresh) => results::authorization_link(self.entry, &fresh, LinkReason::GrantFailed),
+            Err(error) => results::upstream_error(self.entry.name(), &error),
+        }
+    }
+
+    fn log_outcome(&self, strategy: &str, access: &Access, elapsed: Duration, outcome: &Outcome) {
+        tracing::info!(user = %self.user, tool = self.entry.name(), provider = %access.provider_id,
+            strategy, outcome = outcome.label(), elapsed_ms = elapsed.as_millis() as u64,
+            "authorization prompt ended");
+    }
+}
+
+/// The `tools/authorize` request for `entry` by `user`.
+pub(super) fn authorize_request(entry: &CatalogEntry, user: &UserId) -> ToolAuthorizeRequest {
+    ToolAuthorizeRequest {
+        tool_name: entry.definition.qualified_name.clone(),
+        user_id: user.to_string(),
+        ..Default::default()
+    }
+}

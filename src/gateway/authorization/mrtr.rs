@@ -1,0 +1,302 @@
+//! Strategy 1 (protocol 2026-07-28): answer `tools/call` with an input-required
+//! result (multi round-trip request, SEP-2322) holding a URL elicitation with the
+//! link, and finish on the client's retry.
+//!
+//! Everything the retry needs travels in `requestState`, sealed with the configured
+//! HMAC key and an expiry: nothing stays in process memory, so any replica sharing
+//! the key can finish the retry. On the retry the seal, the expiry, the user, the
+//! tool and the arguments are checked before Arcade is asked whether the grant is in
+//! place; only then does the tool run, once.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rmcp::ErrorData as McpError;
+use rmcp::model::{
+    CallToolResponse, ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction,
+    InputRequest, InputRequests, InputRequiredResult, InputResponses, RequestStateError,
+    SealOptions,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::waiting;
+use super::{AuthorizationSettings, Outcome, Prompt};
+use crate::arcade::types::{AuthStatus, AuthorizationResponse};
+use crate::gateway::results::{self, Access, LinkReason};
+
+/// The key of the one input request: the URL elicitation.
+const INPUT_KEY: &str = "authorization";
+
+/// What the retry needs, sealed into `requestState` (signed, not encrypted: it holds
+/// nothing secret — the link is the person's to see, the arguments only as a hash).
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingCall {
+    /// Arcade's authorization id (`ac_…`).
+    authorization_id: String,
+    /// The link, to show again if the person declines.
+    url: String,
+    /// The MCP tool name.
+    tool: String,
+    /// SHA-256 of the canonical JSON of the arguments.
+    arguments_sha256: String,
+    /// The user the prompt was for.
+    user: String,
+    /// When the prompt was issued (ms since the Unix epoch), for the time to grant.
+    issued_at_ms: u64,
+}
+
+/// Why a retry's `requestState` was refused. Each says what to do instead.
+#[derive(Debug, thiserror::Error)]
+pub enum RetryError {
+    /// The seal does not verify.
+    #[error(
+        "requestState failed its integrity check (altered, or sealed by a server with another \
+         key); call the tool again without requestState to start over"
+    )]
+    Tampered,
+    /// Too old.
+    #[error(
+        "requestState has expired (an authorization prompt stays open for {0} s); call the \
+         tool again without requestState to get a fresh link"
+    )]
+    Expired(u64),
+    /// Issued to someone else.
+    #[error(
+        "requestState belongs to another user; call the tool again without requestState to \
+         get your own authorization link"
+    )]
+    OtherUser,
+    /// Issued for another tool or other arguments.
+    #[error(
+        "requestState was issued for {0}; retry with exactly the tool and arguments of the \
+         first call, or call again without requestState"
+    )]
+    OtherCall(&'static str),
+    /// `inputResponses.authorization` is not an elicitation result.
+    #[error(
+        "inputResponses.authorization is not an elicitation result ({0}); send the client's \
+         answer to the URL elicitation, e.g. {{\"action\": \"accept\"}}"
+    )]
+    BadResponse(String),
+}
+
+impl From<RetryError> for McpError {
+    fn from(error: RetryError) -> Self {
+        McpError::invalid_params(error.to_string(), None)
+    }
+}
+
+/// The first round: an input-required result asking the client to open the link,
+/// with the sealed state of the call.
+pub(super) fn input_required(
+    prompt: &Prompt<'_>,
+    auth: &AuthorizationResponse,
+    access: &Access,
+) -> Outcome {
+    let tool = prompt.entry.name();
+    let (Some(id), Some(url)) = (auth.id.clone(), auth.url.clone()) else {
+        return Outcome::Answer(results::authorization_required(prompt.entry, auth).into());
+    };
+    let pending = PendingCall {
+        authorization_id: id.clone(),
+        url: url.clone(),
+        tool: tool.to_owned(),
+        arguments_sha256: arguments_hash(prompt.arguments),
+        user: prompt.user.to_string(),
+        issued_at_ms: now_ms(),
+    };
+    let options = SealOptions::new().ttl(prompt.settings.timeout);
+    let sealed = match prompt.settings.codec.seal_json_with(&pending, &options) {
+        Ok(sealed) => sealed,
+        Err(error) => {
+            tracing::error!(%error, "could not seal requestState; answering with the link");
+            return Outcome::Answer(results::authorization_required(prompt.entry, auth).into());
+        }
+    };
+    let elicitation = ElicitRequestParams::UrlElicitationParams {
+        meta: None,
+        message: access.prompt(tool),
+        url,
+        elicitation_id: id,
+    };
+    let mut requests = InputRequests::new();
+    requests.insert(
+        INPUT_KEY.to_owned(),
+        InputRequest::Elicitation(ElicitRequest::new(elicitation)),
+    );
+    Outcome::Answer(CallToolResponse::InputRequired(InputRequiredResult::new(
+        Some(requests),
+        Some(sealed),
+    )))
+}
+
+/// The retry: checks `sealed` against this call, reads the client's answer, and waits
+/// (at most `--auth-timeout`) for Arcade to report the grant.
+pub(in crate::gateway) async fn resume(
+    prompt: &Prompt<'_>,
+    sealed: &str,
+    responses: Option<&InputResponses>,
+) -> Result<Outcome, RetryError> {
+    let settings = prompt.settings;
+    let pending = open(settings, sealed)?;
+    if pending.user != prompt.user.as_str() {
+        tracing::warn!(user = %prompt.user, "refused requestState issued to another user");
+        return Err(RetryError::OtherUser);
+    }
+    if pending.tool != prompt.entry.name() {
+        return Err(RetryError::OtherCall("another tool"));
+    }
+    if pending.arguments_sha256 != arguments_hash(prompt.arguments) {
+        return Err(RetryError::OtherCall("other arguments"));
+    }
+    let auth = AuthorizationResponse {
+        id: Some(pending.authorization_id.clone()),
+        status: Some(AuthStatus::Pending),
+        url: Some(pending.url.clone()),
+        ..Default::default()
+    };
+    let access = Access::of(prompt.entry, &auth);
+    let action = match responses.and_then(|r| r.get(INPUT_KEY)) {
+        Some(answer) => {
+            ElicitResult::deserialize(answer)
+                .map_err(|e| RetryError::BadResponse(e.to_string()))?
+                .action
+        }
+        // No answer: the client may have opened the link itself; look at the grant.
+        None => ElicitationAction::Accept,
+    };
+    let outcome = if action == ElicitationAction::Accept {
+        let waited = waiting::until_decided(
+            prompt.arcade,
+            &pending.authorization_id,
+            prompt.user,
+            settings.timeout,
+        )
+        .await;
+        prompt.settle(waited, &auth).await
+    } else {
+        Outcome::Answer(
+            results::authorization_link(prompt.entry, &auth, LinkReason::Declined).into(),
+        )
+    };
+    tracing::info!(user = %prompt.user, tool = prompt.entry.name(), provider = %access.provider_id,
+        strategy = "input_required", outcome = outcome.label(),
+        elapsed_ms = now_ms().saturating_sub(pending.issued_at_ms), "authorization prompt ended");
+    Ok(outcome)
+}
+
+/// The state of a retry, if its seal verifies and it has not expired.
+fn open(settings: &AuthorizationSettings, sealed: &str) -> Result<PendingCall, RetryError> {
+    settings
+        .codec
+        .open_json(sealed)
+        .map_err(|error| match error {
+            RequestStateError::Expired => RetryError::Expired(settings.timeout.as_secs()),
+            _ => RetryError::Tampered,
+        })
+}
+
+/// SHA-256 (hex) of the arguments' canonical JSON (object keys sorted), so that the
+/// same arguments hash the same whatever order a client sends them in.
+fn arguments_hash(arguments: &Map<String, Value>) -> String {
+    let mut canonical = String::new();
+    write_canonical(&Value::Object(arguments.clone()), &mut canonical);
+    hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<_> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::RequestStateCodec;
+    use serde_json::json;
+    use std::time::Duration;
+
+    #[test]
+    fn expired_and_tampered_states_are_told_apart() {
+        let settings = AuthorizationSettings {
+            wait: Duration::ZERO,
+            timeout: Duration::from_secs(300),
+            codec: RequestStateCodec::try_new(vec![7; 32]).unwrap(),
+        };
+        let pending = PendingCall {
+            authorization_id: "ac_1".into(),
+            url: "http://127.0.0.1/authorize/ac_1".into(),
+            tool: "Mail_ListEmails".into(),
+            arguments_sha256: arguments_hash(&Map::new()),
+            user: "ann@example.com".into(),
+            issued_at_ms: now_ms(),
+        };
+        let short = SealOptions::new().ttl(Duration::from_millis(1));
+        let sealed = settings.codec.seal_json_with(&pending, &short).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        let expired = open(&settings, &sealed).unwrap_err();
+        assert!(matches!(expired, RetryError::Expired(300)), "{expired}");
+        assert!(
+            expired.to_string().contains("without requestState"),
+            "{expired}"
+        );
+
+        let other_key = AuthorizationSettings {
+            codec: RequestStateCodec::try_new(vec![8; 32]).unwrap(),
+            ..settings.clone()
+        };
+        let sealed = settings.codec.seal_json(&pending).unwrap();
+        assert!(open(&settings, &sealed).is_ok());
+        assert!(matches!(
+            open(&other_key, &sealed),
+            Err(RetryError::Tampered)
+        ));
+    }
+
+    #[test]
+    fn argument_order_does_not_change_the_hash_but_values_do() {
+        let a: Map<String, Value> =
+            serde_json::from_value(json!({"a": 1, "b": {"y": 2, "x": [1, {"q": 1, "p": 2}]}}))
+                .unwrap();
+        let b: Map<String, Value> =
+            serde_json::from_value(json!({"b": {"x": [1, {"p": 2, "q": 1}], "y": 2}, "a": 1}))
+                .unwrap();
+        let c: Map<String, Value> =
+            serde_json::from_value(json!({"a": 2, "b": {"x": [1, {"p": 2, "q": 1}], "y": 2}}))
+                .unwrap();
+        assert_eq!(arguments_hash(&a), arguments_hash(&b));
+        assert_ne!(arguments_hash(&a), arguments_hash(&c));
+    }
+}

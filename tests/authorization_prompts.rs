@@ -1,0 +1,483 @@
+//! How an authorization reaches the person, per client, over stdio with the real
+//! gateway binary and the emulator: URL elicitation (2025-11-25), multi round-trip
+//! requests (2026-07-28, driven by rmcp's client and by hand), and the in-call wait
+//! with progress for clients that cannot be asked. The client's handler plays the
+//! person: it "opens" the link by answering the emulator's approval page.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arcade_mcp_gateway::emulator::Emulator;
+use common::{Gateway, approve, decide, start_emulator, text};
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig,
+    ClientRequest, CustomNotification, ElicitRequestParams, ElicitResult, ElicitationAction,
+    ElicitationCapability, Implementation, InputRequest, InputResponses, JsonObject,
+    ProgressNotificationParam, ProtocolVersion, UrlElicitationCapability,
+};
+use rmcp::service::{ClientLifecycleMode, NotificationContext, PeerRequestOptions, RequestContext};
+use rmcp::{ClientHandler, ErrorData, RoleClient};
+use serde_json::{Value, json};
+
+/// Shared by the tests' gateways that must open each other's `requestState`.
+const STATE_KEY: &str = "test-request-state-key-0123456789abcdef";
+
+/// What the person does when asked.
+#[derive(Clone, Copy, PartialEq)]
+enum Answer {
+    /// Opens the link and approves, then accepts.
+    Approve,
+    /// Opens the link and denies, then accepts.
+    Deny,
+    /// Declines in the client.
+    Decline,
+    /// Accepts without ever opening the link.
+    Forget,
+}
+
+/// What the client saw.
+#[derive(Default)]
+struct Seen {
+    /// (message, url) of each URL elicitation.
+    elicitations: Vec<(String, String)>,
+    /// Progress values.
+    progress: Vec<f64>,
+    /// Data of each log message.
+    logs: Vec<Value>,
+    /// `notifications/elicitation/complete` received.
+    completions: usize,
+}
+
+/// The client's handler: the person behind the client.
+#[derive(Clone)]
+struct Person {
+    answer: Answer,
+    url_elicitation: bool,
+    /// Approve the link of a log message after this long (clients that cannot be asked).
+    approve_logged_after: Option<Duration>,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl Person {
+    fn new(answer: Answer) -> Self {
+        Self {
+            answer,
+            url_elicitation: true,
+            approve_logged_after: None,
+            seen: Arc::default(),
+        }
+    }
+
+    /// A client without elicitation.
+    fn without_elicitation(approve_logged_after: Option<Duration>) -> Self {
+        Self {
+            url_elicitation: false,
+            approve_logged_after,
+            ..Self::new(Answer::Forget)
+        }
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap()
+    }
+}
+
+impl ClientHandler for Person {
+    fn get_info(&self) -> ClientConfig {
+        let mut capabilities = ClientCapabilities::default();
+        if self.url_elicitation {
+            capabilities.elicitation =
+                Some(ElicitationCapability::new().with_url(UrlElicitationCapability::new()));
+        }
+        ClientConfig::new(capabilities, Implementation::new("person", "1.0"))
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        let ElicitRequestParams::UrlElicitationParams { message, url, .. } = request else {
+            return Ok(ElicitResult::new(ElicitationAction::Decline));
+        };
+        self.seen().elicitations.push((message, url.clone()));
+        let action = match self.answer {
+            Answer::Approve => {
+                approve(&url).await;
+                ElicitationAction::Accept
+            }
+            Answer::Deny => {
+                decide(&url, "deny").await;
+                ElicitationAction::Accept
+            }
+            Answer::Decline => ElicitationAction::Decline,
+            Answer::Forget => ElicitationAction::Accept,
+        };
+        Ok(ElicitResult::new(action))
+    }
+
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.seen().progress.push(params.progress);
+    }
+
+    #[allow(deprecated)]
+    async fn on_logging_message(
+        &self,
+        params: rmcp::model::LoggingMessageNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        if let (Some(after), Some(url)) = (
+            self.approve_logged_after,
+            params.data["authorization_url"].as_str(),
+        ) {
+            let url = url.to_owned();
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                approve(&url).await;
+            });
+        }
+        self.seen().logs.push(params.data);
+    }
+
+    async fn on_custom_notification(
+        &self,
+        notification: CustomNotification,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        if notification.method == "notifications/elicitation/complete" {
+            self.seen().completions += 1;
+        }
+    }
+}
+
+fn legacy() -> ClientLifecycleMode {
+    ClientLifecycleMode::Initialize
+}
+
+fn stateless() -> ClientLifecycleMode {
+    ClientLifecycleMode::Discover {
+        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+    }
+}
+
+/// A gateway for Ann with `person` as the client.
+async fn ann(
+    emulator: &Emulator,
+    person: Person,
+    lifecycle: ClientLifecycleMode,
+    extra: &[&str],
+) -> Gateway<Person> {
+    let url = emulator.base_url();
+    Gateway::spawn_with(person, lifecycle, &url, "ann@example.com", extra).await
+}
+
+/// How often `Mail.ListEmails` really ran for `user`.
+fn mail_runs(emulator: &Emulator, user: &str) -> u64 {
+    emulator.state().executions("Mail.ListEmails", user)
+}
+
+fn mail_call() -> CallToolRequestParams {
+    CallToolRequestParams::new("Mail_ListEmails").with_arguments(JsonObject::new())
+}
+
+/// Polls `condition` every 20 ms for up to 5 s.
+async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    for _ in 0..250 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+#[tokio::test]
+async fn url_elicitation_answers_the_first_call_with_the_tools_result() {
+    let emulator = start_emulator().await;
+    let person = Person::new(Answer::Approve);
+    let ann = ann(&emulator, person.clone(), legacy(), &[]).await;
+
+    let result = ann.call("Mail_ListEmails", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert!(
+        text(&result).contains("ann@example.com"),
+        "{}",
+        text(&result)
+    );
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
+    let seen = person.seen();
+    assert_eq!(seen.elicitations.len(), 1, "asked once");
+    let (message, url) = &seen.elicitations[0];
+    assert!(message.contains("Google"), "names the provider: {message}");
+    assert!(
+        message.contains("gmail"),
+        "names the access asked: {message}"
+    );
+    assert!(url.starts_with(&emulator.base_url()), "{url}");
+    assert_eq!(seen.completions, 1, "the elicitation is closed");
+    drop(seen);
+    let logs = ann.logs();
+    assert!(
+        logs.contains("url_elicitation") && logs.contains("outcome=\"granted\""),
+        "{logs}"
+    );
+    assert!(!logs.contains("tok_"), "no provider token in the logs");
+    assert!(!logs.contains(common::API_KEY), "no Arcade key in the logs");
+}
+
+#[tokio::test]
+async fn a_declined_elicitation_says_so_and_keeps_the_link() {
+    let emulator = start_emulator().await;
+    let person = Person::new(Answer::Decline);
+    let ann = ann(&emulator, person.clone(), legacy(), &[]).await;
+
+    let result = ann.call("Mail_ListEmails", json!({})).await;
+    assert_eq!(result.is_error, Some(true));
+    let structured = result.structured_content.clone().unwrap();
+    assert_eq!(structured["status"], "declined", "{structured}");
+    let url = structured["authorization_url"].as_str().unwrap();
+    assert_eq!(url, person.seen().elicitations[0].1, "the same link");
+    assert!(text(&result).contains("declined") && text(&result).contains(url));
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
+}
+
+#[tokio::test]
+async fn a_denied_grant_gives_a_fresh_link() {
+    let emulator = start_emulator().await;
+    let person = Person::new(Answer::Deny);
+    let ann = ann(&emulator, person.clone(), legacy(), &[]).await;
+
+    let result = ann.call("Mail_ListEmails", json!({})).await;
+    let structured = result.structured_content.clone().unwrap();
+    assert_eq!(structured["status"], "failed", "{structured}");
+    let fresh = structured["authorization_url"].as_str().unwrap();
+    assert_ne!(
+        fresh,
+        person.seen().elicitations[0].1,
+        "a new link, not the denied one"
+    );
+    assert!(text(&result).contains("fresh link"), "{}", text(&result));
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
+}
+
+#[tokio::test]
+async fn an_accepted_elicitation_never_approved_times_out() {
+    let emulator = start_emulator().await;
+    let person = Person::new(Answer::Forget);
+    let ann = ann(&emulator, person, legacy(), &["--auth-timeout", "2"]).await;
+
+    let started = std::time::Instant::now();
+    let result = ann.call("Mail_ListEmails", json!({})).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "bounded by --auth-timeout"
+    );
+    let structured = result.structured_content.clone().unwrap();
+    assert_eq!(structured["status"], "timed_out", "{structured}");
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
+}
+
+#[tokio::test]
+async fn mrtr_is_driven_by_rmcps_client_to_the_tools_result() {
+    let emulator = start_emulator().await;
+    let person = Person::new(Answer::Approve);
+    let ann = ann(&emulator, person.clone(), stateless(), &[]).await;
+
+    let result = ann.call("Mail_ListEmails", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert!(text(&result).contains("ann@example.com"));
+    assert_eq!(person.seen().elicitations.len(), 1);
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
+    assert!(ann.logs().contains("input_required"), "{}", ann.logs());
+}
+
+/// The first round by hand: the sealed state and the URL elicitation.
+async fn first_round(gateway: &Gateway<Person>, arguments: Value) -> (String, String) {
+    let arguments: JsonObject = serde_json::from_value(arguments).unwrap();
+    let params = CallToolRequestParams::new("Mail_ListEmails").with_arguments(arguments);
+    let CallToolResponse::InputRequired(input) =
+        gateway.client.call_tool_once(params).await.unwrap()
+    else {
+        panic!("expected an input-required result");
+    };
+    let state = input.request_state.expect("requestState");
+    let requests = input.input_requests.expect("inputRequests");
+    let Some(InputRequest::Elicitation(request)) = requests.get("authorization") else {
+        panic!("expected a URL elicitation: {requests:?}");
+    };
+    let ElicitRequestParams::UrlElicitationParams { url, .. } = &request.params else {
+        panic!("expected URL mode");
+    };
+    (state, url.clone())
+}
+
+fn retry(state: &str, arguments: Value, action: &str) -> CallToolRequestParams {
+    let arguments: JsonObject = serde_json::from_value(arguments).unwrap();
+    let mut responses = InputResponses::new();
+    responses.insert("authorization".to_owned(), json!({ "action": action }));
+    CallToolRequestParams::new("Mail_ListEmails")
+        .with_arguments(arguments)
+        .with_input_responses(responses)
+        .with_request_state(state.to_owned())
+}
+
+#[tokio::test]
+async fn mrtr_by_hand_checks_the_sealed_state_before_running_once() {
+    let emulator = start_emulator().await;
+    let key = ["--request-state-key", STATE_KEY];
+    let ann = ann(&emulator, Person::new(Answer::Forget), stateless(), &key).await;
+    let bob = Gateway::spawn_with(
+        Person::new(Answer::Forget),
+        stateless(),
+        &emulator.base_url(),
+        "bob@example.com",
+        &key,
+    )
+    .await;
+    let arguments = json!({"n_emails": 3});
+    let (state, url) = first_round(&ann, arguments.clone()).await;
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
+
+    // Tampered: one character changed.
+    let mut tampered = state.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let error = ann
+        .client
+        .call_tool_once(retry(&tampered, arguments.clone(), "accept"))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("integrity"), "{error}");
+
+    // Replayed by another user (same key, same arguments).
+    let error = bob
+        .client
+        .call_tool_once(retry(&state, arguments.clone(), "accept"))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("another user"), "{error}");
+
+    // Other arguments.
+    let error = ann
+        .client
+        .call_tool_once(retry(&state, json!({"n_emails": 4}), "accept"))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("other arguments"), "{error}");
+    assert_eq!(mail_runs(&emulator, "bob@example.com"), 0);
+
+    // The person approves; the retry runs the tool once.
+    approve(&url).await;
+    let CallToolResponse::Complete(result) = ann
+        .client
+        .call_tool_once(retry(&state, arguments, "accept"))
+        .await
+        .unwrap()
+    else {
+        panic!("expected the tool's result");
+    };
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
+    assert!(
+        !ann.logs().contains(STATE_KEY) && !bob.logs().contains(STATE_KEY),
+        "the key stays out of the logs"
+    );
+}
+
+#[tokio::test]
+async fn mrtr_declined_in_the_client_keeps_the_link() {
+    let emulator = start_emulator().await;
+    let ann = ann(&emulator, Person::new(Answer::Forget), stateless(), &[]).await;
+    let (state, url) = first_round(&ann, json!({})).await;
+    let CallToolResponse::Complete(result) = ann
+        .client
+        .call_tool_once(retry(&state, json!({}), "decline"))
+        .await
+        .unwrap()
+    else {
+        panic!("expected a result");
+    };
+    let structured = result.structured_content.unwrap();
+    assert_eq!(structured["status"], "declined");
+    assert_eq!(structured["authorization_url"], url.as_str());
+}
+
+#[tokio::test]
+async fn without_elicitation_the_call_waits_with_progress_and_runs_once_granted() {
+    let emulator = start_emulator().await;
+    let person = Person::without_elicitation(Some(Duration::from_secs(1)));
+    let ann = ann(&emulator, person.clone(), legacy(), &["--auth-wait", "5"]).await;
+
+    let result = ann.call("Mail_ListEmails", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
+    let seen = person.seen();
+    assert!(!seen.progress.is_empty(), "progress was reported");
+    assert!(
+        seen.progress.windows(2).all(|w| w[0] < w[1]),
+        "{:?}",
+        seen.progress
+    );
+    assert_eq!(seen.logs.len(), 1, "one log message with the link");
+    assert!(seen.logs[0]["message"].as_str().unwrap().contains("Google"));
+}
+
+#[tokio::test]
+async fn a_cancelled_call_stops_waiting_upstream_at_once() {
+    let emulator = start_emulator().await;
+    let person = Person::without_elicitation(None);
+    let ann = ann(&emulator, person.clone(), legacy(), &["--auth-wait", "30"]).await;
+
+    let request = ClientRequest::CallToolRequest(CallToolRequest::new(mail_call()));
+    let handle = ann
+        .client
+        .peer()
+        .send_cancellable_request(request, PeerRequestOptions::no_options())
+        .await
+        .unwrap();
+    eventually("the link is logged", || !person.seen().logs.is_empty()).await;
+    let id = person.seen().logs[0]["authorization_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    eventually("the gateway long-polls", || {
+        emulator.state().auth_waiters(&id) == 1
+    })
+    .await;
+
+    handle
+        .cancel(Some("the user gave up".to_owned()))
+        .await
+        .unwrap();
+    eventually("the long-poll is dropped", || {
+        emulator.state().auth_waiters(&id) == 0
+    })
+    .await;
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
+    let ok = ann.call("Math_Add", json!({"a": 1, "b": 2})).await;
+    assert_eq!(text(&ok), "3", "the server keeps serving");
+}
+
+#[tokio::test]
+async fn without_elicitation_an_unanswered_wait_ends_with_the_link() {
+    let emulator = start_emulator().await;
+    let person = Person::without_elicitation(None);
+    let ann = ann(&emulator, person.clone(), legacy(), &["--auth-wait", "1"]).await;
+
+    let result = ann.call("Mail_ListEmails", json!({})).await;
+    let structured = result.structured_content.clone().unwrap();
+    assert_eq!(structured["status"], "not_granted", "{structured}");
+    let logged = person.seen().logs[0]["authorization_url"].clone();
+    assert_eq!(
+        structured["authorization_url"], logged,
+        "the link of the log message"
+    );
+    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
+}

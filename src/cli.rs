@@ -56,6 +56,11 @@ pub struct ServeArgs {
     /// The Arcade user id this server acts for [env: ARCADE_USER_ID]
     #[arg(long, env = "ARCADE_USER_ID")]
     pub user_id: Option<String>,
+
+    /// Also serve the direct tools declared in this TOML file: tools that call a
+    /// provider's API with the user's Arcade-issued token (see the README)
+    #[arg(long, value_name = "FILE")]
+    pub direct_tools: Option<std::path::PathBuf>,
 }
 
 /// Flags of `tools`.
@@ -102,9 +107,11 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn serve(args: ServeArgs) -> Result<(), StartError> {
     let user = crate::startup::user_for(&args)?;
+    let direct = crate::startup::load_direct_tools(args.direct_tools.as_deref())?;
     let prepared = Prepared::new(&args.source).await?;
-    tracing::info!(tools = prepared.catalog.len(), user = %user, "serving over stdio");
-    transport::stdio::serve(prepared.gateway(user)).await
+    direct.check_against(&prepared.catalog)?;
+    tracing::info!(tools = prepared.catalog.len(), direct_tools = direct.len(), user = %user, "serving over stdio");
+    transport::stdio::serve(prepared.gateway(user).with_direct_tools(direct)).await
 }
 
 async fn tools(args: ToolsArgs) -> Result<(), StartError> {

@@ -235,7 +235,10 @@ fn router(state: EmulatorState) -> Router {
             "/provider/google/gmail/v1/users/me/messages/{id}",
             get(provider_api::gmail_get),
         )
-        .route("/provider/github/user/repos", get(provider_api::github_repos))
+        .route(
+            "/provider/github/user/repos",
+            get(provider_api::github_repos),
+        )
         .route("/provider/{*rest}", get(provider_api::not_found));
     v1.merge(admin)
         .merge(pages)

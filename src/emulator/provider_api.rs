@@ -50,8 +50,10 @@ pub async fn gmail_list(
     };
     let limit = query.max_results.unwrap_or(MAILBOX_SIZE).min(MAILBOX_SIZE);
     let messages: Vec<Value> = (1..=limit)
-        .map(|n| json!({"id": message_id(&user, n), "threadId": format!("t{n}"),
-                        "snippet": format!("Message {n} for {user}")}))
+        .map(|n| {
+            json!({"id": message_id(&user, n), "threadId": format!("t{n}"),
+                        "snippet": format!("Message {n} for {user}")})
+        })
         .collect();
     Json(json!({
         "messages": messages,
@@ -87,8 +89,10 @@ pub async fn github_repos(State(state): State<EmulatorState>, headers: HeaderMap
     let login = user.split('@').next().unwrap_or(&user).to_owned();
     let repos: Vec<Value> = ["notes", "dotfiles"]
         .iter()
-        .map(|name| json!({"name": name, "full_name": format!("{login}/{name}"),
-                           "private": *name == "notes", "owner": {"login": login}}))
+        .map(|name| {
+            json!({"name": name, "full_name": format!("{login}/{name}"),
+                           "private": *name == "notes", "owner": {"login": login}})
+        })
         .collect();
     Json(Value::Array(repos)).into_response()
 }

@@ -93,7 +93,11 @@ impl ToolCall<'_> {
             Ok(auth) => {
                 tracing::info!(tool = name, user = %self.user, provider = ?auth.provider_id,
                     "authorization required; returning the link");
-                results::authorization_required(self.entry, &auth)
+                results::authorization_required(
+                    name,
+                    &auth,
+                    self.entry.definition.auth_requirement(),
+                )
             }
         }
     }

@@ -3,9 +3,11 @@
 //!
 //! - [`call`]: the pipeline of one call (check, execute, authorize when needed).
 //! - [`results`]: how Arcade's answers become MCP tool results.
+//!
+//! Direct tools ([`crate::direct`]) are listed next to the catalog and dispatched by name.
 
 mod call;
-mod results;
+pub(crate) mod results;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, InitializeResult, ListToolsResult,
@@ -16,6 +18,7 @@ use rmcp::{ErrorData as McpError, ServerHandler};
 
 use crate::arcade::ArcadeClient;
 use crate::catalog::Catalog;
+use crate::direct::DirectTools;
 use crate::identity::UserId;
 
 /// What the server tells a client about itself at `initialize`.
@@ -30,6 +33,7 @@ pub struct Gateway {
     arcade: ArcadeClient,
     catalog: Catalog,
     user: UserId,
+    direct: Option<DirectTools>,
 }
 
 impl Gateway {
@@ -39,7 +43,16 @@ impl Gateway {
             arcade,
             catalog,
             user,
+            direct: None,
         }
+    }
+
+    /// Also serves `direct`: tools that call a provider's API with the user's token.
+    /// Check them with [`DirectTools::check_against`] first: a catalog tool of the
+    /// same name would hide one.
+    pub fn with_direct_tools(mut self, direct: DirectTools) -> Self {
+        self.direct = Some(direct).filter(|d| !d.is_empty());
+        self
     }
 }
 
@@ -56,13 +69,18 @@ impl ServerHandler for Gateway {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(
-            self.catalog.tools().to_vec(),
-        ))
+        let mut tools = self.catalog.tools().to_vec();
+        if let Some(direct) = &self.direct {
+            tools.extend(direct.tools().iter().cloned());
+        }
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.catalog.get(name).map(|entry| entry.tool.clone())
+        self.catalog
+            .get(name)
+            .map(|entry| entry.tool.clone())
+            .or_else(|| Some(self.direct.as_ref()?.get(name)?.tool.clone()))
     }
 
     async fn call_tool(
@@ -70,7 +88,30 @@ impl ServerHandler for Gateway {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let entry = self.catalog.get(&request.name).ok_or_else(|| {
+        let arguments = request.arguments.unwrap_or_default();
+        let direct = self
+            .direct
+            .as_ref()
+            .and_then(|set| Some((set, set.get(&request.name)?)));
+        let entry = match (self.catalog.get(&request.name), direct) {
+            (None, Some((direct, entry))) => {
+                let call = crate::direct::call::DirectCall {
+                    arcade: &self.arcade,
+                    direct,
+                    entry,
+                    user: &self.user,
+                };
+                return tokio::select! {
+                    result = call.run(arguments) => Ok(result.into()),
+                    () = context.ct.cancelled() => Err(McpError::internal_error(
+                        "the call was cancelled by the client; the provider's answer is discarded",
+                        None,
+                    )),
+                };
+            }
+            (entry, _) => entry,
+        };
+        let entry = entry.ok_or_else(|| {
             McpError::invalid_params(
                 format!(
                     "unknown tool `{}`: call tools/list to see the tools this server offers",
@@ -79,7 +120,6 @@ impl ServerHandler for Gateway {
                 None,
             )
         })?;
-        let arguments = request.arguments.unwrap_or_default();
         let call = call::ToolCall {
             arcade: &self.arcade,
             entry,

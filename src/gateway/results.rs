@@ -8,7 +8,9 @@ use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Value, json};
 
 use crate::arcade::ArcadeError;
-use crate::arcade::types::{AuthStatus, AuthorizationResponse, ExecuteToolResponse, OutputError};
+use crate::arcade::types::{
+    AuthRequirement, AuthStatus, AuthorizationResponse, ExecuteToolResponse, OutputError,
+};
 use crate::catalog::{ArgumentError, CatalogEntry};
 
 /// A tool's value: text (strings as they are, JSON compact) and `structuredContent`
@@ -99,12 +101,14 @@ pub fn refused_despite_grant(tool: &str, reason: &str) -> CallToolResult {
 ///
 /// It is marked `isError`: the tool did not run, and clients check the
 /// `structuredContent` of non-error results against the tool's `outputSchema`.
+///
+/// `requirement` is the grant the tool declares, for what Arcade's answer leaves out;
+/// catalog tools and direct tools share this answer.
 pub fn authorization_required(
-    entry: &CatalogEntry,
+    tool: &str,
     auth: &AuthorizationResponse,
+    requirement: Option<&AuthRequirement>,
 ) -> CallToolResult {
-    let tool = entry.tool.name.as_ref();
-    let requirement = entry.definition.auth_requirement();
     let provider_id = auth
         .provider_id
         .clone()

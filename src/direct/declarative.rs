@@ -171,7 +171,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Arc<dyn DirectTool>>, Direct
         path: path.to_owned(),
         line: e
             .span()
-            .map(|span| format!(" (line {})", text[..span.start].matches('\n').count() + 1))
+            .map(|span| line_of(text, span.start))
             .unwrap_or_default(),
         message: e.message().split_whitespace().collect::<Vec<_>>().join(" "),
     })?;
@@ -405,6 +405,14 @@ impl DirectTool for DeclarativeTool {
             }
         })
     }
+}
+
+/// ` (line N: `the line`)` for an error at byte `at`, the line cut at 80 characters.
+fn line_of(text: &str, at: usize) -> String {
+    let number = text[..at].matches('\n').count() + 1;
+    let line = text.lines().nth(number - 1).unwrap_or_default().trim();
+    let shown: String = line.chars().take(80).collect();
+    format!(" (line {number}: `{shown}`)")
 }
 
 /// An argument as text: strings as they are, anything else as compact JSON.

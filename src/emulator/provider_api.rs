@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::grants::Ask;
 use super::state::EmulatorState;
 
 /// The scope the fake Gmail routes require.
@@ -44,9 +43,8 @@ pub async fn gmail_list(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let user = match holder(&state, &headers, "google", GMAIL_READONLY) {
-        Ok(ask) => ask.user_id,
-        Err(refusal) => return refusal,
+    let Some(user) = holder(&state, &headers, "google", GMAIL_READONLY) else {
+        return unauthorized();
     };
     let limit = query.max_results.unwrap_or(MAILBOX_SIZE).min(MAILBOX_SIZE);
     let messages: Vec<Value> = (1..=limit)
@@ -72,9 +70,8 @@ pub async fn gmail_get(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    let user = match holder(&state, &headers, "google", GMAIL_READONLY) {
-        Ok(ask) => ask.user_id,
-        Err(refusal) => return refusal,
+    let Some(user) = holder(&state, &headers, "google", GMAIL_READONLY) else {
+        return unauthorized();
     };
     Json(json!({"id": id, "owner": user, "raw_path": uri.path(), "raw_query": uri.query()}))
         .into_response()
@@ -82,9 +79,8 @@ pub async fn gmail_get(
 
 /// `GET /provider/github/user/repos`: the user's repositories.
 pub async fn github_repos(State(state): State<EmulatorState>, headers: HeaderMap) -> Response {
-    let user = match holder(&state, &headers, "github", GITHUB_REPO) {
-        Ok(ask) => ask.user_id,
-        Err(refusal) => return refusal,
+    let Some(user) = holder(&state, &headers, "github", GITHUB_REPO) else {
+        return unauthorized();
     };
     let login = user.split('@').next().unwrap_or(&user).to_owned();
     let repos: Vec<Value> = ["notes", "dotfiles"]
@@ -108,14 +104,14 @@ pub async fn not_found(State(state): State<EmulatorState>, uri: Uri) -> Response
         .into_response()
 }
 
-/// Counts the request and finds whose grant the bearer token is; a 401 unless it is a
-/// live grant of `provider` covering `scope`.
+/// Counts the request and finds whose grant the bearer token is: the user, if it is a
+/// live grant of `provider` covering `scope` (else the caller answers 401).
 fn holder(
     state: &EmulatorState,
     headers: &HeaderMap,
     provider: &str,
     scope: &str,
-) -> Result<Ask, Response> {
+) -> Option<String> {
     state.count_request("provider");
     headers
         .get(header::AUTHORIZATION)
@@ -123,7 +119,7 @@ fn holder(
         .and_then(|v| v.strip_prefix("Bearer "))
         .and_then(|token| state.grants().holder_of(token.trim()))
         .filter(|ask| ask.provider_id == provider && ask.scopes.contains(scope))
-        .ok_or_else(unauthorized)
+        .map(|ask| ask.user_id)
 }
 
 fn unauthorized() -> Response {

@@ -39,6 +39,12 @@ grant = {{ provider_id = "google", scopes = ["{GMAIL_SCOPE}"] }}
 request = {{ url = "{base_url}/provider/google/gmail/v1/nothing-here" }}
 
 [[tool]]
+name = "Gmail_Redirected"
+description = "A path that redirects to another host."
+grant = {{ provider_id = "google", scopes = ["{GMAIL_SCOPE}"] }}
+request = {{ url = "{base_url}/provider/redirect-away" }}
+
+[[tool]]
 name = "GitHub_ListMyRepos"
 description = "Lists the user's repositories."
 grant = {{ provider_id = "github", scopes = ["repo"] }}
@@ -49,9 +55,39 @@ request = {{ url = "{base_url}/provider/github/user/repos" }}
     dir
 }
 
-async fn spawn(base_url: &str, user: &str, file: &tempfile::TempDir) -> Gateway {
-    let path = file.path().join("direct.toml");
-    Gateway::spawn(base_url, user, &["--direct-tools", path.to_str().unwrap()]).await
+/// An emulator, a direct tools file for it, and a way to start gateways on both.
+struct World {
+    emulator: arcade_mcp_gateway::emulator::Emulator,
+    base: String,
+    file: tempfile::TempDir,
+}
+
+impl World {
+    async fn new() -> Self {
+        let emulator = start_emulator().await;
+        let base = emulator.base_url();
+        let file = tools_file(&base);
+        Self {
+            emulator,
+            base,
+            file,
+        }
+    }
+
+    /// A gateway process serving the direct tools for `user`.
+    async fn gateway(&self, user: &str) -> Gateway {
+        let path = self.file.path().join("direct.toml");
+        Gateway::spawn(
+            &self.base,
+            user,
+            &["--direct-tools", path.to_str().unwrap()],
+        )
+        .await
+    }
+
+    fn requests(&self, endpoint: &str) -> u64 {
+        self.emulator.state().requests(endpoint)
+    }
 }
 
 fn arcade(base_url: &str) -> ArcadeClient {
@@ -83,10 +119,8 @@ async fn gmail_token(base_url: &str, user: &str) -> String {
 
 #[tokio::test]
 async fn no_grant_gives_the_link_then_approval_gives_the_providers_data_and_no_token_leaks() {
-    let emulator = start_emulator().await;
-    let base = emulator.base_url();
-    let file = tools_file(&base);
-    let ann = spawn(&base, "ann@example.com", &file).await;
+    let world = World::new().await;
+    let ann = world.gateway("ann@example.com").await;
 
     let tools = ann.client.list_all_tools().await.unwrap();
     assert!(
@@ -129,7 +163,7 @@ async fn no_grant_gives_the_link_then_approval_gives_the_providers_data_and_no_t
         "google"
     );
     assert_eq!(
-        emulator.state().requests("provider"),
+        world.requests("provider"),
         0,
         "nothing went to the provider"
     );
@@ -141,7 +175,7 @@ async fn no_grant_gives_the_link_then_approval_gives_the_providers_data_and_no_t
     assert_eq!(bad.is_error, Some(true));
     assert!(text(&bad).contains("max_results"), "{}", text(&bad));
     assert_eq!(
-        emulator.state().requests("auth.authorize"),
+        world.requests("auth.authorize"),
         1,
         "bad arguments go nowhere"
     );
@@ -162,11 +196,11 @@ async fn no_grant_gives_the_link_then_approval_gives_the_providers_data_and_no_t
     assert_eq!(listed.structured_content, Some(json!({"result": messages})));
 
     // The token is cached: the second call goes straight to the provider.
-    let authorizes = emulator.state().requests("auth.authorize");
+    let authorizes = world.requests("auth.authorize");
     let again = ann.call("Gmail_ListMyMessages", json!({})).await;
     shown.push(text(&again));
     assert_eq!(again.is_error, Some(false), "{}", text(&again));
-    assert_eq!(emulator.state().requests("auth.authorize"), authorizes);
+    assert_eq!(world.requests("auth.authorize"), authorizes);
 
     let missing = ann.call("Gmail_Missing", json!({})).await;
     shown.push(text(&missing));
@@ -177,6 +211,15 @@ async fn no_grant_gives_the_link_then_approval_gives_the_providers_data_and_no_t
         text(&missing)
     );
 
+    let redirected = ann.call("Gmail_Redirected", json!({})).await;
+    shown.push(text(&redirected));
+    assert_eq!(redirected.is_error, Some(true));
+    assert!(
+        text(&redirected).contains("redirected to another host (http://evil.invalid/collect)"),
+        "{}",
+        text(&redirected)
+    );
+
     let github = ann.call("GitHub_ListMyRepos", json!({})).await;
     shown.push(text(&github));
     authorization_url(&github); // another provider needs its own grant
@@ -185,7 +228,7 @@ async fn no_grant_gives_the_link_then_approval_gives_the_providers_data_and_no_t
         "github"
     );
 
-    let token = gmail_token(&base, "ann@example.com").await;
+    let token = gmail_token(&world.base, "ann@example.com").await;
     let logs = ann.logs();
     assert!(logs.contains("direct tool call"), "the logs were captured");
     for secret in [token.as_str(), API_KEY] {
@@ -199,11 +242,9 @@ async fn no_grant_gives_the_link_then_approval_gives_the_providers_data_and_no_t
 
 #[tokio::test]
 async fn one_users_grant_never_serves_another() {
-    let emulator = start_emulator().await;
-    let base = emulator.base_url();
-    let file = tools_file(&base);
-    let ann = spawn(&base, "ann@example.com", &file).await;
-    let bob = spawn(&base, "bob@example.com", &file).await;
+    let world = World::new().await;
+    let ann = world.gateway("ann@example.com").await;
+    let bob = world.gateway("bob@example.com").await;
 
     approve(&authorization_url(
         &ann.call("GitHub_ListMyRepos", json!({})).await,
@@ -225,10 +266,8 @@ async fn one_users_grant_never_serves_another() {
 
 #[tokio::test]
 async fn a_revoked_token_gets_one_reauthorization_then_a_fresh_link() {
-    let emulator = start_emulator().await;
-    let base = emulator.base_url();
-    let file = tools_file(&base);
-    let ann = spawn(&base, "ann@example.com", &file).await;
+    let world = World::new().await;
+    let ann = world.gateway("ann@example.com").await;
     approve(&authorization_url(
         &ann.call("Gmail_ListMyMessages", json!({})).await,
     ))
@@ -236,7 +275,7 @@ async fn a_revoked_token_gets_one_reauthorization_then_a_fresh_link() {
     let ok = ann.call("Gmail_ListMyMessages", json!({})).await;
     assert_eq!(ok.is_error, Some(false), "{}", text(&ok));
 
-    let client = arcade(&base);
+    let client = arcade(&world.base);
     let connections = client
         .list_user_connections(Some("ann@example.com"), Some("google"))
         .await
@@ -244,19 +283,16 @@ async fn a_revoked_token_gets_one_reauthorization_then_a_fresh_link() {
     for connection in connections.items {
         client.delete_user_connection(&connection.id).await.unwrap();
     }
-    let (authorizes, provider) = (
-        emulator.state().requests("auth.authorize"),
-        emulator.state().requests("provider"),
-    );
+    let (authorizes, provider) = (world.requests("auth.authorize"), world.requests("provider"));
     let revoked = ann.call("Gmail_ListMyMessages", json!({})).await;
     let url = authorization_url(&revoked);
     assert_eq!(
-        emulator.state().requests("provider"),
+        world.requests("provider"),
         provider + 1,
         "the cached token was tried once"
     );
     assert_eq!(
-        emulator.state().requests("auth.authorize"),
+        world.requests("auth.authorize"),
         authorizes + 1,
         "Arcade was asked once"
     );
@@ -268,10 +304,8 @@ async fn a_revoked_token_gets_one_reauthorization_then_a_fresh_link() {
 
 #[tokio::test]
 async fn parameter_values_cannot_change_the_host_or_the_path() {
-    let emulator = start_emulator().await;
-    let base = emulator.base_url();
-    let file = tools_file(&base);
-    let ann = spawn(&base, "ann@example.com", &file).await;
+    let world = World::new().await;
+    let ann = world.gateway("ann@example.com").await;
     approve(&authorization_url(
         &ann.call("Gmail_GetMyMessage", json!({"id": "m1"})).await,
     ))

@@ -239,6 +239,7 @@ fn router(state: EmulatorState) -> Router {
             "/provider/github/user/repos",
             get(provider_api::github_repos),
         )
+        .route("/provider/redirect-away", get(provider_api::redirect_away))
         .route("/provider/{*rest}", get(provider_api::not_found));
     v1.merge(admin)
         .merge(pages)

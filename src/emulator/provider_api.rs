@@ -93,6 +93,17 @@ pub async fn github_repos(State(state): State<EmulatorState>, headers: HeaderMap
     Json(Value::Array(repos)).into_response()
 }
 
+/// `GET /provider/redirect-away`: a redirect to another host, where a provider token
+/// must never follow.
+pub async fn redirect_away(State(state): State<EmulatorState>) -> Response {
+    state.count_request("provider");
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, "http://evil.invalid/collect")],
+    )
+        .into_response()
+}
+
 /// Anything else under `/provider`: the 404 a provider gives for an unknown path.
 pub async fn not_found(State(state): State<EmulatorState>, uri: Uri) -> Response {
     state.count_request("provider");

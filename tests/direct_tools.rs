@@ -202,23 +202,18 @@ async fn no_grant_gives_the_link_then_approval_gives_the_providers_data_and_no_t
     assert_eq!(again.is_error, Some(false), "{}", text(&again));
     assert_eq!(world.requests("auth.authorize"), authorizes);
 
-    let missing = ann.call("Gmail_Missing", json!({})).await;
-    shown.push(text(&missing));
-    assert_eq!(missing.is_error, Some(true));
-    assert!(
-        text(&missing).contains("answered 404: no such resource"),
-        "{}",
-        text(&missing)
-    );
-
-    let redirected = ann.call("Gmail_Redirected", json!({})).await;
-    shown.push(text(&redirected));
-    assert_eq!(redirected.is_error, Some(true));
-    assert!(
-        text(&redirected).contains("redirected to another host (http://evil.invalid/collect)"),
-        "{}",
-        text(&redirected)
-    );
+    for (tool, expected) in [
+        ("Gmail_Missing", "answered 404: no such resource"),
+        (
+            "Gmail_Redirected",
+            "redirected to another host (http://evil.invalid/collect)",
+        ),
+    ] {
+        let failed = ann.call(tool, json!({})).await;
+        shown.push(text(&failed));
+        assert_eq!(failed.is_error, Some(true), "{tool}");
+        assert!(text(&failed).contains(expected), "{}", text(&failed));
+    }
 
     let github = ann.call("GitHub_ListMyRepos", json!({})).await;
     shown.push(text(&github));

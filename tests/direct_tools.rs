@@ -341,3 +341,46 @@ async fn parameter_values_cannot_change_the_host_or_the_path() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_fake_provider_accepts_only_live_tokens_of_its_provider() {
+    let world = World::new().await;
+    let ann = world.gateway("ann@example.com").await;
+    approve(&authorization_url(
+        &ann.call("Gmail_ListMyMessages", json!({})).await,
+    ))
+    .await;
+    let token = gmail_token(&world.base, "ann@example.com").await;
+    let http = reqwest::Client::new();
+    let get = |path: &str, token: Option<&str>| {
+        let request = http.get(format!("{}/provider/{path}", world.base));
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let gmail = "google/gmail/v1/users/me/messages";
+    assert_eq!(get(gmail, Some(&token)).await, 200);
+    assert_eq!(get(gmail, None).await, 401);
+    assert_eq!(get(gmail, Some("tok_made_up")).await, 401);
+    assert_eq!(
+        get("github/user/repos", Some(&token)).await,
+        401,
+        "a Google token is no GitHub token"
+    );
+
+    let client = arcade(&world.base);
+    let connections = client
+        .list_user_connections(Some("ann@example.com"), None)
+        .await
+        .unwrap();
+    for connection in connections.items {
+        client.delete_user_connection(&connection.id).await.unwrap();
+    }
+    assert_eq!(
+        get(gmail, Some(&token)).await,
+        401,
+        "a revoked grant's token stops working"
+    );
+}

@@ -89,29 +89,25 @@ impl ServerHandler for Gateway {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let arguments = request.arguments.unwrap_or_default();
-        let direct = self
-            .direct
-            .as_ref()
-            .and_then(|set| Some((set, set.get(&request.name)?)));
-        let entry = match (self.catalog.get(&request.name), direct) {
-            (None, Some((direct, entry))) => {
-                let call = crate::direct::call::DirectCall {
-                    arcade: &self.arcade,
-                    direct,
-                    entry,
-                    user: &self.user,
-                };
-                return tokio::select! {
-                    result = call.run(arguments) => Ok(result.into()),
-                    () = context.ct.cancelled() => Err(McpError::internal_error(
-                        "the call was cancelled by the client; the provider's answer is discarded",
-                        None,
-                    )),
-                };
-            }
-            (entry, _) => entry,
-        };
-        let entry = entry.ok_or_else(|| {
+        if self.catalog.get(&request.name).is_none()
+            && let Some(direct) = &self.direct
+            && let Some(entry) = direct.get(&request.name)
+        {
+            let call = crate::direct::call::DirectCall {
+                arcade: &self.arcade,
+                direct,
+                entry,
+                user: &self.user,
+            };
+            return tokio::select! {
+                result = call.run(arguments) => Ok(result.into()),
+                () = context.ct.cancelled() => Err(McpError::internal_error(
+                    "the call was cancelled by the client; the provider's answer is discarded",
+                    None,
+                )),
+            };
+        }
+        let entry = self.catalog.get(&request.name).ok_or_else(|| {
             McpError::invalid_params(
                 format!(
                     "unknown tool `{}`: call tools/list to see the tools this server offers",

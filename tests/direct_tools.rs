@@ -331,8 +331,14 @@ async fn parameter_values_cannot_change_the_host_or_the_path() {
         assert!(!raw_path[prefix.len()..].contains('/'), "{raw_path}");
         assert_eq!(answer["raw_query"], Value::Null, "{id}");
     }
+    let (authorizes, provider) = (world.requests("auth.authorize"), world.requests("provider"));
     for id in ["..", ".", ""] {
         let result = ann.call("Gmail_GetMyMessage", json!({"id": id})).await;
+        assert!(
+            text(&result).contains("nothing was sent"),
+            "{}",
+            text(&result)
+        );
         assert_eq!(result.is_error, Some(true), "{id}");
         assert!(
             text(&result).contains("may not be empty, `.` or `..`"),
@@ -340,6 +346,16 @@ async fn parameter_values_cannot_change_the_host_or_the_path() {
             text(&result)
         );
     }
+    assert_eq!(
+        world.requests("auth.authorize"),
+        authorizes,
+        "refused before Arcade"
+    );
+    assert_eq!(
+        world.requests("provider"),
+        provider,
+        "and before the provider"
+    );
 }
 
 #[tokio::test]

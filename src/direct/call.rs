@@ -1,6 +1,7 @@
 //! One call of a direct tool, for one user:
 //!
-//! 1. arguments that fail the tool's `inputSchema` → a tool error; nothing is sent;
+//! 1. arguments that fail the tool's `inputSchema` or its own check
+//!    ([`super::DirectTool::check`]) → a tool error; nothing is sent;
 //! 2. the user's token for the tool's grant: from the cache, else
 //!    `POST /v1/auth/authorize` → not completed: the authorization link (as for
 //!    Arcade tools) → completed: `context.token`;
@@ -44,7 +45,16 @@ impl DirectCall<'_> {
                 tracing::info!(tool = name, user = %self.user, "rejected bad arguments");
                 results::bad_arguments(name, &error)
             }
-            Ok(()) => self.authorized_call(&arguments).await,
+            Ok(()) => match self.entry.implementation.check(&arguments) {
+                Err(refused) => {
+                    tracing::info!(tool = name, user = %self.user, "refused arguments");
+                    error(format!(
+                        "Invalid arguments for `{name}`; nothing was sent. {refused}. \
+                         Fix the arguments and call again."
+                    ))
+                }
+                Ok(()) => self.authorized_call(&arguments).await,
+            },
         };
         tracing::info!(
             tool = name,

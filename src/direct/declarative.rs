@@ -339,16 +339,20 @@ impl DeclarativeTool {
         })
     }
 
+    /// The URL's path for these arguments; refused values are found here.
+    fn url(&self, arguments: &JsonObject) -> Result<url::Url, ProviderError> {
+        self.url
+            .render(|name| argument_text(arguments, name))
+            .map_err(|e| ProviderError::BadRequest(e.to_string()))
+    }
+
     fn request(
         &self,
         context: &ToolContext,
         arguments: &JsonObject,
     ) -> Result<reqwest::RequestBuilder, ProviderError> {
-        let value = |name: &str| arguments.get(name).filter(|v| !v.is_null()).map(as_text);
-        let mut url = self
-            .url
-            .render(value)
-            .map_err(|e| ProviderError::BadRequest(e.to_string()))?;
+        let value = |name: &str| argument_text(arguments, name);
+        let mut url = self.url(arguments)?;
         let pairs: Vec<(&str, String)> = self
             .query
             .iter()
@@ -385,6 +389,10 @@ impl DirectTool for DeclarativeTool {
         &self.grant
     }
 
+    fn check(&self, arguments: &JsonObject) -> Result<(), ProviderError> {
+        self.url(arguments).map(drop)
+    }
+
     fn call<'a>(
         &'a self,
         context: &'a ToolContext,
@@ -413,6 +421,11 @@ fn line_of(text: &str, at: usize) -> String {
     let line = text.lines().nth(number - 1).unwrap_or_default().trim();
     let shown: String = line.chars().take(80).collect();
     format!(" (line {number}: `{shown}`)")
+}
+
+/// The argument `name` as text, if given and not `null`.
+fn argument_text(arguments: &JsonObject, name: &str) -> Option<String> {
+    arguments.get(name).filter(|v| !v.is_null()).map(as_text)
 }
 
 /// An argument as text: strings as they are, anything else as compact JSON.

@@ -271,6 +271,14 @@ pub trait DirectTool: Send + Sync + 'static {
     /// The grant the tool needs.
     fn grant(&self) -> &Grant;
 
+    /// Refuses arguments that pass the schema but cannot make a request (e.g. a path
+    /// value of `..`), before anything goes to Arcade or the provider. By default
+    /// everything the schema accepts is fine.
+    fn check(&self, arguments: &JsonObject) -> Result<(), ProviderError> {
+        let _ = arguments;
+        Ok(())
+    }
+
     /// Calls the provider for `context.user` with checked `arguments`; the value
     /// becomes the tool's result.
     fn call<'a>(

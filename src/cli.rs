@@ -61,6 +61,11 @@ pub struct ServeArgs {
     /// How authorization prompts reach the person.
     #[command(flatten)]
     pub authorization: AuthorizationArgs,
+
+    /// Also serve the direct tools declared in this TOML file: tools that call a
+    /// provider's API with the user's Arcade-issued token (see the README)
+    #[arg(long, value_name = "FILE")]
+    pub direct_tools: Option<std::path::PathBuf>,
 }
 
 /// Flags of `tools`.
@@ -108,9 +113,14 @@ pub async fn run(cli: Cli) -> ExitCode {
 async fn serve(args: ServeArgs) -> Result<(), StartError> {
     let user = crate::startup::user_for(&args)?;
     let authorization = args.authorization.settings()?;
+    let direct = crate::startup::load_direct_tools(args.direct_tools.as_deref())?;
     let prepared = Prepared::new(&args.source).await?;
-    tracing::info!(tools = prepared.catalog.len(), user = %user, "serving over stdio");
-    transport::stdio::serve(prepared.gateway(user, authorization)).await
+    direct.check_against(&prepared.catalog)?;
+    tracing::info!(tools = prepared.catalog.len(), direct_tools = direct.len(), user = %user, "serving over stdio");
+    let gateway = prepared
+        .gateway(user, authorization)
+        .with_direct_tools(direct);
+    transport::stdio::serve(gateway).await
 }
 
 async fn tools(args: ToolsArgs) -> Result<(), StartError> {

@@ -8,7 +8,8 @@
 //!                                      ├─ identity: who is calling (never the arguments)
 //!                                      ├─ catalog: MCP name → Arcade tool, argument checks
 //!                                      ├─ arcade: the typed HTTP client of the Arcade Engine
-//!                                      └─ results: values, errors, the authorization link
+//!                                      ├─ results: values, errors, the authorization link
+//!                                      └─ direct: tools calling a provider's API with an Arcade-issued token
 //! ```
 //!
 //! [`startup`] checks the configuration ([`config`]) and loads the catalog before
@@ -19,6 +20,7 @@ pub mod arcade;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod direct;
 pub mod emulator;
 pub mod gateway;
 pub mod identity;

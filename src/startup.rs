@@ -2,11 +2,14 @@
 //! asked, connect to Arcade and load the catalog — all before anything is served, so
 //! a mistake ends the program with one clear line.
 
+use std::path::Path;
+
 use crate::arcade::{ArcadeClient, ArcadeError, ArcadeSettings};
 use crate::catalog::Catalog;
 use crate::catalog::loader::{LoadError, load_definitions};
 use crate::cli::{ServeArgs, SourceArgs};
 use crate::config::{self, ConfigError};
+use crate::direct::{DirectConfigError, DirectTools, RegistryError};
 use crate::emulator::{Emulator, EmulatorError, EmulatorOptions};
 use crate::gateway::{AuthorizationSettings, Gateway, SettingsError};
 use crate::identity::UserId;
@@ -29,6 +32,12 @@ pub enum StartError {
     /// The built-in emulator failed.
     #[error(transparent)]
     Emulator(#[from] EmulatorError),
+    /// The direct tools file is wrong.
+    #[error(transparent)]
+    DirectTools(#[from] DirectConfigError),
+    /// The direct tools cannot be served (e.g. a name the catalog already uses).
+    #[error(transparent)]
+    DirectRegistry(#[from] RegistryError),
     /// Reading standard input failed.
     #[error("could not read standard input: {0}")]
     Stdin(#[from] std::io::Error),
@@ -44,7 +53,11 @@ impl StartError {
     /// 2 for what the user must fix in the configuration, 1 for the rest.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_) | Self::Arcade(_) | Self::Authorization(_) => 2,
+            Self::Config(_)
+            | Self::Arcade(_)
+            | Self::Authorization(_)
+            | Self::DirectTools(_)
+            | Self::DirectRegistry(_) => 2,
             Self::Load(LoadError::Arcade(e)) => match e {
                 ArcadeError::Unauthorized { .. } | ArcadeError::Unreachable { .. } => 2,
                 _ => 1,
@@ -95,6 +108,29 @@ impl Prepared {
             authorization,
         )
     }
+}
+
+/// The direct tools of `--direct-tools FILE` (none without it), checked before the
+/// catalog is loaded so a wrong file fails fast.
+pub fn load_direct_tools(path: Option<&Path>) -> Result<DirectTools, StartError> {
+    let tools = match path {
+        Some(path) => crate::direct::load_file(path)?,
+        None => Vec::new(),
+    };
+    let direct = DirectTools::builder()
+        .tools(tools)
+        .build()
+        .map_err(|source| match path {
+            Some(path) => StartError::DirectTools(DirectConfigError::Registry {
+                path: path.to_owned(),
+                source,
+            }),
+            None => StartError::DirectRegistry(source),
+        })?;
+    if let Some(path) = path {
+        tracing::info!(tools = direct.len(), file = %path.display(), "direct tools loaded");
+    }
+    Ok(direct)
 }
 
 /// The user `serve` acts for: `--user-id`/`ARCADE_USER_ID`, or a demo user on the

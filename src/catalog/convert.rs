@@ -104,7 +104,9 @@ fn tool_meta(def: &ToolDefinition) -> Value {
     })
 }
 
-fn authorization_meta(auth: &AuthRequirement) -> Value {
+/// The `_meta["dev.arcade/authorization"]` value of a grant, shared with the direct
+/// tools so both kinds of tool describe their grant alike.
+pub fn authorization_meta(auth: &AuthRequirement) -> Value {
     json!({
         "provider_id": auth.provider_id,
         "provider_type": auth.provider_type,

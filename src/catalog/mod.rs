@@ -23,7 +23,7 @@ use serde_json::Value;
 use crate::arcade::types::ToolDefinition;
 
 pub use arguments::{ArgumentError, ArgumentProblem, ArgumentValidator, MAX_PROBLEMS};
-pub use convert::{META_AUTHORIZATION, META_TOOL, title, to_mcp_tool};
+pub use convert::{META_AUTHORIZATION, META_TOOL, authorization_meta, title, to_mcp_tool};
 pub use names::{MAX_NAME_LEN, assign_names, base_name, is_valid_name};
 pub use schema::{RESULT_KEY, input_schema, output_schema, structured_content};
 

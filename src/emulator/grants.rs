@@ -248,6 +248,21 @@ impl Grants {
         inner.grants.len() < before
     }
 
+    /// Whose grant `token` is, while that grant stands: the fake provider API accepts a
+    /// token only through this, so revoking the grant (deleting the user connection)
+    /// makes the token stop working at once.
+    pub fn holder_of(&self, token: &str) -> Option<Ask> {
+        self.lock()
+            .grants
+            .iter()
+            .find(|g| g.token == token)
+            .map(|g| Ask {
+                user_id: g.user_id.clone(),
+                provider_id: g.provider_id.clone(),
+                scopes: g.scopes.clone(),
+            })
+    }
+
     fn snapshot(&self, inner: &Inner, id: &str) -> Option<Snapshot> {
         let authorization = inner.authorizations.get(id)?;
         let status = *authorization.changes.borrow();

@@ -13,6 +13,9 @@
 //! - Faults: latency, 500, 429, malformed bodies and dropped connections, applied
 //!   deterministically (see [`Faults`]).
 //!
+//! - Provider API: a fake Gmail and GitHub under `/provider/…` that accept only a
+//!   token this emulator issued (see [`provider_api`]), for the direct tools.
+//!
 //! Admin endpoints (API key required): `GET|PUT /_emulator/faults` (a [`Faults`] JSON
 //! body), `PUT /_emulator/auth-style` (`{"style": "forbidden" | "output_authorization"
 //! | "requirements_not_met"}`) and `GET /_emulator/stats` (request counts per endpoint
@@ -30,6 +33,7 @@ mod formats;
 mod grants;
 mod options;
 mod pages;
+pub mod provider_api;
 mod state;
 mod tools;
 
@@ -222,8 +226,24 @@ fn router(state: EmulatorState) -> Router {
         .route("/_emulator/stats", get(admin::stats))
         .route_layer(from_fn_with_state(state.clone(), admin::key_layer));
     let pages = Router::new().route("/authorize/{id}", get(pages::show).post(pages::decide));
+    let provider = Router::new()
+        .route(
+            "/provider/google/gmail/v1/users/me/messages",
+            get(provider_api::gmail_list),
+        )
+        .route(
+            "/provider/google/gmail/v1/users/me/messages/{id}",
+            get(provider_api::gmail_get),
+        )
+        .route(
+            "/provider/github/user/repos",
+            get(provider_api::github_repos),
+        )
+        .route("/provider/redirect-away", get(provider_api::redirect_away))
+        .route("/provider/{*rest}", get(provider_api::not_found));
     v1.merge(admin)
         .merge(pages)
+        .merge(provider)
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .with_state(state)

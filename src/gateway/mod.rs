@@ -4,10 +4,12 @@
 //! - [`call`]: the pipeline of one call (check, execute, authorize when needed).
 //! - [`authorization`]: how a pending grant reaches the person, per client.
 //! - [`results`]: how Arcade's answers become MCP tool results.
+//!
+//! Direct tools ([`crate::direct`]) are listed next to the catalog and dispatched by name.
 
 mod authorization;
 mod call;
-mod results;
+pub(crate) mod results;
 
 pub use authorization::{AuthorizationArgs, AuthorizationSettings, SettingsError};
 
@@ -20,6 +22,7 @@ use rmcp::{ErrorData as McpError, ServerHandler};
 
 use crate::arcade::ArcadeClient;
 use crate::catalog::Catalog;
+use crate::direct::DirectTools;
 use crate::identity::UserId;
 
 /// What the server tells a client about itself at `initialize`.
@@ -35,6 +38,7 @@ pub struct Gateway {
     catalog: Catalog,
     user: UserId,
     authorization: AuthorizationSettings,
+    direct: Option<DirectTools>,
 }
 
 impl Gateway {
@@ -51,7 +55,16 @@ impl Gateway {
             catalog,
             user,
             authorization,
+            direct: None,
         }
+    }
+
+    /// Also serves `direct`: tools that call a provider's API with the user's token.
+    /// Check them with [`DirectTools::check_against`] first: a catalog tool of the
+    /// same name would hide one.
+    pub fn with_direct_tools(mut self, direct: DirectTools) -> Self {
+        self.direct = Some(direct).filter(|d| !d.is_empty());
+        self
     }
 }
 
@@ -88,13 +101,18 @@ impl ServerHandler for Gateway {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(
-            self.catalog.tools().to_vec(),
-        ))
+        let mut tools = self.catalog.tools().to_vec();
+        if let Some(direct) = &self.direct {
+            tools.extend(direct.tools().iter().cloned());
+        }
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.catalog.get(name).map(|entry| entry.tool.clone())
+        self.catalog
+            .get(name)
+            .map(|entry| entry.tool.clone())
+            .or_else(|| Some(self.direct.as_ref()?.get(name)?.tool.clone()))
     }
 
     async fn call_tool(
@@ -102,6 +120,25 @@ impl ServerHandler for Gateway {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let arguments = request.arguments.unwrap_or_default();
+        if self.catalog.get(&request.name).is_none()
+            && let Some(direct) = &self.direct
+            && let Some(entry) = direct.get(&request.name)
+        {
+            let call = crate::direct::call::DirectCall {
+                arcade: &self.arcade,
+                direct,
+                entry,
+                user: &self.user,
+            };
+            return tokio::select! {
+                result = call.run(arguments) => Ok(result.into()),
+                () = context.ct.cancelled() => Err(McpError::internal_error(
+                    "the call was cancelled by the client; the provider's answer is discarded",
+                    None,
+                )),
+            };
+        }
         let entry = self.catalog.get(&request.name).ok_or_else(|| {
             McpError::invalid_params(
                 format!(
@@ -111,7 +148,6 @@ impl ServerHandler for Gateway {
                 None,
             )
         })?;
-        let arguments = request.arguments.unwrap_or_default();
         let retry = request.request_state.map(|request_state| call::Retry {
             request_state,
             input_responses: request.input_responses,

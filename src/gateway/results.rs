@@ -8,7 +8,9 @@ use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Value, json};
 
 use crate::arcade::ArcadeError;
-use crate::arcade::types::{AuthStatus, AuthorizationResponse, ExecuteToolResponse, OutputError};
+use crate::arcade::types::{
+    AuthRequirement, AuthStatus, AuthorizationResponse, ExecuteToolResponse, OutputError,
+};
 use crate::catalog::{ArgumentError, CatalogEntry};
 
 /// A tool's value: text (strings as they are, JSON compact) and `structuredContent`
@@ -141,9 +143,8 @@ pub struct Access {
 }
 
 impl Access {
-    /// What `auth` asks for, completed from the tool's own requirement.
-    pub fn of(entry: &CatalogEntry, auth: &AuthorizationResponse) -> Self {
-        let requirement = entry.definition.auth_requirement();
+    /// What `auth` asks for, completed from the grant the tool declares.
+    pub fn of(requirement: Option<&AuthRequirement>, auth: &AuthorizationResponse) -> Self {
         let provider_id = auth
             .provider_id
             .clone()
@@ -186,22 +187,26 @@ impl Access {
 ///
 /// It is marked `isError`: the tool did not run, and clients check the
 /// `structuredContent` of non-error results against the tool's `outputSchema`.
+///
+/// `requirement` is the grant the tool declares, for what Arcade's answer leaves out;
+/// catalog tools and direct tools share this answer.
 pub fn authorization_required(
-    entry: &CatalogEntry,
+    tool: &str,
     auth: &AuthorizationResponse,
+    requirement: Option<&AuthRequirement>,
 ) -> CallToolResult {
-    authorization_link(entry, auth, LinkReason::NotGranted)
+    authorization_link(tool, requirement, auth, LinkReason::NotGranted)
 }
 
 /// The authorization link with the reason the tool did not run: not granted yet,
 /// declined, not approved in time, or a failed grant (then the link is fresh).
 pub fn authorization_link(
-    entry: &CatalogEntry,
+    tool: &str,
+    requirement: Option<&AuthRequirement>,
     auth: &AuthorizationResponse,
     reason: LinkReason,
 ) -> CallToolResult {
-    let tool = entry.tool.name.as_ref();
-    let access = Access::of(entry, auth);
+    let access = Access::of(requirement, auth);
     let provider_id = &access.provider_id;
     let Some(url) = auth
         .url

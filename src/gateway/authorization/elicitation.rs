@@ -24,7 +24,16 @@ pub(super) async fn ask(
     access: &Access,
 ) -> Outcome {
     let entry = prompt.entry;
-    let not_granted = || Outcome::Answer(results::authorization_required(entry, auth).into());
+    let not_granted = || {
+        Outcome::Answer(
+            results::authorization_required(
+                entry.name(),
+                auth,
+                entry.definition.auth_requirement(),
+            )
+            .into(),
+        )
+    };
     let Some(url) = auth.url.as_deref().and_then(|u| Url::parse(u).ok()) else {
         return not_granted();
     };
@@ -46,12 +55,24 @@ pub(super) async fn ask(
         Ok(_) => {
             tracing::info!(user = %prompt.user, provider = %access.provider_id, "the user declined");
             return Outcome::Answer(
-                results::authorization_link(entry, auth, LinkReason::Declined).into(),
+                results::authorization_link(
+                    entry.name(),
+                    entry.definition.auth_requirement(),
+                    auth,
+                    LinkReason::Declined,
+                )
+                .into(),
             );
         }
         Err(ElicitationError::Service(ServiceError::Timeout { .. })) => {
             return Outcome::Answer(
-                results::authorization_link(entry, auth, LinkReason::TimedOut).into(),
+                results::authorization_link(
+                    entry.name(),
+                    entry.definition.auth_requirement(),
+                    auth,
+                    LinkReason::TimedOut,
+                )
+                .into(),
             );
         }
         Err(error) => {

@@ -20,7 +20,16 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// Waits up to `--auth-wait` for the grant (when set and a link exists), else answers
 /// with the link.
 pub(super) async fn wait_then_link(prompt: &Prompt<'_>, auth: &AuthorizationResponse) -> Outcome {
-    let link = || Outcome::Answer(results::authorization_required(prompt.entry, auth).into());
+    let link = || {
+        Outcome::Answer(
+            results::authorization_required(
+                prompt.entry.name(),
+                auth,
+                prompt.entry.definition.auth_requirement(),
+            )
+            .into(),
+        )
+    };
     let limit = prompt.settings.wait;
     let (Some(id), Some(url)) = (auth.id.as_deref(), auth.url.as_deref()) else {
         return link();
@@ -42,7 +51,7 @@ pub(super) async fn wait_then_link(prompt: &Prompt<'_>, auth: &AuthorizationResp
 /// (Logging is deprecated by SEP-2577, but it is what 2025-11-25 clients show.)
 #[allow(deprecated)]
 async fn announce(prompt: &Prompt<'_>, auth: &AuthorizationResponse, url: &str) {
-    let access = Access::of(prompt.entry, auth);
+    let access = Access::of(prompt.entry.definition.auth_requirement(), auth);
     let message = format!("{} {url}", access.prompt(prompt.entry.name()));
     let mut param = LoggingMessageNotificationParam::new(
         LoggingLevel::Notice,

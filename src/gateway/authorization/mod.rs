@@ -116,7 +116,7 @@ impl Prompt<'_> {
     pub async fn ask(&self, auth: AuthorizationResponse) -> Outcome {
         let strategy = Strategy::for_request(self.context);
         let started = Instant::now();
-        let access = Access::of(self.entry, &auth);
+        let access = Access::of(self.entry.definition.auth_requirement(), &auth);
         tracing::info!(user = %self.user, tool = self.entry.name(), provider = %access.provider_id,
             strategy = strategy.label(), "asking the user for authorization");
         let outcome = match strategy {
@@ -132,7 +132,12 @@ impl Prompt<'_> {
     async fn settle(&self, waited: Waited, auth: &AuthorizationResponse) -> Outcome {
         let answer = match waited {
             Waited::Granted => return Outcome::Granted,
-            Waited::TimedOut => results::authorization_link(self.entry, auth, LinkReason::TimedOut),
+            Waited::TimedOut => results::authorization_link(
+                self.entry.name(),
+                self.entry.definition.auth_requirement(),
+                auth,
+                LinkReason::TimedOut,
+            ),
             Waited::Failed => self.fresh_link().await,
             Waited::Unavailable(error) => results::upstream_error(self.entry.name(), &error),
             Waited::NotTheUsers => results::authorization_mixup(self.entry.name()),
@@ -147,7 +152,12 @@ impl Prompt<'_> {
             .authorize_tool(&authorize_request(self.entry, self.user))
             .await
         {
-            Ok(fresh) => results::authorization_link(self.entry, &fresh, LinkReason::GrantFailed),
+            Ok(fresh) => results::authorization_link(
+                self.entry.name(),
+                self.entry.definition.auth_requirement(),
+                &fresh,
+                LinkReason::GrantFailed,
+            ),
             Err(error) => results::upstream_error(self.entry.name(), &error),
         }
     }

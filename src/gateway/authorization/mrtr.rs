@@ -96,7 +96,14 @@ pub(super) fn input_required(
 ) -> Outcome {
     let tool = prompt.entry.name();
     let (Some(id), Some(url)) = (auth.id.clone(), auth.url.clone()) else {
-        return Outcome::Answer(results::authorization_required(prompt.entry, auth).into());
+        return Outcome::Answer(
+            results::authorization_required(
+                prompt.entry.name(),
+                auth,
+                prompt.entry.definition.auth_requirement(),
+            )
+            .into(),
+        );
     };
     let pending = PendingCall {
         authorization_id: id.clone(),
@@ -111,7 +118,14 @@ pub(super) fn input_required(
         Ok(sealed) => sealed,
         Err(error) => {
             tracing::error!(%error, "could not seal requestState; answering with the link");
-            return Outcome::Answer(results::authorization_required(prompt.entry, auth).into());
+            return Outcome::Answer(
+                results::authorization_required(
+                    prompt.entry.name(),
+                    auth,
+                    prompt.entry.definition.auth_requirement(),
+                )
+                .into(),
+            );
         }
     };
     let elicitation = ElicitRequestParams::UrlElicitationParams {
@@ -156,7 +170,7 @@ pub(in crate::gateway) async fn resume(
         url: Some(pending.url.clone()),
         ..Default::default()
     };
-    let access = Access::of(prompt.entry, &auth);
+    let access = Access::of(prompt.entry.definition.auth_requirement(), &auth);
     let action = match responses.and_then(|r| r.get(INPUT_KEY)) {
         Some(answer) => {
             ElicitResult::deserialize(answer)
@@ -177,7 +191,13 @@ pub(in crate::gateway) async fn resume(
         prompt.settle(waited, &auth).await
     } else {
         Outcome::Answer(
-            results::authorization_link(prompt.entry, &auth, LinkReason::Declined).into(),
+            results::authorization_link(
+                prompt.entry.name(),
+                prompt.entry.definition.auth_requirement(),
+                &auth,
+                LinkReason::Declined,
+            )
+            .into(),
         )
     };
     tracing::info!(user = %prompt.user, tool = prompt.entry.name(), provider = %access.provider_id,

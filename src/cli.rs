@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, ArcadeArgs, ConfigError};
 use crate::emulator::EmulatorArgs;
+use crate::gateway::Caller;
 use crate::startup::{Prepared, StartError};
 use crate::{emulator, identity, transport};
 
@@ -24,7 +25,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve Arcade's tools to an MCP client over stdio
+    /// Serve Arcade's tools to MCP clients: over stdio (one user), or over HTTP (many)
     Serve(ServeArgs),
     /// Print the tools the server would serve: name, authorization, provider, scopes
     Tools(ToolsArgs),
@@ -53,9 +54,28 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
-    /// The Arcade user id this server acts for [env: ARCADE_USER_ID]
+    /// The Arcade user id this server acts for [env: ARCADE_USER_ID]; over HTTP only on
+    /// a loopback address, when no other identity mode is chosen
     #[arg(long, env = "ARCADE_USER_ID")]
     pub user_id: Option<String>,
+
+    /// How clients connect: `stdio` (one client, the one that launched the server) or
+    /// `http` (Streamable HTTP at /mcp and legacy SSE at /sse, for many users)
+    #[arg(long, value_enum, default_value_t = Transport::Stdio)]
+    pub transport: Transport,
+
+    /// The HTTP transport's flags.
+    #[command(flatten, next_help_heading = "HTTP transport")]
+    pub http: transport::http::HttpArgs,
+}
+
+/// The transports `serve` speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    /// MCP over stdin/stdout.
+    Stdio,
+    /// MCP over HTTP.
+    Http,
 }
 
 /// Flags of `tools`.
@@ -101,10 +121,18 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), StartError> {
+    if args.transport == Transport::Http {
+        let fixed = crate::startup::fixed_user(&args);
+        // Flag mistakes end the program before the catalog is loaded.
+        args.http.identity(fixed.clone())?;
+        args.http.limits()?;
+        let prepared = Prepared::new(&args.source).await?;
+        return Ok(transport::http::serve(prepared, fixed, &args.http).await?);
+    }
     let user = crate::startup::user_for(&args)?;
     let prepared = Prepared::new(&args.source).await?;
     tracing::info!(tools = prepared.catalog.len(), user = %user, "serving over stdio");
-    transport::stdio::serve(prepared.gateway(user)).await
+    transport::stdio::serve(prepared.gateway(Caller::Fixed(user))).await
 }
 
 async fn tools(args: ToolsArgs) -> Result<(), StartError> {

@@ -8,7 +8,7 @@ use crate::catalog::loader::{LoadError, load_definitions};
 use crate::cli::{ServeArgs, SourceArgs};
 use crate::config::{self, ConfigError};
 use crate::emulator::{Emulator, EmulatorError, EmulatorOptions};
-use crate::gateway::Gateway;
+use crate::gateway::{Caller, Gateway};
 use crate::identity::UserId;
 
 /// The user the server acts for when it runs on the built-in emulator and none is set.
@@ -32,6 +32,9 @@ pub enum StartError {
     /// Reading standard input failed.
     #[error("could not read standard input: {0}")]
     Stdin(#[from] std::io::Error),
+    /// The HTTP transport could not start or failed.
+    #[error(transparent)]
+    Http(#[from] crate::transport::http::HttpError),
     /// The MCP transport failed.
     #[error("the MCP connection failed: {0}")]
     Transport(String),
@@ -47,6 +50,8 @@ impl StartError {
                 _ => 1,
             },
             Self::Load(_) => 2,
+            Self::Http(crate::transport::http::HttpError::Serve(_)) => 1,
+            Self::Http(_) => 2,
             Self::Emulator(_) | Self::Transport(_) | Self::Stdin(_) => 1,
         }
     }
@@ -83,17 +88,23 @@ impl Prepared {
         })
     }
 
-    /// The MCP server for one user.
-    pub fn gateway(&self, user: UserId) -> Gateway {
-        Gateway::new(self.arcade.clone(), self.catalog.clone(), user)
+    /// The MCP server, acting for whoever `caller` names.
+    pub fn gateway(&self, caller: Caller) -> Gateway {
+        Gateway::new(self.arcade.clone(), self.catalog.clone(), caller)
     }
 }
 
 /// The user `serve` acts for: `--user-id`/`ARCADE_USER_ID`, or a demo user on the
 /// emulator.
 pub fn user_for(args: &ServeArgs) -> Result<UserId, ConfigError> {
+    fixed_user(args).ok_or(ConfigError::MissingUserId)
+}
+
+/// The fixed user of `serve`, if one is configured (HTTP can do without: its callers
+/// prove who they are).
+pub fn fixed_user(args: &ServeArgs) -> Option<UserId> {
     let fallback = args.source.emulator.then_some(EMULATOR_USER);
-    config::user_id(args.user_id.as_deref().or(fallback))
+    config::user_id(args.user_id.as_deref().or(fallback)).ok()
 }
 
 async fn start_emulator() -> Result<Emulator, EmulatorError> {

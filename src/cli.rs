@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve Arcade's tools to MCP clients: over stdio (one user), or over HTTP (many)
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the tools the server would serve: name, authorization, provider, scopes
     Tools(ToolsArgs),
     /// Run a local Arcade-compatible engine (no Arcade account needed)
@@ -106,7 +106,7 @@ pub struct SourceArgs {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Tools(args) => tools(args).await,
         Command::Emulator(args) => emulator::run(args).await.map_err(StartError::from),
         Command::HashToken(args) => hash_token(args),

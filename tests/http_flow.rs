@@ -33,7 +33,10 @@ async fn token_gateway(arcade: &str, extra: &[&str]) -> (HttpGateway, tempfile::
     let file = dir.path().join("tokens");
     support::write_token_file(
         &file,
-        &[(ANN_TOKEN, "ann@example.com"), (BOB_TOKEN, "bob@example.com")],
+        &[
+            (ANN_TOKEN, "ann@example.com"),
+            (BOB_TOKEN, "bob@example.com"),
+        ],
     );
     let mut args = vec!["--tokens-file", file.to_str().unwrap()];
     args.extend_from_slice(extra);
@@ -44,7 +47,10 @@ async fn token_gateway(arcade: &str, extra: &[&str]) -> (HttpGateway, tempfile::
 async fn two_users_each_their_own_grant(ann: &McpClient, bob: &McpClient) {
     let tools = ann.client.list_all_tools().await.unwrap();
     assert!(tools.iter().any(|t| t.name == "Mail_ListEmails"));
-    assert_eq!(bob.client.list_all_tools().await.unwrap().len(), tools.len());
+    assert_eq!(
+        bob.client.list_all_tools().await.unwrap().len(),
+        tools.len()
+    );
 
     let (ann_first, bob_first) = tokio::join!(
         ann.call("Mail_ListEmails", json!({})),
@@ -57,7 +63,11 @@ async fn two_users_each_their_own_grant(ann: &McpClient, bob: &McpClient) {
     approve(&ann_url).await;
     let ann_again = ann.call("Mail_ListEmails", json!({})).await;
     assert_eq!(ann_again.is_error, Some(false), "{}", text(&ann_again));
-    assert!(text(&ann_again).contains("ann@example.com"), "{}", text(&ann_again));
+    assert!(
+        text(&ann_again).contains("ann@example.com"),
+        "{}",
+        text(&ann_again)
+    );
     let bob_again = bob.call("Mail_ListEmails", json!({})).await;
     assert_eq!(
         authorization_url(&bob_again),
@@ -78,7 +88,10 @@ async fn bearer_tokens_two_users_stateful_sessions() {
     // call never reaches Arcade as anyone.
     let before = emulator.state().requests("execute");
     let forged = ann
-        .call("Math_Add", json!({"a": 1, "b": 2, "user_id": "bob@example.com"}))
+        .call(
+            "Math_Add",
+            json!({"a": 1, "b": 2, "user_id": "bob@example.com"}),
+        )
         .await;
     assert_eq!(forged.is_error, Some(true));
     assert_eq!(emulator.state().requests("execute"), before);
@@ -127,7 +140,10 @@ async fn trusted_header_two_users_and_forged_headers_refused() {
         vec![("arcade-user-id", "ann@example.com".to_owned())],
         vec![
             ("arcade-user-id", "ann@example.com".to_owned()),
-            ("x-gateway-proxy-secret", "wrong-secret-0123456789abcdef012345".to_owned()),
+            (
+                "x-gateway-proxy-secret",
+                "wrong-secret-0123456789abcdef012345".to_owned(),
+            ),
         ],
     ] {
         let answer = initialize(&gateway.mcp_url(), &forged).await;
@@ -195,16 +211,29 @@ async fn refusals_say_why_and_the_server_keeps_serving() {
     // No credentials: 401 with a Bearer challenge.
     let answer = initialize(&url, &[]).await;
     assert_eq!(answer.status(), 401);
-    assert!(answer.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    assert!(
+        answer.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
     // An unknown token: 401 saying so.
-    let answer = initialize(&url, &bearer("not-a-known-token-at-all-000000").to_vec()).await;
+    let answer = initialize(&url, &bearer("not-a-known-token-at-all-000000")).await;
     assert_eq!(answer.status(), 401);
-    assert!(answer.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+    assert!(
+        answer.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
 
     // Bob presenting Ann's session id: 403.
     let opened = initialize(&url, &ann).await;
     assert_eq!(opened.status(), 200);
-    let session = opened.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let session = opened.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let mut stolen = bob.clone();
     stolen.push(("mcp-session-id", session.clone()));
     let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
@@ -242,10 +271,19 @@ async fn refusals_say_why_and_the_server_keeps_serving() {
         "params": {"name": "Math_Add", "arguments": {"a": 1, "b": 1}}});
     let answer = post(&url, &in_session, &call).await;
     assert_eq!(answer.status(), 429);
-    let wait: u64 = answer.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = answer.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(wait >= 1);
     assert!(answer.text().await.unwrap().contains("per minute"));
-    assert!(client.try_call("Math_Add", json!({"a": 1, "b": 1})).await.is_err());
+    assert!(
+        client
+            .try_call("Math_Add", json!({"a": 1, "b": 1}))
+            .await
+            .is_err()
+    );
 
     let bob_client = McpClient::connect(&url, &headers(&bob)).await;
     let sum = bob_client.call("Math_Add", json!({"a": 2, "b": 2})).await;
@@ -258,17 +296,27 @@ async fn refusals_say_why_and_the_server_keeps_serving() {
         .text()
         .await
         .unwrap();
-    assert!(metrics.contains("arcade_gateway_rate_limited_total 2"), "{metrics}");
-    assert!(metrics.contains("arcade_gateway_tool_calls_total{outcome=\"ok\"} 3"), "{metrics}");
+    assert!(
+        metrics.contains("arcade_gateway_rate_limited_total 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("arcade_gateway_tool_calls_total{outcome=\"ok\"} 3"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
 async fn health_readiness_and_graceful_shutdown() {
     let emulator = start_emulator().await;
     let (gateway, _dir) = token_gateway(&emulator.base_url(), &[]).await;
-    let health = reqwest::get(format!("{}/healthz", gateway.base)).await.unwrap();
+    let health = reqwest::get(format!("{}/healthz", gateway.base))
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
-    let ready = reqwest::get(format!("{}/readyz", gateway.base)).await.unwrap();
+    let ready = reqwest::get(format!("{}/readyz", gateway.base))
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
     let ready: Value = ready.json().await.unwrap();
     assert!(ready["tools"].as_u64().unwrap() > 0, "{ready}");
@@ -276,7 +324,10 @@ async fn health_readiness_and_graceful_shutdown() {
     let client = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(ANN_TOKEN))).await;
     client.call("Math_Add", json!({"a": 1, "b": 1})).await;
     let status = gateway.terminate().await;
-    assert!(status.success(), "SIGTERM ends the server cleanly: {status}");
+    assert!(
+        status.success(),
+        "SIGTERM ends the server cleanly: {status}"
+    );
 }
 
 /// Forwards each HTTP request to the next upstream in turn.
@@ -324,7 +375,13 @@ async fn stateless_replicas_behind_round_robin_answer_alternately() {
         let sum = client.call("Math_Add", json!({"a": i, "b": 1})).await;
         assert_eq!(text(&sum), (i + 1).to_string());
     }
-    assert!(counter.load(Ordering::SeqCst) >= 7, "every request went through the proxy");
+    assert!(
+        counter.load(Ordering::SeqCst) >= 7,
+        "every request went through the proxy"
+    );
     let calls_on = |gateway: &HttpGateway| gateway.logs().matches("tool call").count();
-    assert!(calls_on(&one) >= 2 && calls_on(&two) >= 2, "both replicas served calls");
+    assert!(
+        calls_on(&one) >= 2 && calls_on(&two) >= 2,
+        "both replicas served calls"
+    );
 }

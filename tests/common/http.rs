@@ -141,6 +141,8 @@ impl McpClient {
 
     /// Calls a tool; panics on a protocol error.
     pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
-        self.try_call(tool, arguments).await.expect("tools/call answers")
+        self.try_call(tool, arguments)
+            .await
+            .expect("tools/call answers")
     }
 }

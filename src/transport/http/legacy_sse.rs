@@ -154,7 +154,9 @@ pub async fn message(
             return super::json_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_message",
-                &format!("the body is not a JSON-RPC message ({error}); send one MCP message as JSON"),
+                &format!(
+                    "the body is not a JSON-RPC message ({error}); send one MCP message as JSON"
+                ),
             )
             .into_response();
         }

@@ -62,9 +62,12 @@ impl OverLimit {
 
 impl IntoResponse for OverLimit {
     fn into_response(self) -> Response {
-        let mut response =
-            super::json_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", &self.to_string())
-                .into_response();
+        let mut response = super::json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            &self.to_string(),
+        )
+        .into_response();
         response
             .headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(self.retry_after()));
@@ -157,7 +160,9 @@ pub async fn limit_calls(
     } else {
         None
     };
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     match permit {
         None => response,
         // The slot is freed when the answer's body has been sent (or dropped).

@@ -121,7 +121,9 @@ impl CallObserver for Metrics {
         } else {
             "ok"
         };
-        self.tool_calls.get_or_create(&OutcomeLabels { outcome }).inc();
+        self.tool_calls
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
         self.call_duration.observe(elapsed.as_secs_f64());
     }
 }
@@ -152,5 +154,9 @@ pub async fn count_requests(
 
 /// `GET /metrics`.
 pub async fn render(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
-    (StatusCode::OK, [(CONTENT_TYPE, TEXT_FORMAT)], metrics.render())
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, TEXT_FORMAT)],
+        metrics.render(),
+    )
 }

@@ -132,7 +132,10 @@ pub async fn serve(
         ended = &mut server => return finished(ended),
         () = shutdown::signalled() => {}
     }
-    tracing::info!(grace_s = limits.shutdown_grace.as_secs(), "shutting down: no new connections");
+    tracing::info!(
+        grace_s = limits.shutdown_grace.as_secs(),
+        "shutting down: no new connections"
+    );
     stop_accepting.cancel();
     shutdown.drain(limits.shutdown_grace).await;
     match tokio::time::timeout(std::time::Duration::from_secs(2), &mut server).await {
@@ -164,7 +167,9 @@ pub(crate) fn body_too_large(max: usize) -> Response {
     json_error(
         StatusCode::PAYLOAD_TOO_LARGE,
         "body_too_large",
-        &format!("the request body is larger than this server accepts ({max} bytes); send a smaller request"),
+        &format!(
+            "the request body is larger than this server accepts ({max} bytes); send a smaller request"
+        ),
     )
 }
 

@@ -154,7 +154,10 @@ impl HttpArgs {
     pub fn limits(&self) -> Result<Limits, HttpError> {
         let positive = [
             ("--max-body-bytes", self.max_body_bytes as u64),
-            ("--max-concurrent-calls", u64::from(self.max_concurrent_calls)),
+            (
+                "--max-concurrent-calls",
+                u64::from(self.max_concurrent_calls),
+            ),
             ("--calls-per-minute", u64::from(self.calls_per_minute)),
             ("--http-timeout", self.http_timeout),
             ("--idle-timeout", self.idle_timeout),

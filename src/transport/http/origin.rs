@@ -44,7 +44,12 @@ impl OriginPolicy {
         } else {
             hosts
                 .iter()
-                .map(|h| h.trim().trim_start_matches('[').replace(']', "").to_lowercase())
+                .map(|h| {
+                    h.trim()
+                        .trim_start_matches('[')
+                        .replace(']', "")
+                        .to_lowercase()
+                })
                 .collect()
         };
         let origins = origins
@@ -66,11 +71,12 @@ impl OriginPolicy {
             None => uri.authority().cloned(),
         }
         .ok_or("the request has no valid Host header")?;
-        let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         let host = host.to_lowercase();
-        let with_port = authority
-            .port_u16()
-            .map(|port| format!("{host}:{port}"));
+        let with_port = authority.port_u16().map(|port| format!("{host}:{port}"));
         let allowed = self
             .hosts
             .iter()
@@ -78,7 +84,9 @@ impl OriginPolicy {
         if allowed {
             Ok(())
         } else {
-            Err("this server does not answer to that Host (DNS rebinding protection); the operator can allow it with --allowed-host")
+            Err(
+                "this server does not answer to that Host (DNS rebinding protection); the operator can allow it with --allowed-host",
+            )
         }
     }
 
@@ -97,7 +105,9 @@ impl OriginPolicy {
         if allowed {
             Ok(())
         } else {
-            Err("requests from this Origin are not allowed; the operator can allow a web app's origin with --allowed-origin")
+            Err(
+                "requests from this Origin are not allowed; the operator can allow a web app's origin with --allowed-origin",
+            )
         }
     }
 }
@@ -110,12 +120,13 @@ pub async fn check_origin(
 ) -> Response {
     let headers = request.headers();
     let host = headers.get(HOST).map(|h| h.to_str().unwrap_or(""));
-    let verdict = policy
-        .host_allowed(request.uri(), host)
-        .and_then(|()| match headers.get(ORIGIN) {
-            None => Ok(()),
-            Some(origin) => policy.origin_allowed(origin.to_str().unwrap_or("")),
-        });
+    let verdict =
+        policy
+            .host_allowed(request.uri(), host)
+            .and_then(|()| match headers.get(ORIGIN) {
+                None => Ok(()),
+                Some(origin) => policy.origin_allowed(origin.to_str().unwrap_or("")),
+            });
     match verdict {
         Ok(()) => next.run(request).await,
         Err(reason) => {

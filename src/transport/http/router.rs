@@ -77,7 +77,10 @@ pub fn router(parts: Parts<'_>) -> Router {
     let readiness = Readiness::new(parts.prepared.arcade.clone(), parts.prepared.catalog.len());
     let open = Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz).with_state(Arc::new(readiness)))
+        .route(
+            "/readyz",
+            get(health::readyz).with_state(Arc::new(readiness)),
+        )
         .route("/metrics", get(metrics::render).with_state(metrics.clone()));
 
     protected
@@ -96,7 +99,10 @@ pub fn router(parts: Parts<'_>) -> Router {
             Arc::new(parts.policy),
             check_origin,
         ))
-        .layer(middleware::from_fn_with_state(metrics, metrics::count_requests))
+        .layer(middleware::from_fn_with_state(
+            metrics,
+            metrics::count_requests,
+        ))
 }
 
 /// rmcp's Streamable HTTP service. Its own Host check is off: [`check_origin`] applies
@@ -110,7 +116,8 @@ fn streamable_http(gateway: Gateway, parts: &Parts<'_>) -> axum::routing::Method
         .with_json_response(parts.stateless);
     let factory = move || Ok(gateway.clone());
     if parts.stateless {
-        let service = StreamableHttpService::new(factory, Arc::new(NeverSessionManager::default()), config);
+        let service =
+            StreamableHttpService::new(factory, Arc::new(NeverSessionManager::default()), config);
         axum::routing::any_service(service)
     } else {
         let mut sessions = LocalSessionManager::default();

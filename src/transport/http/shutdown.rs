@@ -25,7 +25,11 @@ impl Shutdown {
         self.in_flight.close();
         let pending = self.in_flight.len();
         if pending > 0 {
-            tracing::info!(pending, grace_s = grace.as_secs(), "waiting for requests in flight");
+            tracing::info!(
+                pending,
+                grace_s = grace.as_secs(),
+                "waiting for requests in flight"
+            );
         }
         if tokio::time::timeout(grace, self.in_flight.wait())
             .await

@@ -22,7 +22,7 @@ use arcade_mcp_gateway::catalog::Catalog;
 use arcade_mcp_gateway::catalog::loader::load_definitions;
 use arcade_mcp_gateway::config::ToolFilter;
 use arcade_mcp_gateway::direct::{DirectTool, DirectTools, Grant, ProviderError, ToolContext};
-use arcade_mcp_gateway::gateway::{AuthorizationArgs, Gateway};
+use arcade_mcp_gateway::gateway::{AuthorizationArgs, Caller, Gateway};
 use arcade_mcp_gateway::identity::UserId;
 use arcade_mcp_gateway::{logging, transport};
 use clap::Parser;
@@ -137,8 +137,13 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     direct.check_against(&catalog)?;
     let user = UserId::new(args.user_id);
-    let gateway = Gateway::new(arcade, catalog, user, args.authorization.settings()?)
-        .with_direct_tools(direct);
+    let gateway = Gateway::new(
+        arcade,
+        catalog,
+        Caller::Fixed(user),
+        args.authorization.settings()?,
+    )
+    .with_direct_tools(direct);
     transport::stdio::serve(gateway).await?;
     Ok(())
 }

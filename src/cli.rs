@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, ArcadeArgs, ConfigError};
 use crate::emulator::EmulatorArgs;
-use crate::gateway::AuthorizationArgs;
-use crate::startup::{Prepared, StartError};
+use crate::gateway::{AuthorizationArgs, Caller};
+use crate::startup::{Prepared, Serving, StartError};
 use crate::{emulator, identity, transport};
 
 /// An MCP server that serves Arcade's tools, with per-user authorization.
@@ -25,8 +25,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve Arcade's tools to an MCP client over stdio
-    Serve(ServeArgs),
+    /// Serve Arcade's tools to MCP clients: over stdio (one user), or over HTTP (many)
+    Serve(Box<ServeArgs>),
     /// Print the tools the server would serve: name, authorization, provider, scopes
     Tools(ToolsArgs),
     /// Run a local Arcade-compatible engine (no Arcade account needed)
@@ -54,7 +54,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
-    /// The Arcade user id this server acts for [env: ARCADE_USER_ID]
+    /// The Arcade user id this server acts for [env: ARCADE_USER_ID]; over HTTP only on
+    /// a loopback address, when no other identity mode is chosen
     #[arg(long, env = "ARCADE_USER_ID")]
     pub user_id: Option<String>,
 
@@ -66,6 +67,24 @@ pub struct ServeArgs {
     /// provider's API with the user's Arcade-issued token (see the README)
     #[arg(long, value_name = "FILE")]
     pub direct_tools: Option<std::path::PathBuf>,
+
+    /// How clients connect: `stdio` (one client, the one that launched the server) or
+    /// `http` (Streamable HTTP at /mcp and legacy SSE at /sse, for many users)
+    #[arg(long, value_enum, default_value_t = Transport::Stdio)]
+    pub transport: Transport,
+
+    /// The HTTP transport's flags.
+    #[command(flatten, next_help_heading = "HTTP transport")]
+    pub http: transport::http::HttpArgs,
+}
+
+/// The transports `serve` speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    /// MCP over stdin/stdout.
+    Stdio,
+    /// MCP over HTTP.
+    Http,
 }
 
 /// Flags of `tools`.
@@ -96,7 +115,7 @@ pub struct SourceArgs {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Tools(args) => tools(args).await,
         Command::Emulator(args) => emulator::run(args).await.map_err(StartError::from),
         Command::HashToken(args) => hash_token(args),
@@ -111,16 +130,18 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), StartError> {
+    if args.transport == Transport::Http {
+        let fixed = crate::startup::fixed_user(&args);
+        // Flag mistakes end the program before the catalog is loaded.
+        args.http.identity(fixed.clone())?;
+        args.http.limits()?;
+        let serving = Serving::new(&args).await?;
+        return Ok(transport::http::serve(serving, fixed, &args.http).await?);
+    }
     let user = crate::startup::user_for(&args)?;
-    let authorization = args.authorization.settings()?;
-    let direct = crate::startup::load_direct_tools(args.direct_tools.as_deref())?;
-    let prepared = Prepared::new(&args.source).await?;
-    direct.check_against(&prepared.catalog)?;
-    tracing::info!(tools = prepared.catalog.len(), direct_tools = direct.len(), user = %user, "serving over stdio");
-    let gateway = prepared
-        .gateway(user, authorization)
-        .with_direct_tools(direct);
-    transport::stdio::serve(gateway).await
+    let serving = Serving::new(&args).await?;
+    tracing::info!(tools = serving.prepared.catalog.len(), user = %user, "serving over stdio");
+    transport::stdio::serve(serving.gateway(Caller::Fixed(user))).await
 }
 
 async fn tools(args: ToolsArgs) -> Result<(), StartError> {

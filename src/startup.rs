@@ -11,7 +11,7 @@ use crate::cli::{ServeArgs, SourceArgs};
 use crate::config::{self, ConfigError};
 use crate::direct::{DirectConfigError, DirectTools, RegistryError};
 use crate::emulator::{Emulator, EmulatorError, EmulatorOptions};
-use crate::gateway::{AuthorizationSettings, Gateway, SettingsError};
+use crate::gateway::{AuthorizationSettings, Caller, Gateway, SettingsError};
 use crate::identity::UserId;
 
 /// The user the server acts for when it runs on the built-in emulator and none is set.
@@ -44,6 +44,9 @@ pub enum StartError {
     /// The authorization flags are wrong.
     #[error(transparent)]
     Authorization(#[from] SettingsError),
+    /// The HTTP transport could not start or failed.
+    #[error(transparent)]
+    Http(#[from] crate::transport::http::HttpError),
     /// The MCP transport failed.
     #[error("the MCP connection failed: {0}")]
     Transport(String),
@@ -63,6 +66,8 @@ impl StartError {
                 _ => 1,
             },
             Self::Load(_) => 2,
+            Self::Http(crate::transport::http::HttpError::Serve(_)) => 1,
+            Self::Http(_) => 2,
             Self::Emulator(_) | Self::Transport(_) | Self::Stdin(_) => 1,
         }
     }
@@ -98,15 +103,40 @@ impl Prepared {
             emulator,
         })
     }
+}
 
-    /// The MCP server for one user.
-    pub fn gateway(&self, user: UserId, authorization: AuthorizationSettings) -> Gateway {
-        Gateway::new(
-            self.arcade.clone(),
-            self.catalog.clone(),
-            user,
+/// What `serve` serves: the prepared catalog, how grants are asked for, and the direct
+/// tools next to the catalog.
+pub struct Serving {
+    /// The client for Arcade and the loaded catalog.
+    pub prepared: Prepared,
+    authorization: AuthorizationSettings,
+    direct: DirectTools,
+}
+
+impl Serving {
+    /// Checks the authorization flags and the direct-tools file, then loads the catalog.
+    pub async fn new(args: &ServeArgs) -> Result<Self, StartError> {
+        let authorization = args.authorization.settings()?;
+        let direct = load_direct_tools(args.direct_tools.as_deref())?;
+        let prepared = Prepared::new(&args.source).await?;
+        direct.check_against(&prepared.catalog)?;
+        Ok(Self {
+            prepared,
             authorization,
+            direct,
+        })
+    }
+
+    /// The MCP server, acting for whoever `caller` names.
+    pub fn gateway(&self, caller: Caller) -> Gateway {
+        Gateway::new(
+            self.prepared.arcade.clone(),
+            self.prepared.catalog.clone(),
+            caller,
+            self.authorization.clone(),
         )
+        .with_direct_tools(self.direct.clone())
     }
 }
 
@@ -136,8 +166,14 @@ pub fn load_direct_tools(path: Option<&Path>) -> Result<DirectTools, StartError>
 /// The user `serve` acts for: `--user-id`/`ARCADE_USER_ID`, or a demo user on the
 /// emulator.
 pub fn user_for(args: &ServeArgs) -> Result<UserId, ConfigError> {
+    fixed_user(args).ok_or(ConfigError::MissingUserId)
+}
+
+/// The fixed user of `serve`, if one is configured (HTTP can do without: its callers
+/// prove who they are).
+pub fn fixed_user(args: &ServeArgs) -> Option<UserId> {
     let fallback = args.source.emulator.then_some(EMULATOR_USER);
-    config::user_id(args.user_id.as_deref().or(fallback))
+    config::user_id(args.user_id.as_deref().or(fallback)).ok()
 }
 
 async fn start_emulator() -> Result<Emulator, EmulatorError> {

@@ -13,9 +13,12 @@ pub(crate) mod results;
 
 pub use authorization::{AuthorizationArgs, AuthorizationSettings, SettingsError};
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, InitializeResult, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, InitializeResult,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler};
@@ -31,31 +34,73 @@ const INSTRUCTIONS: &str = "Tools served from Arcade. Some act on the user's own
 link. Show that link to the user, ask them to open it and approve, and call the tool again \
 once they have.";
 
+/// Who a call acts for. The answer comes from the transport only, never from arguments.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// Every call acts for this user: stdio, or one legacy SSE connection whose opener the
+    /// HTTP layer has already identified.
+    Fixed(UserId),
+    /// Each request carries its own user: the [`UserId`] that the HTTP identity
+    /// middleware put into the request's extensions (rmcp hands the request's
+    /// `http::request::Parts` to the handler in `RequestContext::extensions`).
+    FromTransport,
+}
+
+impl Caller {
+    /// The user of this request, or a protocol error saying the transport named nobody.
+    fn resolve(&self, context: &RequestContext<RoleServer>) -> Result<UserId, McpError> {
+        match self {
+            Self::Fixed(user) => Ok(user.clone()),
+            Self::FromTransport => context
+                .extensions
+                .get::<http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<UserId>())
+                .cloned()
+                .ok_or_else(|| {
+                    McpError::invalid_request(
+                        "this request carries no verified user: the server could not tell who \
+                         is calling, so nothing was sent to Arcade; authenticate to the server \
+                         (e.g. with `Authorization: Bearer <token>`) and call again",
+                        None,
+                    )
+                }),
+        }
+    }
+}
+
+/// Told about every finished tool call (the HTTP server counts them for `/metrics`).
+pub trait CallObserver: Send + Sync {
+    /// One call of `tool` ended with `result` after `elapsed`.
+    fn tool_call(&self, tool: &str, result: &CallToolResult, elapsed: Duration);
+}
+
 /// The MCP server: one per connection, cheap to clone.
 #[derive(Clone)]
 pub struct Gateway {
     arcade: ArcadeClient,
     catalog: Catalog,
-    user: UserId,
+    caller: Caller,
     authorization: AuthorizationSettings,
     direct: Option<DirectTools>,
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl Gateway {
-    /// A gateway serving `catalog` through `arcade` for `user`, prompting for grants
-    /// as `authorization` says.
+    /// A gateway serving `catalog` through `arcade`, acting for whoever `caller` names
+    /// and prompting for grants as `authorization` says.
     pub fn new(
         arcade: ArcadeClient,
         catalog: Catalog,
-        user: UserId,
+        caller: Caller,
         authorization: AuthorizationSettings,
     ) -> Self {
         Self {
             arcade,
             catalog,
-            user,
+            caller,
             authorization,
             direct: None,
+            observer: None,
         }
     }
 
@@ -65,6 +110,26 @@ impl Gateway {
     pub fn with_direct_tools(mut self, direct: DirectTools) -> Self {
         self.direct = Some(direct).filter(|d| !d.is_empty());
         self
+    }
+
+    /// The same gateway, reporting every finished call to `observer`.
+    pub fn with_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The same gateway acting for another caller (one per legacy SSE connection).
+    pub fn with_caller(mut self, caller: Caller) -> Self {
+        self.caller = caller;
+        self
+    }
+
+    /// Tells the observer, if any, how a call ended.
+    fn observe(&self, tool: &str, response: &Result<CallToolResponse, McpError>, started: Instant) {
+        if let (Some(observer), Ok(CallToolResponse::Complete(result))) = (&self.observer, response)
+        {
+            observer.tool_call(tool, result, started.elapsed());
+        }
     }
 }
 
@@ -120,6 +185,31 @@ impl ServerHandler for Gateway {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let user = self.caller.resolve(&context)?;
+        let started = Instant::now();
+        let name = request.name.clone();
+        // Dropping a call on cancellation drops any upstream request or wait in flight.
+        let response = tokio::select! {
+            response = self.dispatch(request, &user, &context) => response,
+            () = context.ct.cancelled() => Err(McpError::internal_error(
+                "the call was cancelled by the client; nothing more was sent upstream",
+                None,
+            )),
+        };
+        self.observe(&name, &response, started);
+        response
+    }
+}
+
+impl Gateway {
+    /// Runs a call for `user`: a direct tool through its provider, a catalog tool
+    /// through Arcade.
+    async fn dispatch(
+        &self,
+        request: CallToolRequestParams,
+        user: &UserId,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
         let arguments = request.arguments.unwrap_or_default();
         if self.catalog.get(&request.name).is_none()
             && let Some(direct) = &self.direct
@@ -129,15 +219,9 @@ impl ServerHandler for Gateway {
                 arcade: &self.arcade,
                 direct,
                 entry,
-                user: &self.user,
+                user,
             };
-            return tokio::select! {
-                result = call.run(arguments) => Ok(result.into()),
-                () = context.ct.cancelled() => Err(McpError::internal_error(
-                    "the call was cancelled by the client; the provider's answer is discarded",
-                    None,
-                )),
-            };
+            return Ok(call.run(arguments).await.into());
         }
         let entry = self.catalog.get(&request.name).ok_or_else(|| {
             McpError::invalid_params(
@@ -155,17 +239,10 @@ impl ServerHandler for Gateway {
         let call = call::ToolCall {
             arcade: &self.arcade,
             entry,
-            user: &self.user,
+            user,
             settings: &self.authorization,
-            context: &context,
+            context,
         };
-        // Dropping the call on cancellation drops any upstream request or wait in flight.
-        tokio::select! {
-            response = call.run(arguments, retry) => response,
-            () = context.ct.cancelled() => Err(McpError::internal_error(
-                "the call was cancelled by the client; nothing more was sent to Arcade",
-                None,
-            )),
-        }
+        call.run(arguments, retry).await
     }
 }

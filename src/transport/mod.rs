@@ -1,3 +1,5 @@
-//! How MCP messages reach the [`crate::gateway::Gateway`].
+//! How MCP messages reach the [`crate::gateway::Gateway`]: stdio for one user, HTTP for
+//! many.
 
+pub mod http;
 pub mod stdio;

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod http;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 

@@ -1,0 +1,175 @@
+//! The legacy HTTP+SSE transport (protocol 2024-11-05), for clients that still speak it:
+//! `GET /sse` opens an event stream whose first `endpoint` event names
+//! `/messages?sessionId=…`, where the client `POST`s its JSON-RPC messages; answers come
+//! back on the stream.
+//!
+//! rmcp no longer ships this server transport, so each connection is bridged onto rmcp's
+//! transport traits: a pair of channels (the inbox fed by `/messages`, the outbox read by
+//! the stream) served by the [`Gateway`] like any other transport. The protocol itself
+//! stays rmcp's.
+//!
+//! A session belongs to the user who opened the stream; `/messages` from anyone else is
+//! refused, as on `/mcp`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::channel::mpsc;
+use futures::{SinkExt, StreamExt, stream};
+use rmcp::ServiceExt;
+use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use tokio_util::sync::CancellationToken;
+
+use super::session_binding::SessionRefusal;
+use crate::gateway::{Caller, Gateway};
+use crate::identity::UserId;
+
+/// Messages a session may have queued in either direction before the sender waits: a slow
+/// client slows only its own session.
+const QUEUE: usize = 32;
+
+/// The open legacy sessions.
+pub struct LegacySse {
+    gateway: Gateway,
+    sessions: Mutex<HashMap<String, Session>>,
+    close: CancellationToken,
+}
+
+struct Session {
+    user: UserId,
+    inbox: mpsc::Sender<ClientJsonRpcMessage>,
+}
+
+/// Removes a session from the table when its event stream ends (client gone or shutdown),
+/// which drops the inbox and so ends the rmcp service behind it.
+struct SessionGuard {
+    sse: Arc<LegacySse>,
+    id: String,
+}
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        self.sse.table().remove(&self.id);
+        tracing::debug!(session = %self.id, "legacy SSE session closed");
+    }
+}
+
+/// Which session a `POST /messages` is for.
+#[derive(Debug, serde::Deserialize)]
+pub struct Target {
+    #[serde(rename = "sessionId")]
+    session_id: String,
+}
+
+impl LegacySse {
+    /// Serves `gateway` to legacy clients until `close` is cancelled.
+    pub fn new(gateway: Gateway, close: CancellationToken) -> Self {
+        Self {
+            gateway,
+            sessions: Mutex::new(HashMap::new()),
+            close,
+        }
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The inbox of `id`, if `user` owns it.
+    fn inbox(
+        &self,
+        id: &str,
+        user: &UserId,
+    ) -> Result<mpsc::Sender<ClientJsonRpcMessage>, SessionRefusal> {
+        match self.table().get(id) {
+            None => Err(SessionRefusal::Unknown),
+            Some(session) if session.user != *user => Err(SessionRefusal::NotYours),
+            Some(session) => Ok(session.inbox.clone()),
+        }
+    }
+}
+
+/// `GET /sse`: opens a session for the calling user and streams its messages.
+pub async fn open(
+    State(sse): State<Arc<LegacySse>>,
+    Extension(user): Extension<UserId>,
+) -> Response {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (inbox, from_client) = mpsc::channel::<ClientJsonRpcMessage>(QUEUE);
+    let (to_client, outbox) = mpsc::channel::<ServerJsonRpcMessage>(QUEUE);
+    sse.table().insert(
+        id.clone(),
+        Session {
+            user: user.clone(),
+            inbox,
+        },
+    );
+    tracing::debug!(session = %id, user = %user, "legacy SSE session opened");
+    let gateway = sse.gateway.clone().with_caller(Caller::Fixed(user));
+    let ct = sse.close.child_token();
+    tokio::spawn(async move {
+        match gateway.serve_with_ct((to_client, from_client), ct).await {
+            Ok(running) => {
+                let _ = running.waiting().await;
+            }
+            Err(error) => tracing::info!(%error, "legacy SSE session ended before initialize"),
+        }
+    });
+    let guard = SessionGuard {
+        sse: Arc::clone(&sse),
+        id: id.clone(),
+    };
+    let endpoint = Event::default()
+        .event("endpoint")
+        .data(format!("/messages?sessionId={id}"));
+    let events = stream::once(async move { Ok(endpoint) })
+        .chain(outbox.map(|message| Event::default().event("message").json_data(message)))
+        .map(move |event| {
+            let _open = &guard;
+            event
+        })
+        .take_until(sse.close.clone().cancelled_owned());
+    Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// `POST /messages?sessionId=…`: hands one JSON-RPC message to its session; the answer
+/// goes out on the session's event stream.
+pub async fn message(
+    State(sse): State<Arc<LegacySse>>,
+    Extension(user): Extension<UserId>,
+    Query(target): Query<Target>,
+    body: Bytes,
+) -> Response {
+    let message: ClientJsonRpcMessage = match serde_json::from_slice(&body) {
+        Ok(message) => message,
+        Err(error) => {
+            return super::json_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_message",
+                &format!(
+                    "the body is not a JSON-RPC message ({error}); send one MCP message as JSON"
+                ),
+            )
+            .into_response();
+        }
+    };
+    let mut inbox = match sse.inbox(&target.session_id, &user) {
+        Ok(inbox) => inbox,
+        Err(refusal) => {
+            tracing::warn!(user = %user, ?refusal, "refused a legacy SSE message");
+            return refusal.into_response();
+        }
+    };
+    match inbox.send(message).await {
+        Ok(()) => (StatusCode::ACCEPTED, "Accepted").into_response(),
+        Err(_) => SessionRefusal::Unknown.into_response(),
+    }
+}

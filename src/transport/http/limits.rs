@@ -1,0 +1,190 @@
+//! Per-user limits on tool calls: how many may run at once and how many may start per
+//! minute. Over either, the request is answered `429 Too Many Requests` with
+//! `Retry-After`, and only that user waits: others keep being served.
+//!
+//! The limits apply to JSON-RPC `tools/call` messages, on `/mcp` and `/messages`; listing
+//! tools or opening sessions is not counted. For `/mcp` a call holds its slot until its
+//! answer has been sent; for legacy `/messages`, whose answer travels on the SSE stream,
+//! the slot is held while the message is handed to the session.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::sync::Semaphore;
+
+use super::metrics::Metrics;
+use super::options::Limits;
+use crate::identity::UserId;
+
+/// Rate limiter entries kept before idle ones are swept.
+const SWEEP_ABOVE: usize = 10_000;
+
+/// The per-user counters.
+pub struct CallLimits {
+    per_minute: DefaultKeyedRateLimiter<UserId>,
+    running: moka::sync::Cache<UserId, Arc<Semaphore>>,
+    max_concurrent: usize,
+    calls_per_minute: u32,
+    max_body_bytes: usize,
+    metrics: Arc<Metrics>,
+}
+
+/// Why a call was turned away.
+#[derive(Debug, thiserror::Error)]
+enum OverLimit {
+    #[error(
+        "too many tool calls per minute for this user (limit {limit}); wait {wait_s} s and call again"
+    )]
+    Rate { limit: u32, wait_s: u64 },
+    #[error(
+        "too many tool calls running at once for this user (limit {limit}); wait for one to finish and call again"
+    )]
+    Concurrency { limit: usize },
+}
+
+impl OverLimit {
+    fn retry_after(&self) -> u64 {
+        match self {
+            Self::Rate { wait_s, .. } => *wait_s,
+            Self::Concurrency { .. } => 1,
+        }
+    }
+}
+
+impl IntoResponse for OverLimit {
+    fn into_response(self) -> Response {
+        let mut response = super::json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            &self.to_string(),
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(self.retry_after()));
+        response
+    }
+}
+
+impl CallLimits {
+    /// Counters for the configured limits (which [`Limits`] has checked to be non-zero).
+    pub fn new(limits: &Limits, metrics: Arc<Metrics>) -> Self {
+        let per_minute = NonZeroU32::new(limits.calls_per_minute).unwrap_or(NonZeroU32::MIN);
+        Self {
+            per_minute: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            running: moka::sync::Cache::builder()
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
+            max_concurrent: limits.max_concurrent_calls as usize,
+            calls_per_minute: limits.calls_per_minute,
+            max_body_bytes: limits.max_body_bytes,
+            metrics,
+        }
+    }
+
+    /// A slot for one call of `user`, held until the returned permit is dropped.
+    fn admit(&self, user: &UserId) -> Result<tokio::sync::OwnedSemaphorePermit, OverLimit> {
+        if self.per_minute.len() > SWEEP_ABOVE {
+            self.per_minute.retain_recent();
+        }
+        if let Err(not_until) = self.per_minute.check_key(user) {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            return Err(OverLimit::Rate {
+                limit: self.calls_per_minute,
+                wait_s: wait.as_secs().max(1),
+            });
+        }
+        let semaphore = self
+            .running
+            .get_with_by_ref(user, || Arc::new(Semaphore::new(self.max_concurrent)));
+        semaphore
+            .try_acquire_owned()
+            .map_err(|_| OverLimit::Concurrency {
+                limit: self.max_concurrent,
+            })
+    }
+}
+
+/// Whether a JSON-RPC body (one message or a batch) calls a tool.
+fn calls_a_tool(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        method: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Messages {
+        One(Message),
+        Batch(Vec<Message>),
+    }
+    let is_call = |m: &Message| m.method.as_deref() == Some("tools/call");
+    match serde_json::from_slice::<Messages>(body) {
+        Ok(Messages::One(m)) => is_call(&m),
+        Ok(Messages::Batch(batch)) => batch.iter().any(is_call),
+        Err(_) => false,
+    }
+}
+
+/// The middleware; runs after the identity middleware, which put the [`UserId`] in.
+pub async fn limit_calls(
+    State(limits): State<Arc<CallLimits>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(user) = request.extensions().get::<UserId>().cloned() else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    let bytes = match to_bytes(body, limits.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(_) => return super::body_too_large(limits.max_body_bytes),
+    };
+    let permit = if calls_a_tool(&bytes) {
+        match limits.admit(&user) {
+            Ok(permit) => Some(permit),
+            Err(over) => {
+                tracing::info!(user = %user, reason = %over, "refused a tool call over the limit");
+                limits.metrics.rate_limited();
+                return over.into_response();
+            }
+        }
+    } else {
+        None
+    };
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    match permit {
+        None => response,
+        // The slot is freed when the answer's body has been sent (or dropped).
+        Some(permit) => super::hold_until_sent(response, permit),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_tool_calls_only() {
+        assert!(calls_a_tool(
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}"#
+        ));
+        assert!(calls_a_tool(
+            br#"[{"jsonrpc":"2.0","id":1,"method":"tools/call"}]"#
+        ));
+        assert!(!calls_a_tool(
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#
+        ));
+        assert!(!calls_a_tool(b"not json"));
+    }
+}

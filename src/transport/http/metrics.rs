@@ -1,0 +1,162 @@
+//! `/metrics` in the Prometheus text format: HTTP requests, tool calls by outcome,
+//! authorization prompts, refusals over the limits, and how long tool calls take.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use rmcp::model::CallToolResult;
+
+use crate::gateway::CallObserver;
+
+/// The content type Prometheus scrapers expect for the text format.
+const TEXT_FORMAT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+/// The server's counters, shared by the middleware, the gateway and the `/metrics` route.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    tool_calls: Family<OutcomeLabels, Counter>,
+    authorization_prompts: Counter,
+    rate_limited: Counter,
+    call_duration: Histogram,
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("arcade_gateway");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route, method and status",
+            requests.clone(),
+        );
+        let tool_calls = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "tool_calls",
+            "Tool calls finished, by outcome (ok, tool_error, authorization_required)",
+            tool_calls.clone(),
+        );
+        let authorization_prompts = Counter::default();
+        registry.register(
+            "authorization_prompts",
+            "Tool calls answered with an authorization link for the user",
+            authorization_prompts.clone(),
+        );
+        let rate_limited = Counter::default();
+        registry.register(
+            "rate_limited",
+            "Tool calls refused with 429 because a per-user limit was reached",
+            rate_limited.clone(),
+        );
+        let call_duration = Histogram::new(exponential_buckets(0.005, 2.0, 14));
+        registry.register(
+            "tool_call_duration_seconds",
+            "Time from a tool call's arrival to its result, including every upstream request to Arcade",
+            call_duration.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            tool_calls,
+            authorization_prompts,
+            rate_limited,
+            call_duration,
+        }
+    }
+
+    /// Counts one call refused over a limit.
+    pub fn rate_limited(&self) {
+        self.rate_limited.inc();
+    }
+
+    fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CallObserver for Metrics {
+    fn tool_call(&self, _tool: &str, result: &CallToolResult, elapsed: Duration) {
+        let asks_authorization = result
+            .structured_content
+            .as_ref()
+            .is_some_and(|s| s["authorization_required"] == true);
+        let outcome = if asks_authorization {
+            self.authorization_prompts.inc();
+            "authorization_required"
+        } else if result.is_error == Some(true) {
+            "tool_error"
+        } else {
+            "ok"
+        };
+        self.tool_calls
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+        self.call_duration.observe(elapsed.as_secs_f64());
+    }
+}
+
+/// The middleware counting every answered request.
+pub async fn count_requests(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            route,
+            method,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}
+
+/// `GET /metrics`.
+pub async fn render(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, TEXT_FORMAT)],
+        metrics.render(),
+    )
+}

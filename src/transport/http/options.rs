@@ -1,0 +1,177 @@
+//! The flags of `serve --transport http`: where to listen, how callers prove who they
+//! are, which browsers and host names may reach the server, and the limits. Checked
+//! before anything listens, so a mistake ends the program with one clear line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+use crate::identity::{DEFAULT_USER_CLAIM, IdentityConfig, OAuthConfig, UserId};
+
+use super::HttpError;
+
+/// The environment variable holding the secret a trusted proxy sends (never a flag, so it
+/// stays out of `ps` output and shell history).
+pub const PROXY_SECRET_ENV: &str = "ARCADE_GATEWAY_PROXY_SECRET";
+
+/// Flags of the HTTP transport.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpArgs {
+    /// Address to listen on (HTTP transport); port 0 picks a free port
+    #[arg(long, default_value = "127.0.0.1:8000", value_name = "ADDR")]
+    pub bind: SocketAddr,
+
+    /// Serve /mcp without sessions: any replica behind a plain load balancer can answer
+    /// any request
+    #[arg(long)]
+    pub stateless: bool,
+
+    /// Bearer tokens: a file of `sha256:<hex> <user id>` lines (see `hash-token`);
+    /// reloaded on SIGHUP
+    #[arg(long, value_name = "FILE")]
+    pub tokens_file: Option<PathBuf>,
+
+    /// OAuth: the authorization server whose access tokens (JWT) are accepted
+    #[arg(long, value_name = "URL")]
+    pub oauth_issuer: Option<Url>,
+
+    /// OAuth: where the issuer's signing keys are (default: discovered from the issuer)
+    #[arg(long, value_name = "URL", requires = "oauth_issuer")]
+    pub oauth_jwks_url: Option<Url>,
+
+    /// OAuth: the `aud` tokens must carry (default: --public-url)
+    #[arg(long, value_name = "AUDIENCE", requires = "oauth_issuer")]
+    pub oauth_audience: Option<String>,
+
+    /// OAuth: the claim holding the Arcade user id
+    #[arg(long, default_value = DEFAULT_USER_CLAIM, value_name = "CLAIM")]
+    pub oauth_user_claim: String,
+
+    /// OAuth: a scope every token must grant (repeatable)
+    #[arg(long = "oauth-scope", value_name = "SCOPE", requires = "oauth_issuer")]
+    pub oauth_scopes: Vec<String>,
+
+    /// OAuth: this server's public MCP URL (the protected resource), e.g. https://mcp.example.com/mcp
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<Url>,
+
+    /// Trust the `Arcade-User-Id` header from a proxy that proves itself with the secret in
+    /// ARCADE_GATEWAY_PROXY_SECRET
+    #[arg(long)]
+    pub trust_user_header: bool,
+
+    /// A browser origin allowed to call the server (repeatable), e.g. https://app.example.com;
+    /// by default only loopback origins are
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
+
+    /// A `Host` the server answers to (repeatable), e.g. mcp.example.com; by default only
+    /// localhost, 127.0.0.1 and ::1
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
+
+    /// Largest request body accepted, in bytes
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    pub max_body_bytes: usize,
+
+    /// Tool calls one user may have running at once
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub max_concurrent_calls: u32,
+
+    /// Tool calls one user may start per minute
+    #[arg(long, default_value_t = 120, value_name = "N")]
+    pub calls_per_minute: u32,
+
+    /// How long one HTTP request may take before it is answered 408, in seconds
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub http_timeout: u64,
+
+    /// How long a session may sit unused before it is closed, in seconds
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub idle_timeout: u64,
+
+    /// On SIGTERM/SIGINT, how long calls in flight may take to finish, in seconds
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub shutdown_grace: u64,
+}
+
+/// The limits, checked and in their working units.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Tool calls one user may have running at once.
+    pub max_concurrent_calls: u32,
+    /// Tool calls one user may start per minute.
+    pub calls_per_minute: u32,
+    /// Time for one request.
+    pub request_timeout: Duration,
+    /// Time a session may sit unused.
+    pub idle_timeout: Duration,
+    /// Time calls in flight get at shutdown.
+    pub shutdown_grace: Duration,
+}
+
+impl HttpArgs {
+    /// The identity mode the flags choose; `fixed_user` is `--user-id` (or the emulator's
+    /// demo user), used only when no other mode is asked for.
+    pub fn identity(&self, fixed_user: Option<UserId>) -> Result<IdentityConfig, HttpError> {
+        let chosen = [
+            self.tokens_file.is_some(),
+            self.oauth_issuer.is_some(),
+            self.trust_user_header,
+        ]
+        .into_iter()
+        .filter(|&chosen| chosen)
+        .count();
+        if chosen > 1 {
+            return Err(HttpError::SeveralIdentityModes);
+        }
+        let config = if let Some(file) = &self.tokens_file {
+            IdentityConfig::BearerTokens { file: file.clone() }
+        } else if let Some(issuer) = &self.oauth_issuer {
+            let resource = self.public_url.clone().ok_or(HttpError::MissingPublicUrl)?;
+            let mut oauth = OAuthConfig::new(issuer.clone(), resource);
+            oauth.jwks_url = self.oauth_jwks_url.clone();
+            oauth.audience = self.oauth_audience.clone();
+            oauth.user_claim = self.oauth_user_claim.clone();
+            oauth.required_scopes = self.oauth_scopes.clone();
+            IdentityConfig::OAuth(oauth)
+        } else if self.trust_user_header {
+            let secret = std::env::var(PROXY_SECRET_ENV).ok().map(SecretString::from);
+            IdentityConfig::trusted_header(secret)?
+        } else {
+            IdentityConfig::Fixed(fixed_user.ok_or(HttpError::NoIdentityMode)?)
+        };
+        config.check_bind(self.bind)?;
+        Ok(config)
+    }
+
+    /// The limits, refusing zeros that would make the server answer nothing.
+    pub fn limits(&self) -> Result<Limits, HttpError> {
+        let positive = [
+            ("--max-body-bytes", self.max_body_bytes as u64),
+            (
+                "--max-concurrent-calls",
+                u64::from(self.max_concurrent_calls),
+            ),
+            ("--calls-per-minute", u64::from(self.calls_per_minute)),
+            ("--http-timeout", self.http_timeout),
+            ("--idle-timeout", self.idle_timeout),
+        ];
+        if let Some((flag, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(HttpError::ZeroLimit(flag));
+        }
+        Ok(Limits {
+            max_body_bytes: self.max_body_bytes,
+            max_concurrent_calls: self.max_concurrent_calls,
+            calls_per_minute: self.calls_per_minute,
+            request_timeout: Duration::from_secs(self.http_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace),
+        })
+    }
+}

@@ -1,0 +1,145 @@
+//! The routes and the order of the layers around them.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use super::health::{self, Readiness};
+use super::legacy_sse::{self, LegacySse};
+use super::limits::{CallLimits, limit_calls};
+use super::metrics::{self, Metrics};
+use super::options::Limits;
+use super::origin::{OriginPolicy, check_origin};
+use super::session_binding::{SessionOwners, bind_sessions};
+use super::shutdown::{Shutdown, track_in_flight};
+use crate::gateway::{Caller, Gateway};
+use crate::identity::{Authenticator, protected_resource_routes, require_identity};
+use crate::startup::Serving;
+
+/// What the router is built from.
+pub struct Parts<'a> {
+    /// The loaded catalog and the Arcade client.
+    pub serving: &'a Serving,
+    /// Who is calling.
+    pub auth: Arc<Authenticator>,
+    /// Allowed hosts and origins.
+    pub policy: OriginPolicy,
+    /// Sizes, rates and times.
+    pub limits: &'a Limits,
+    /// `/mcp` without sessions.
+    pub stateless: bool,
+    /// What shutdown waits for and closes.
+    pub shutdown: Arc<Shutdown>,
+}
+
+/// The whole HTTP application.
+pub fn router(parts: Parts<'_>) -> Router {
+    let metrics = Arc::new(Metrics::new());
+    let gateway = parts
+        .serving
+        .gateway(Caller::FromTransport)
+        .with_observer(metrics.clone());
+    let close = parts.shutdown.close_streams.clone();
+
+    let mcp = Router::new()
+        .route_service("/mcp", streamable_http(gateway.clone(), &parts))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(SessionOwners::new(parts.limits.idle_timeout)),
+            bind_sessions,
+        ));
+    let legacy = Router::new()
+        .route("/sse", get(legacy_sse::open))
+        .route("/messages", post(legacy_sse::message))
+        .with_state(Arc::new(LegacySse::new(gateway, close)));
+    let calls = CallLimits::new(parts.limits, metrics.clone());
+    let protected = mcp
+        .merge(legacy)
+        .layer(middleware::from_fn_with_state(Arc::new(calls), limit_calls))
+        .layer(middleware::from_fn_with_state(
+            parts.auth.clone(),
+            require_identity,
+        ))
+        .layer(middleware::from_fn_with_state(
+            parts.shutdown.clone(),
+            track_in_flight,
+        ));
+
+    let readiness = Readiness::new(
+        parts.serving.prepared.arcade.clone(),
+        parts.serving.prepared.catalog.len(),
+    );
+    let open = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route(
+            "/readyz",
+            get(health::readyz).with_state(Arc::new(readiness)),
+        )
+        .route("/metrics", get(metrics::render).with_state(metrics.clone()));
+
+    protected
+        .merge(open)
+        .merge(protected_resource_routes(parts.auth))
+        .layer(RequestBodyLimitLayer::new(parts.limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            parts.limits.max_body_bytes,
+            explain_refusals,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            parts.limits.request_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(parts.policy),
+            check_origin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            metrics,
+            metrics::count_requests,
+        ))
+}
+
+/// rmcp's Streamable HTTP service. Its own Host check is off: [`check_origin`] applies
+/// the same rules to every route.
+fn streamable_http(gateway: Gateway, parts: &Parts<'_>) -> axum::routing::MethodRouter {
+    let config = StreamableHttpServerConfig::default()
+        .disable_allowed_hosts()
+        .with_cancellation_token(parts.shutdown.close_streams.clone())
+        .with_max_request_body_bytes(parts.limits.max_body_bytes)
+        .with_legacy_session_mode(!parts.stateless)
+        .with_json_response(parts.stateless);
+    let factory = move || Ok(gateway.clone());
+    if parts.stateless {
+        let service =
+            StreamableHttpService::new(factory, Arc::new(NeverSessionManager::default()), config);
+        axum::routing::any_service(service)
+    } else {
+        let mut sessions = LocalSessionManager::default();
+        sessions.session_config.keep_alive = Some(parts.limits.idle_timeout);
+        let service = StreamableHttpService::new(factory, Arc::new(sessions), config);
+        axum::routing::any_service(service)
+    }
+}
+
+/// Gives the bare 413 of the body limit layer a message saying what the limit is.
+async fn explain_refusals(State(max): State<usize>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && !response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .is_some_and(|t| t.as_bytes().starts_with(b"application/json"))
+    {
+        return super::body_too_large(max);
+    }
+    response
+}

@@ -1,0 +1,387 @@
+//! MCP over HTTP for many users: the real gateway binary on loopback, rmcp's Streamable
+//! HTTP client (stateful and stateless), plain HTTP requests for the refusals, and two
+//! stateless replicas behind a round-robin proxy.
+
+mod common;
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use common::http::{HttpGateway, McpClient};
+use common::{approve, authorization_url, start_emulator, text};
+use serde_json::{Value, json};
+
+const ANN_TOKEN: &str = "ann-token-7f3a9c1e5b2d4f6a8c0e";
+const BOB_TOKEN: &str = "bob-token-2b4d6f8a0c1e3a5c7e9b";
+const PROXY_SECRET: &str = "proxy-secret-0123456789abcdef0123456789";
+
+fn bearer(token: &str) -> [(&'static str, String); 1] {
+    [("authorization", format!("Bearer {token}"))]
+}
+
+fn headers<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    pairs.iter().map(|(n, v)| (*n, v.as_str())).collect()
+}
+
+/// A gateway with a token file for ann and bob, and the directory that holds the file.
+async fn token_gateway(arcade: &str, extra: &[&str]) -> (HttpGateway, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tokens");
+    support::write_token_file(
+        &file,
+        &[
+            (ANN_TOKEN, "ann@example.com"),
+            (BOB_TOKEN, "bob@example.com"),
+        ],
+    );
+    let mut args = vec!["--tokens-file", file.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    (HttpGateway::start(arcade, &args, &[]).await, dir)
+}
+
+/// The authorization story for two users at once: each their own link, grant and result.
+async fn two_users_each_their_own_grant(ann: &McpClient, bob: &McpClient) {
+    let tools = ann.client.list_all_tools().await.unwrap();
+    assert!(tools.iter().any(|t| t.name == "Mail_ListEmails"));
+    assert_eq!(
+        bob.client.list_all_tools().await.unwrap().len(),
+        tools.len()
+    );
+
+    let (ann_first, bob_first) = tokio::join!(
+        ann.call("Mail_ListEmails", json!({})),
+        bob.call("Mail_ListEmails", json!({}))
+    );
+    let ann_url = authorization_url(&ann_first);
+    let bob_url = authorization_url(&bob_first);
+    assert_ne!(ann_url, bob_url, "each user gets their own link");
+
+    approve(&ann_url).await;
+    let ann_again = ann.call("Mail_ListEmails", json!({})).await;
+    assert_eq!(ann_again.is_error, Some(false), "{}", text(&ann_again));
+    assert!(
+        text(&ann_again).contains("ann@example.com"),
+        "{}",
+        text(&ann_again)
+    );
+    let bob_again = bob.call("Mail_ListEmails", json!({})).await;
+    assert_eq!(
+        authorization_url(&bob_again),
+        bob_url,
+        "ann's grant is not bob's"
+    );
+}
+
+#[tokio::test]
+async fn bearer_tokens_two_users_stateful_sessions() {
+    let emulator = start_emulator().await;
+    let (gateway, _dir) = token_gateway(&emulator.base_url(), &[]).await;
+    let ann = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(ANN_TOKEN))).await;
+    let bob = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(BOB_TOKEN))).await;
+    two_users_each_their_own_grant(&ann, &bob).await;
+
+    // A user id in the arguments changes nothing: it is refused by the schema and the
+    // call never reaches Arcade as anyone.
+    let before = emulator.state().requests("execute");
+    let forged = ann
+        .call(
+            "Math_Add",
+            json!({"a": 1, "b": 2, "user_id": "bob@example.com"}),
+        )
+        .await;
+    assert_eq!(forged.is_error, Some(true));
+    assert_eq!(emulator.state().requests("execute"), before);
+    let sum = ann.call("Math_Add", json!({"a": 1, "b": 2})).await;
+    assert_eq!(text(&sum), "3");
+    assert_eq!(emulator.state().requests("execute"), before + 1);
+
+    let logs = gateway.logs();
+    for secret in [ANN_TOKEN, BOB_TOKEN, common::API_KEY] {
+        assert!(!logs.contains(secret), "a secret reached the logs");
+    }
+}
+
+#[tokio::test]
+async fn bearer_tokens_two_users_stateless() {
+    let emulator = start_emulator().await;
+    let (gateway, _dir) = token_gateway(&emulator.base_url(), &["--stateless"]).await;
+    let ann = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(ANN_TOKEN))).await;
+    let bob = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(BOB_TOKEN))).await;
+    two_users_each_their_own_grant(&ann, &bob).await;
+}
+
+#[tokio::test]
+async fn trusted_header_two_users_and_forged_headers_refused() {
+    let emulator = start_emulator().await;
+    let gateway = HttpGateway::start(
+        &emulator.base_url(),
+        &["--trust-user-header"],
+        &[("ARCADE_GATEWAY_PROXY_SECRET", PROXY_SECRET)],
+    )
+    .await;
+    let as_user = |user: &str| {
+        vec![
+            ("arcade-user-id", user.to_owned()),
+            ("x-gateway-proxy-secret", PROXY_SECRET.to_owned()),
+        ]
+    };
+    let ann_headers = as_user("ann@example.com");
+    let bob_headers = as_user("bob@example.com");
+    let ann = McpClient::connect(&gateway.mcp_url(), &headers(&ann_headers)).await;
+    let bob = McpClient::connect(&gateway.mcp_url(), &headers(&bob_headers)).await;
+    two_users_each_their_own_grant(&ann, &bob).await;
+
+    // The header without the proxy's secret (or with a wrong one) is not believed.
+    for forged in [
+        vec![("arcade-user-id", "ann@example.com".to_owned())],
+        vec![
+            ("arcade-user-id", "ann@example.com".to_owned()),
+            (
+                "x-gateway-proxy-secret",
+                "wrong-secret-0123456789abcdef012345".to_owned(),
+            ),
+        ],
+    ] {
+        let answer = initialize(&gateway.mcp_url(), &forged).await;
+        assert!(
+            matches!(answer.status().as_u16(), 401 | 403),
+            "{}",
+            answer.status()
+        );
+        let body: Value = answer.json().await.unwrap();
+        assert!(body["error_description"].as_str().is_some(), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn fixed_user_on_loopback_serves_and_refuses_a_public_bind() {
+    let emulator = start_emulator().await;
+    let gateway =
+        HttpGateway::start(&emulator.base_url(), &["--user-id", "ann@example.com"], &[]).await;
+    let client = McpClient::connect(&gateway.mcp_url(), &[]).await;
+    let sum = client.call("Math_Add", json!({"a": 40, "b": 2})).await;
+    assert_eq!(text(&sum), "42");
+
+    let refused = std::process::Command::new(common::GATEWAY_BIN)
+        .args(["serve", "--transport", "http", "--bind", "0.0.0.0:0"])
+        .args(["--user-id", "ann@example.com", "--emulator"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("loopback"), "{stderr}");
+}
+
+/// A raw `initialize` POST to `/mcp` with the given headers.
+async fn initialize(url: &str, extra: &[(&'static str, String)]) -> reqwest::Response {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"}}});
+    post(url, extra, &body).await
+}
+
+async fn post(url: &str, extra: &[(&'static str, String)], body: &Value) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_string());
+    for (name, value) in extra {
+        request = request.header(*name, value);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn refusals_say_why_and_the_server_keeps_serving() {
+    let emulator = start_emulator().await;
+    let (gateway, _dir) = token_gateway(
+        &emulator.base_url(),
+        &["--max-body-bytes", "4096", "--calls-per-minute", "2"],
+    )
+    .await;
+    let url = gateway.mcp_url();
+    let ann = bearer(ANN_TOKEN).to_vec();
+    let bob = bearer(BOB_TOKEN).to_vec();
+
+    // No credentials: 401 with a Bearer challenge.
+    let answer = initialize(&url, &[]).await;
+    assert_eq!(answer.status(), 401);
+    assert!(
+        answer.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    // An unknown token: 401 saying so.
+    let answer = initialize(&url, &bearer("not-a-known-token-at-all-000000")).await;
+    assert_eq!(answer.status(), 401);
+    assert!(
+        answer.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+
+    // Bob presenting Ann's session id: 403.
+    let opened = initialize(&url, &ann).await;
+    assert_eq!(opened.status(), 200);
+    let session = opened.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let mut stolen = bob.clone();
+    stolen.push(("mcp-session-id", session.clone()));
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let answer = post(&url, &stolen, &list).await;
+    assert_eq!(answer.status(), 403);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["error"], "session_not_yours", "{body}");
+
+    // A browser page from elsewhere, or a rebound host name: 403.
+    let mut from_evil = ann.clone();
+    from_evil.push(("origin", "https://evil.example".to_owned()));
+    let answer = initialize(&url, &from_evil).await;
+    assert_eq!(answer.status(), 403);
+    assert!(answer.text().await.unwrap().contains("--allowed-origin"));
+    let mut rebound = ann.clone();
+    rebound.push(("host", "evil.example".to_owned()));
+    assert_eq!(initialize(&url, &rebound).await.status(), 403);
+
+    // An oversized body: 413 naming the limit.
+    let huge = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {"pad": "x".repeat(10_000)}});
+    let answer = post(&url, &ann, &huge).await;
+    assert_eq!(answer.status(), 413);
+    assert!(answer.text().await.unwrap().contains("4096"));
+
+    // Over the per-minute limit: 429 with Retry-After, for Ann only.
+    let client = McpClient::connect(&url, &headers(&ann)).await;
+    for _ in 0..2 {
+        let sum = client.call("Math_Add", json!({"a": 1, "b": 1})).await;
+        assert_eq!(text(&sum), "2");
+    }
+    let mut in_session = ann.clone();
+    in_session.push(("mcp-session-id", session));
+    in_session.push(("mcp-protocol-version", "2025-06-18".to_owned()));
+    let call = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+        "params": {"name": "Math_Add", "arguments": {"a": 1, "b": 1}}});
+    let answer = post(&url, &in_session, &call).await;
+    assert_eq!(answer.status(), 429);
+    let wait: u64 = answer.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait >= 1);
+    assert!(answer.text().await.unwrap().contains("per minute"));
+    assert!(
+        client
+            .try_call("Math_Add", json!({"a": 1, "b": 1}))
+            .await
+            .is_err()
+    );
+
+    let bob_client = McpClient::connect(&url, &headers(&bob)).await;
+    let sum = bob_client.call("Math_Add", json!({"a": 2, "b": 2})).await;
+    assert_eq!(text(&sum), "4", "others are still served");
+
+    // The counters show what happened.
+    let metrics = reqwest::get(format!("{}/metrics", gateway.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("arcade_gateway_rate_limited_total 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("arcade_gateway_tool_calls_total{outcome=\"ok\"} 3"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn health_readiness_and_graceful_shutdown() {
+    let emulator = start_emulator().await;
+    let (gateway, _dir) = token_gateway(&emulator.base_url(), &[]).await;
+    let health = reqwest::get(format!("{}/healthz", gateway.base))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = reqwest::get(format!("{}/readyz", gateway.base))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let ready: Value = ready.json().await.unwrap();
+    assert!(ready["tools"].as_u64().unwrap() > 0, "{ready}");
+
+    let client = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(ANN_TOKEN))).await;
+    client.call("Math_Add", json!({"a": 1, "b": 1})).await;
+    let status = gateway.terminate().await;
+    assert!(
+        status.success(),
+        "SIGTERM ends the server cleanly: {status}"
+    );
+}
+
+/// Forwards each HTTP request to the next upstream in turn.
+async fn round_robin(
+    State((upstreams, next)): State<(Arc<Vec<String>>, Arc<AtomicUsize>)>,
+    request: Request,
+) -> Response {
+    let upstream = &upstreams[next.fetch_add(1, Ordering::SeqCst) % upstreams.len()];
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let mut forward = reqwest::Client::new()
+        .request(parts.method, format!("{upstream}{}", parts.uri.path()))
+        .body(body);
+    for (name, value) in &parts.headers {
+        if name != "host" {
+            forward = forward.header(name, value);
+        }
+    }
+    let answer = forward.send().await.unwrap();
+    let mut response = Response::builder().status(answer.status());
+    for (name, value) in answer.headers() {
+        response = response.header(name, value);
+    }
+    response
+        .body(Body::from(answer.bytes().await.unwrap()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn stateless_replicas_behind_round_robin_answer_alternately() {
+    let emulator = start_emulator().await;
+    let (one, _dir_one) = token_gateway(&emulator.base_url(), &["--stateless"]).await;
+    let (two, _dir_two) = token_gateway(&emulator.base_url(), &["--stateless"]).await;
+    let upstreams = Arc::new(vec![one.base.clone(), two.base.clone()]);
+    let counter = Arc::new(AtomicUsize::new(0));
+    let proxy = axum::Router::new()
+        .fallback(round_robin)
+        .with_state((upstreams, counter.clone()));
+    let (listener, addr) = support::loopback_listener().await;
+    support::serve(listener, proxy);
+
+    let client =
+        McpClient::connect(&format!("http://{addr}/mcp"), &headers(&bearer(ANN_TOKEN))).await;
+    for i in 0..6 {
+        let sum = client.call("Math_Add", json!({"a": i, "b": 1})).await;
+        assert_eq!(text(&sum), (i + 1).to_string());
+    }
+    assert!(
+        counter.load(Ordering::SeqCst) >= 7,
+        "every request went through the proxy"
+    );
+    let calls_on = |gateway: &HttpGateway| gateway.logs().matches("tool call").count();
+    assert!(
+        calls_on(&one) >= 2 && calls_on(&two) >= 2,
+        "both replicas served calls"
+    );
+}

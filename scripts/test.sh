@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-python.sh
-cargo build --bins
+cargo build --bins --examples
 cargo test --all-targets
 GATEWAY_BIN="$PWD/target/debug/arcade-mcp-gateway" .venv/bin/python -m pytest tests/python -q

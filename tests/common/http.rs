@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
+use rmcp::model::CallToolResult;
 use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
@@ -133,10 +133,7 @@ impl McpClient {
         tool: &str,
         arguments: Value,
     ) -> Result<CallToolResult, rmcp::ServiceError> {
-        let arguments: JsonObject = serde_json::from_value(arguments).unwrap();
-        self.client
-            .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments))
-            .await
+        super::call_tool(&self.client, tool, arguments).await
     }
 
     /// Calls a tool; panics on a protocol error.

@@ -105,10 +105,7 @@ impl<H: ClientHandler> Gateway<H> {
         tool: &str,
         arguments: Value,
     ) -> Result<CallToolResult, rmcp::ServiceError> {
-        let arguments: JsonObject = serde_json::from_value(arguments).unwrap();
-        self.client
-            .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments))
-            .await
+        call_tool(&self.client, tool, arguments).await
     }
 
     /// Everything the gateway has logged so far.
@@ -157,4 +154,16 @@ pub async fn decide(url: &str, decision: &str) {
         .await
         .unwrap();
     assert!(answer.status().is_success(), "the decision is taken");
+}
+
+/// Calls a tool through any rmcp client, keeping a protocol error.
+pub async fn call_tool<H: ClientHandler>(
+    client: &RunningService<RoleClient, H>,
+    tool: &str,
+    arguments: Value,
+) -> Result<CallToolResult, rmcp::ServiceError> {
+    let arguments: JsonObject = serde_json::from_value(arguments).unwrap();
+    client
+        .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments))
+        .await
 }

@@ -18,6 +18,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from conftest import gateway_bin, stop
+from test_mcp_stdio import approve, text
 
 LISTENING = "arcade-mcp-gateway listening on "
 TOKENS = {
@@ -72,19 +73,6 @@ def streamable(base, user):
 
 def legacy_sse(base, user):
     return sse_client(f"{base}/sse", headers=auth(user))
-
-
-def approve(url):
-    """What the person does: open the link and press Approve."""
-    with urllib.request.urlopen(url) as page:
-        assert page.status == 200
-    body = urllib.parse.urlencode({"decision": "approve"}).encode()
-    with urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST")) as answer:
-        assert answer.status == 200
-
-
-def text(result):
-    return "\n".join(block.text for block in result.content if block.type == "text")
 
 
 async def two_users_authorize_separately(transport, base):

@@ -12,7 +12,7 @@ use url::Url;
 use super::waiting::{self, Waited};
 use super::{Outcome, Prompt};
 use crate::arcade::types::AuthorizationResponse;
-use crate::gateway::results::{self, Access, LinkReason};
+use crate::gateway::results::{Access, LinkReason};
 
 /// The notification that closes a URL elicitation once its out-of-band step is done.
 const COMPLETE: &str = "notifications/elicitation/complete";
@@ -24,16 +24,7 @@ pub(super) async fn ask(
     access: &Access,
 ) -> Outcome {
     let entry = prompt.entry;
-    let not_granted = || {
-        Outcome::Answer(
-            results::authorization_required(
-                entry.name(),
-                auth,
-                entry.definition.auth_requirement(),
-            )
-            .into(),
-        )
-    };
+    let not_granted = || Outcome::Answer(prompt.link(auth, LinkReason::NotGranted).into());
     let Some(url) = auth.url.as_deref().and_then(|u| Url::parse(u).ok()) else {
         return not_granted();
     };
@@ -54,26 +45,10 @@ pub(super) async fn ask(
         Ok(ElicitationAction::Accept) => {}
         Ok(_) => {
             tracing::info!(user = %prompt.user, provider = %access.provider_id, "the user declined");
-            return Outcome::Answer(
-                results::authorization_link(
-                    entry.name(),
-                    entry.definition.auth_requirement(),
-                    auth,
-                    LinkReason::Declined,
-                )
-                .into(),
-            );
+            return Outcome::Answer(prompt.link(auth, LinkReason::Declined).into());
         }
         Err(ElicitationError::Service(ServiceError::Timeout { .. })) => {
-            return Outcome::Answer(
-                results::authorization_link(
-                    entry.name(),
-                    entry.definition.auth_requirement(),
-                    auth,
-                    LinkReason::TimedOut,
-                )
-                .into(),
-            );
+            return Outcome::Answer(prompt.link(auth, LinkReason::TimedOut).into());
         }
         Err(error) => {
             tracing::warn!(%error, "URL elicitation failed; answering with the link");

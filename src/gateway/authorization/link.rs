@@ -12,7 +12,7 @@ use serde_json::json;
 use super::waiting::{self, Waited};
 use super::{Outcome, Prompt};
 use crate::arcade::types::AuthorizationResponse;
-use crate::gateway::results::{self, Access};
+use crate::gateway::results::{Access, LinkReason};
 
 /// How often progress is reported while waiting.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
@@ -20,16 +20,7 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// Waits up to `--auth-wait` for the grant (when set and a link exists), else answers
 /// with the link.
 pub(super) async fn wait_then_link(prompt: &Prompt<'_>, auth: &AuthorizationResponse) -> Outcome {
-    let link = || {
-        Outcome::Answer(
-            results::authorization_required(
-                prompt.entry.name(),
-                auth,
-                prompt.entry.definition.auth_requirement(),
-            )
-            .into(),
-        )
-    };
+    let link = || Outcome::Answer(prompt.link(auth, LinkReason::NotGranted).into());
     let limit = prompt.settings.wait;
     let (Some(id), Some(url)) = (auth.id.as_deref(), auth.url.as_deref()) else {
         return link();

@@ -111,6 +111,20 @@ pub(super) struct Prompt<'a> {
 }
 
 impl Prompt<'_> {
+    /// The link result for this call's tool, saying why it did not run.
+    fn link(
+        &self,
+        auth: &AuthorizationResponse,
+        reason: LinkReason,
+    ) -> rmcp::model::CallToolResult {
+        results::authorization_link(
+            self.entry.name(),
+            self.entry.definition.auth_requirement(),
+            auth,
+            reason,
+        )
+    }
+
     /// Gets the pending authorization `auth` to the person and, where the strategy
     /// allows, waits for their decision.
     pub async fn ask(&self, auth: AuthorizationResponse) -> Outcome {
@@ -132,12 +146,7 @@ impl Prompt<'_> {
     async fn settle(&self, waited: Waited, auth: &AuthorizationResponse) -> Outcome {
         let answer = match waited {
             Waited::Granted => return Outcome::Granted,
-            Waited::TimedOut => results::authorization_link(
-                self.entry.name(),
-                self.entry.definition.auth_requirement(),
-                auth,
-                LinkReason::TimedOut,
-            ),
+            Waited::TimedOut => self.link(auth, LinkReason::TimedOut),
             Waited::Failed => self.fresh_link().await,
             Waited::Unavailable(error) => results::upstream_error(self.entry.name(), &error),
             Waited::NotTheUsers => results::authorization_mixup(self.entry.name()),
@@ -152,12 +161,7 @@ impl Prompt<'_> {
             .authorize_tool(&authorize_request(self.entry, self.user))
             .await
         {
-            Ok(fresh) => results::authorization_link(
-                self.entry.name(),
-                self.entry.definition.auth_requirement(),
-                &fresh,
-                LinkReason::GrantFailed,
-            ),
+            Ok(fresh) => self.link(&fresh, LinkReason::GrantFailed),
             Err(error) => results::upstream_error(self.entry.name(), &error),
         }
     }

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use super::waiting;
 use super::{AuthorizationSettings, Outcome, Prompt};
 use crate::arcade::types::{AuthStatus, AuthorizationResponse};
-use crate::gateway::results::{self, Access, LinkReason};
+use crate::gateway::results::{Access, LinkReason};
 
 /// The key of the one input request: the URL elicitation.
 const INPUT_KEY: &str = "authorization";
@@ -96,14 +96,7 @@ pub(super) fn input_required(
 ) -> Outcome {
     let tool = prompt.entry.name();
     let (Some(id), Some(url)) = (auth.id.clone(), auth.url.clone()) else {
-        return Outcome::Answer(
-            results::authorization_required(
-                prompt.entry.name(),
-                auth,
-                prompt.entry.definition.auth_requirement(),
-            )
-            .into(),
-        );
+        return Outcome::Answer(prompt.link(auth, LinkReason::NotGranted).into());
     };
     let pending = PendingCall {
         authorization_id: id.clone(),
@@ -118,14 +111,7 @@ pub(super) fn input_required(
         Ok(sealed) => sealed,
         Err(error) => {
             tracing::error!(%error, "could not seal requestState; answering with the link");
-            return Outcome::Answer(
-                results::authorization_required(
-                    prompt.entry.name(),
-                    auth,
-                    prompt.entry.definition.auth_requirement(),
-                )
-                .into(),
-            );
+            return Outcome::Answer(prompt.link(auth, LinkReason::NotGranted).into());
         }
     };
     let elicitation = ElicitRequestParams::UrlElicitationParams {
@@ -190,15 +176,7 @@ pub(in crate::gateway) async fn resume(
         .await;
         prompt.settle(waited, &auth).await
     } else {
-        Outcome::Answer(
-            results::authorization_link(
-                prompt.entry.name(),
-                prompt.entry.definition.auth_requirement(),
-                &auth,
-                LinkReason::Declined,
-            )
-            .into(),
-        )
+        Outcome::Answer(prompt.link(&auth, LinkReason::Declined).into())
     };
     tracing::info!(user = %prompt.user, tool = prompt.entry.name(), provider = %access.provider_id,
         strategy = "input_required", outcome = outcome.label(),

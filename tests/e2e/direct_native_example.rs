@@ -2,12 +2,10 @@
 //! it for `cargo test`; it is spawned over stdio against the emulator, whose fake
 //! GitHub answers with the token Arcade (the emulator) issued after approval.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use common::{API_KEY, approve, authorization_url, start_emulator, text};
+use crate::common::{API_KEY, approve, authorization_url, start_emulator, text};
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::TokioChildProcess;

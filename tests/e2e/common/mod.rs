@@ -2,8 +2,6 @@
 //! spawned over stdio and driven by rmcp's client, and the "person" who approves an
 //! authorization link in the emulator's page.
 
-#![allow(dead_code)] // each test binary uses its own part of this module
-
 pub mod http;
 
 use std::path::PathBuf;

@@ -4,13 +4,11 @@
 //! with progress for clients that cannot be asked. The client's handler plays the
 //! person: it "opens" the link by answering the emulator's approval page.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::{Gateway, approve, decide, start_emulator, text};
 use arcade_mcp_gateway::emulator::Emulator;
-use common::{Gateway, approve, decide, start_emulator, text};
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig,
     ClientRequest, CustomNotification, ElicitRequestParams, ElicitResult, ElicitationAction,
@@ -228,7 +226,10 @@ async fn url_elicitation_answers_the_first_call_with_the_tools_result() {
         "{logs}"
     );
     assert!(!logs.contains("tok_"), "no provider token in the logs");
-    assert!(!logs.contains(common::API_KEY), "no Arcade key in the logs");
+    assert!(
+        !logs.contains(crate::common::API_KEY),
+        "no Arcade key in the logs"
+    );
 }
 
 #[tokio::test]

@@ -1,16 +1,14 @@
 //! Bearer-token mode: a file of token hashes, reloaded on SIGHUP.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::{bearer, with_header, write_token_file};
 use arcade_mcp_gateway::identity::{
     Authenticator, IdentityConfig, IdentityError, USER_ID_HEADER, UserId,
 };
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
-use support::{bearer, with_header, write_token_file};
 use tempfile::TempDir;
 
 const ANN_TOKEN: &str = "ann-7f3c9b2e4d1a8f6c0b5e2d9a7c4f1e8b";

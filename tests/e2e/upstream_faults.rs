@@ -2,10 +2,8 @@
 //! says what happened, the next call is answered, and a tool that may have side
 //! effects is never sent twice.
 
-mod common;
-
+use crate::common::{Gateway, start_emulator, start_emulator_at, text};
 use arcade_mcp_gateway::emulator::Faults;
-use common::{Gateway, start_emulator, start_emulator_at, text};
 use serde_json::json;
 
 fn on_execute(faults: Faults) -> Faults {
@@ -24,7 +22,7 @@ fn an_email() -> serde_json::Value {
 async fn ann_with_mail_access(emulator: &arcade_mcp_gateway::emulator::Emulator) -> Gateway {
     let gateway = Gateway::spawn(&emulator.base_url(), "ann@example.com", &[]).await;
     let prompt = gateway.call("Mail_SendEmail", an_email()).await;
-    common::approve(&common::authorization_url(&prompt)).await;
+    crate::common::approve(&crate::common::authorization_url(&prompt)).await;
     gateway
 }
 
@@ -163,7 +161,7 @@ async fn a_rejected_key_says_what_to_set_and_the_server_keeps_serving() {
         "{}",
         text(&result)
     );
-    emulator.state().set_api_key(common::API_KEY);
+    emulator.state().set_api_key(crate::common::API_KEY);
     assert_eq!(
         text(&gateway.call("Math_Add", json!({"a": 1, "b": 2})).await),
         "3"

@@ -1,7 +1,5 @@
 //! Helpers shared by the identity tests: credentials in headers, token files, a loopback
 //! HTTP server, and a stand-in authorization server (`auth_server`).
-// Each test binary compiles this module and uses only part of it.
-#![allow(dead_code)]
 
 pub mod auth_server;
 

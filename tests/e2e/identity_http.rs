@@ -1,10 +1,10 @@
 //! The identity middleware over real HTTP on loopback: an axum app whose handler echoes
 //! the user the middleware resolved, driven by reqwest, in every identity mode.
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::auth_server::{AuthServer, TestKey, claims};
+use crate::support::{loopback_listener, serve, write_token_file};
 use arcade_mcp_gateway::identity::{
     Authenticator, IdentityConfig, OAuthConfig, PROXY_SECRET_HEADER, USER_ID_HEADER, UserId,
     protected_resource_routes, require_identity,
@@ -14,8 +14,6 @@ use axum::routing::post;
 use axum::{Extension, Json, Router, middleware};
 use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
-use support::auth_server::{AuthServer, TestKey, claims};
-use support::{loopback_listener, serve, write_token_file};
 use tempfile::TempDir;
 use url::Url;
 

@@ -1,11 +1,9 @@
 //! A wrong direct tools file ends `serve` before anything is served: exit code 2 and
 //! one line naming the tool and the fault.
 
-mod common;
-
 use std::process::Output;
 
-use common::{API_KEY, GATEWAY_BIN, start_emulator};
+use crate::common::{API_KEY, GATEWAY_BIN, start_emulator};
 
 const HEAD: &str = r#"
 [[tool]]

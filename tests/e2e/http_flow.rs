@@ -2,17 +2,14 @@
 //! HTTP client (stateful and stateless), plain HTTP requests for the refusals, and two
 //! stateless replicas behind a round-robin proxy.
 
-mod common;
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::common::http::{HttpGateway, McpClient};
+use crate::common::{approve, authorization_url, start_emulator, text};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use common::http::{HttpGateway, McpClient};
-use common::{approve, authorization_url, start_emulator, text};
 use serde_json::{Value, json};
 
 const ANN_TOKEN: &str = "ann-token-7f3a9c1e5b2d4f6a8c0e";
@@ -31,7 +28,7 @@ fn headers<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a st
 async fn token_gateway(arcade: &str, extra: &[&str]) -> (HttpGateway, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tokens");
-    support::write_token_file(
+    crate::support::write_token_file(
         &file,
         &[
             (ANN_TOKEN, "ann@example.com"),
@@ -100,7 +97,7 @@ async fn bearer_tokens_two_users_stateful_sessions() {
     assert_eq!(emulator.state().requests("execute"), before + 1);
 
     let logs = gateway.logs();
-    for secret in [ANN_TOKEN, BOB_TOKEN, common::API_KEY] {
+    for secret in [ANN_TOKEN, BOB_TOKEN, crate::common::API_KEY] {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
 }
@@ -166,7 +163,7 @@ async fn fixed_user_on_loopback_serves_and_refuses_a_public_bind() {
     let sum = client.call("Math_Add", json!({"a": 40, "b": 2})).await;
     assert_eq!(text(&sum), "42");
 
-    let refused = std::process::Command::new(common::GATEWAY_BIN)
+    let refused = std::process::Command::new(crate::common::GATEWAY_BIN)
         .args(["serve", "--transport", "http", "--bind", "0.0.0.0:0"])
         .args(["--user-id", "ann@example.com", "--emulator"])
         .output()
@@ -366,8 +363,8 @@ async fn stateless_replicas_behind_round_robin_answer_alternately() {
     let proxy = axum::Router::new()
         .fallback(round_robin)
         .with_state((upstreams, counter.clone()));
-    let (listener, addr) = support::loopback_listener().await;
-    support::serve(listener, proxy);
+    let (listener, addr) = crate::support::loopback_listener().await;
+    crate::support::serve(listener, proxy);
 
     let client =
         McpClient::connect(&format!("http://{addr}/mcp"), &headers(&bearer(ANN_TOKEN))).await;

@@ -1,8 +1,8 @@
 //! OAuth mode: access tokens (JWT) checked against a stand-in authorization server's JWKS
 //! on loopback.
 
-mod support;
-
+use crate::support::auth_server::{AuthServer, TestKey, claims, now};
+use crate::support::{bearer, with_header};
 use arcade_mcp_gateway::identity::{
     AuthRejection, Authenticator, IdentityConfig, OAuthConfig, USER_ID_HEADER, UserId,
 };
@@ -10,8 +10,6 @@ use axum::http::StatusCode;
 use axum::http::header::WWW_AUTHENTICATE;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
-use support::auth_server::{AuthServer, TestKey, claims, now};
-use support::{bearer, with_header};
 use url::Url;
 
 const RESOURCE: &str = "http://127.0.0.1:9/mcp";
@@ -284,7 +282,7 @@ async fn unknown_keys_cannot_make_the_server_hammer_the_authorization_server() {
 
 #[tokio::test]
 async fn an_unreachable_authorization_server_is_a_temporary_failure() {
-    let (listener, addr) = support::loopback_listener().await;
+    let (listener, addr) = crate::support::loopback_listener().await;
     drop(listener);
     let issuer = Url::parse(&format!("http://{addr}")).unwrap();
     let auth = authenticator(OAuthConfig::new(issuer, Url::parse(RESOURCE).unwrap())).await;

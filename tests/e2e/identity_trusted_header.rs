@@ -1,15 +1,13 @@
 //! Trusted-header mode: `Arcade-User-Id` believed only next to the proxy's secret.
 
-mod support;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use crate::support::with_header;
 use arcade_mcp_gateway::identity::{
     Authenticator, IdentityConfig, IdentityError, PROXY_SECRET_HEADER, USER_ID_HEADER, UserId,
 };
 use axum::http::{HeaderMap, StatusCode};
-use support::with_header;
 
 const SECRET: &str = "proxy-secret-5c1f9e7a3b8d2f6e0a4c9b7d1e5f3a8c";
 

@@ -2,11 +2,9 @@
 //! emulator on loopback playing both Arcade and the provider (its fake Gmail and
 //! GitHub accept only tokens of live grants).
 
-mod common;
-
+use crate::common::{API_KEY, Gateway, approve, authorization_url, start_emulator, text};
 use arcade_mcp_gateway::arcade::types::{AuthAuthorizeRequest, AuthRequirement, OAuth2Requirement};
 use arcade_mcp_gateway::arcade::{ArcadeClient, ArcadeSettings};
-use common::{API_KEY, Gateway, approve, authorization_url, start_emulator, text};
 use serde_json::{Value, json};
 
 const GMAIL_SCOPE: &str = "https://www.googleapis.com/auth/gmail.readonly";

@@ -1,11 +1,9 @@
 //! Configuration mistakes end the program before anything is served, with one line
 //! that says what to set, and exit code 2.
 
-mod common;
-
 use std::process::Output;
 
-use common::{API_KEY, GATEWAY_BIN, start_emulator};
+use crate::common::{API_KEY, GATEWAY_BIN, start_emulator};
 
 fn serve(envs: &[(&str, &str)], args: &[&str]) -> Output {
     std::process::Command::new(GATEWAY_BIN)

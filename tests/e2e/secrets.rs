@@ -1,11 +1,9 @@
 //! Secrets stay secret: the Arcade key and the provider token of a user's grant appear
 //! in no tool result and no log line, even with every log level on.
 
-mod common;
-
+use crate::common::{API_KEY, Gateway, approve, authorization_url, start_emulator, text};
 use arcade_mcp_gateway::arcade::types::{AuthAuthorizeRequest, AuthRequirement, OAuth2Requirement};
 use arcade_mcp_gateway::arcade::{ArcadeClient, ArcadeSettings};
-use common::{API_KEY, Gateway, approve, authorization_url, start_emulator, text};
 use serde_json::json;
 
 #[tokio::test]

@@ -1,0 +1,24 @@
+//! The integration tests, as one test binary: the real gateway binary and emulator on
+//! loopback, driven by rmcp's client. One binary links once, which keeps builds short;
+//! each module is one concern, and `common`/`support` hold what they share.
+
+mod common;
+mod support;
+
+mod authorization_prompts;
+mod catalog_fixtures;
+mod direct_native_example;
+mod direct_startup_errors;
+mod direct_tools;
+mod emulator_api;
+mod emulator_arcade_client;
+mod http_flow;
+mod identity_bearer_tokens;
+mod identity_fixed_user;
+mod identity_http;
+mod identity_oauth;
+mod identity_trusted_header;
+mod secrets;
+mod startup_errors;
+mod stdio_flow;
+mod upstream_faults;

@@ -4,164 +4,27 @@
 //! with progress for clients that cannot be asked. The client's handler plays the
 //! person: it "opens" the link by answering the emulator's approval page.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::common::{Gateway, approve, decide, start_emulator, text};
+use crate::common::person::{Answer, Person};
+use crate::common::{Gateway, approve, eventually, mail_runs, start_emulator, text};
 use arcade_mcp_gateway::emulator::Emulator;
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig,
-    ClientRequest, CustomNotification, ElicitRequestParams, ElicitResult, ElicitationAction,
-    ElicitationCapability, Implementation, InputRequest, InputResponses, JsonObject,
-    ProgressNotificationParam, ProtocolVersion, UrlElicitationCapability,
+    CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, ElicitRequestParams,
+    InputRequest, InputResponses, JsonObject, ProtocolVersion,
 };
-use rmcp::service::{ClientLifecycleMode, NotificationContext, PeerRequestOptions, RequestContext};
-use rmcp::{ClientHandler, ErrorData, RoleClient};
+use rmcp::service::{ClientLifecycleMode, PeerRequestOptions};
 use serde_json::{Value, json};
 
 /// Shared by the tests' gateways that must open each other's `requestState`.
 const STATE_KEY: &str = "test-request-state-key-0123456789abcdef";
-
-/// What the person does when asked.
-#[derive(Clone, Copy, PartialEq)]
-enum Answer {
-    /// Opens the link and approves, then accepts.
-    Approve,
-    /// Opens the link and denies, then accepts.
-    Deny,
-    /// Declines in the client.
-    Decline,
-    /// Accepts without ever opening the link.
-    Forget,
-}
-
-/// What the client saw.
-#[derive(Default)]
-struct Seen {
-    /// (message, url) of each URL elicitation.
-    elicitations: Vec<(String, String)>,
-    /// Progress values.
-    progress: Vec<f64>,
-    /// Data of each log message.
-    logs: Vec<Value>,
-    /// `notifications/elicitation/complete` received.
-    completions: usize,
-}
-
-/// The client's handler: the person behind the client.
-#[derive(Clone)]
-struct Person {
-    answer: Answer,
-    url_elicitation: bool,
-    /// Approve the link of a log message after this long (clients that cannot be asked).
-    approve_logged_after: Option<Duration>,
-    seen: Arc<Mutex<Seen>>,
-}
-
-impl Person {
-    fn new(answer: Answer) -> Self {
-        Self {
-            answer,
-            url_elicitation: true,
-            approve_logged_after: None,
-            seen: Arc::default(),
-        }
-    }
-
-    /// A client without elicitation.
-    fn without_elicitation(approve_logged_after: Option<Duration>) -> Self {
-        Self {
-            url_elicitation: false,
-            approve_logged_after,
-            ..Self::new(Answer::Forget)
-        }
-    }
-
-    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
-        self.seen.lock().unwrap()
-    }
-}
-
-impl ClientHandler for Person {
-    fn get_info(&self) -> ClientConfig {
-        let mut capabilities = ClientCapabilities::default();
-        if self.url_elicitation {
-            capabilities.elicitation =
-                Some(ElicitationCapability::new().with_url(UrlElicitationCapability::new()));
-        }
-        ClientConfig::new(capabilities, Implementation::new("person", "1.0"))
-    }
-
-    async fn create_elicitation(
-        &self,
-        request: ElicitRequestParams,
-        _context: RequestContext<RoleClient>,
-    ) -> Result<ElicitResult, ErrorData> {
-        let ElicitRequestParams::UrlElicitationParams { message, url, .. } = request else {
-            return Ok(ElicitResult::new(ElicitationAction::Decline));
-        };
-        self.seen().elicitations.push((message, url.clone()));
-        let action = match self.answer {
-            Answer::Approve => {
-                approve(&url).await;
-                ElicitationAction::Accept
-            }
-            Answer::Deny => {
-                decide(&url, "deny").await;
-                ElicitationAction::Accept
-            }
-            Answer::Decline => ElicitationAction::Decline,
-            Answer::Forget => ElicitationAction::Accept,
-        };
-        Ok(ElicitResult::new(action))
-    }
-
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        self.seen().progress.push(params.progress);
-    }
-
-    #[allow(deprecated)]
-    async fn on_logging_message(
-        &self,
-        params: rmcp::model::LoggingMessageNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        if let (Some(after), Some(url)) = (
-            self.approve_logged_after,
-            params.data["authorization_url"].as_str(),
-        ) {
-            let url = url.to_owned();
-            tokio::spawn(async move {
-                tokio::time::sleep(after).await;
-                approve(&url).await;
-            });
-        }
-        self.seen().logs.push(params.data);
-    }
-
-    async fn on_custom_notification(
-        &self,
-        notification: CustomNotification,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        if notification.method == "notifications/elicitation/complete" {
-            self.seen().completions += 1;
-        }
-    }
-}
 
 fn legacy() -> ClientLifecycleMode {
     ClientLifecycleMode::Initialize
 }
 
 fn stateless() -> ClientLifecycleMode {
-    ClientLifecycleMode::Discover {
-        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-    }
+    crate::common::discover(ProtocolVersion::V_2026_07_28)
 }
 
 /// A gateway for Ann with `person` as the client.
@@ -175,24 +38,8 @@ async fn ann(
     Gateway::spawn_with(person, lifecycle, &url, "ann@example.com", extra).await
 }
 
-/// How often `Mail.ListEmails` really ran for `user`.
-fn mail_runs(emulator: &Emulator, user: &str) -> u64 {
-    emulator.state().executions("Mail.ListEmails", user)
-}
-
 fn mail_call() -> CallToolRequestParams {
     CallToolRequestParams::new("Mail_ListEmails").with_arguments(JsonObject::new())
-}
-
-/// Polls `condition` every 20 ms for up to 5 s.
-async fn eventually(what: &str, condition: impl Fn() -> bool) {
-    for _ in 0..250 {
-        if condition() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting until {what}");
 }
 
 #[tokio::test]

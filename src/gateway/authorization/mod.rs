@@ -45,15 +45,19 @@ enum Strategy {
 }
 
 impl Strategy {
-    /// The best strategy the client of this request declared support for.
+    /// The best strategy the client of this request declared support for. URL-mode
+    /// elicitation exists from protocol 2025-11-25 on: an older client declaring it is
+    /// answered with the link.
     fn for_request(context: &RequestContext<RoleServer>) -> Self {
-        let url_elicitation = context
-            .client_capabilities()
-            .and_then(|c| c.elicitation)
-            .is_some_and(|e| e.url.is_some());
-        let stateless = context
-            .protocol_version()
-            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        let version = context.protocol_version();
+        let url_elicitation = version
+            .as_ref()
+            .is_some_and(|v| *v >= ProtocolVersion::V_2025_11_25)
+            && context
+                .client_capabilities()
+                .and_then(|c| c.elicitation)
+                .is_some_and(|e| e.url.is_some());
+        let stateless = version.is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
         match (url_elicitation, stateless) {
             (true, true) => Self::InputRequired,
             (true, false) => Self::UrlElicitation,

@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rmcp::model::CallToolResult;
-use rmcp::service::RunningService;
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::{RoleClient, ServiceExt};
+use rmcp::{ClientHandler, RoleClient};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -97,10 +97,11 @@ impl HttpGateway {
     }
 }
 
-/// An rmcp client over Streamable HTTP with the given extra headers.
-pub struct McpClient {
+/// An rmcp client over Streamable HTTP with the given extra headers; `H` is the client's
+/// handler (the person behind the client, for authorization prompts).
+pub struct McpClient<H: ClientHandler = ()> {
     /// The client.
-    pub client: RunningService<RoleClient, ()>,
+    pub client: RunningService<RoleClient, H>,
 }
 
 impl McpClient {
@@ -116,6 +117,30 @@ impl McpClient {
         url: &str,
         headers: &[(&str, &str)],
     ) -> Result<Self, rmcp::service::ClientInitializeError> {
+        McpClient::try_connect_with((), ClientLifecycleMode::Initialize, url, headers).await
+    }
+}
+
+impl<H: ClientHandler> McpClient<H> {
+    /// Connects with `handler` as the client and the given lifecycle (`Initialize` up to
+    /// 2025-11-25, `Discover` for 2026-07-28).
+    pub async fn connect_with(
+        handler: H,
+        lifecycle: ClientLifecycleMode,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Self {
+        Self::try_connect_with(handler, lifecycle, url, headers)
+            .await
+            .expect("MCP handshake over HTTP")
+    }
+
+    async fn try_connect_with(
+        handler: H,
+        lifecycle: ClientLifecycleMode,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Self, rmcp::service::ClientInitializeError> {
         let headers: HashMap<http::HeaderName, http::HeaderValue> = headers
             .iter()
             .map(|(n, v)| (n.parse().unwrap(), v.parse().unwrap()))
@@ -123,7 +148,7 @@ impl McpClient {
         let config = StreamableHttpClientTransportConfig::with_uri(url).custom_headers(headers);
         let transport = StreamableHttpClientTransport::from_config(config);
         Ok(Self {
-            client: ().serve(transport).await?,
+            client: handler.serve_with_lifecycle(transport, lifecycle).await?,
         })
     }
 

@@ -3,12 +3,13 @@
 //! authorization link in the emulator's page.
 
 pub mod http;
+pub mod person;
 
 use std::path::PathBuf;
 use std::process::Stdio;
 
 use arcade_mcp_gateway::emulator::{Emulator, EmulatorOptions};
-use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
+use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject, ProtocolVersion};
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService};
 use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, RoleClient};
@@ -164,4 +165,27 @@ pub async fn call_tool<H: ClientHandler>(
     client
         .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments))
         .await
+}
+
+/// How often `Mail.ListEmails` really ran for `user` on `emulator`.
+pub fn mail_runs(emulator: &Emulator, user: &str) -> u64 {
+    emulator.state().executions("Mail.ListEmails", user)
+}
+
+/// Polls `condition` every 20 ms for up to 5 s.
+pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    for _ in 0..250 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+/// The lifecycle of a client speaking `version` without `initialize` (2026-07-28 on).
+pub fn discover(version: ProtocolVersion) -> ClientLifecycleMode {
+    ClientLifecycleMode::Discover {
+        preferred_versions: vec![version],
+    }
 }

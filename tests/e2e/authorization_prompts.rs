@@ -6,15 +6,16 @@
 
 use std::time::Duration;
 
+use crate::common::mrtr::{first_round, retry, sealed_state_is_checked_before_running_once};
 use crate::common::person::{Answer, Person};
-use crate::common::{Gateway, approve, eventually, mail_runs, start_emulator, text};
+use crate::common::{Gateway, eventually, mail_runs, start_emulator, text};
 use arcade_mcp_gateway::emulator::Emulator;
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, ElicitRequestParams,
-    InputRequest, InputResponses, JsonObject, ProtocolVersion,
+    CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, JsonObject,
+    ProtocolVersion,
 };
 use rmcp::service::{ClientLifecycleMode, PeerRequestOptions};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Shared by the tests' gateways that must open each other's `requestState`.
 const STATE_KEY: &str = "test-request-state-key-0123456789abcdef";
@@ -145,36 +146,6 @@ async fn mrtr_is_driven_by_rmcps_client_to_the_tools_result() {
     assert!(ann.logs().contains("input_required"), "{}", ann.logs());
 }
 
-/// The first round by hand: the sealed state and the URL elicitation.
-async fn first_round(gateway: &Gateway<Person>, arguments: Value) -> (String, String) {
-    let arguments: JsonObject = serde_json::from_value(arguments).unwrap();
-    let params = CallToolRequestParams::new("Mail_ListEmails").with_arguments(arguments);
-    let CallToolResponse::InputRequired(input) =
-        gateway.client.call_tool_once(params).await.unwrap()
-    else {
-        panic!("expected an input-required result");
-    };
-    let state = input.request_state.expect("requestState");
-    let requests = input.input_requests.expect("inputRequests");
-    let Some(InputRequest::Elicitation(request)) = requests.get("authorization") else {
-        panic!("expected a URL elicitation: {requests:?}");
-    };
-    let ElicitRequestParams::UrlElicitationParams { url, .. } = &request.params else {
-        panic!("expected URL mode");
-    };
-    (state, url.clone())
-}
-
-fn retry(state: &str, arguments: Value, action: &str) -> CallToolRequestParams {
-    let arguments: JsonObject = serde_json::from_value(arguments).unwrap();
-    let mut responses = InputResponses::new();
-    responses.insert("authorization".to_owned(), json!({ "action": action }));
-    CallToolRequestParams::new("Mail_ListEmails")
-        .with_arguments(arguments)
-        .with_input_responses(responses)
-        .with_request_state(state.to_owned())
-}
-
 #[tokio::test]
 async fn mrtr_by_hand_checks_the_sealed_state_before_running_once() {
     let emulator = start_emulator().await;
@@ -188,51 +159,7 @@ async fn mrtr_by_hand_checks_the_sealed_state_before_running_once() {
         &key,
     )
     .await;
-    let arguments = json!({"n_emails": 3});
-    let (state, url) = first_round(&ann, arguments.clone()).await;
-    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
-
-    // Tampered: one character changed.
-    let mut tampered = state.clone().into_bytes();
-    let last = tampered.len() - 1;
-    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
-    let tampered = String::from_utf8(tampered).unwrap();
-    let error = ann
-        .client
-        .call_tool_once(retry(&tampered, arguments.clone(), "accept"))
-        .await
-        .unwrap_err();
-    assert!(error.to_string().contains("integrity"), "{error}");
-
-    // Replayed by another user (same key, same arguments).
-    let error = bob
-        .client
-        .call_tool_once(retry(&state, arguments.clone(), "accept"))
-        .await
-        .unwrap_err();
-    assert!(error.to_string().contains("another user"), "{error}");
-
-    // Other arguments.
-    let error = ann
-        .client
-        .call_tool_once(retry(&state, json!({"n_emails": 4}), "accept"))
-        .await
-        .unwrap_err();
-    assert!(error.to_string().contains("other arguments"), "{error}");
-    assert_eq!(mail_runs(&emulator, "bob@example.com"), 0);
-
-    // The person approves; the retry runs the tool once.
-    approve(&url).await;
-    let CallToolResponse::Complete(result) = ann
-        .client
-        .call_tool_once(retry(&state, arguments, "accept"))
-        .await
-        .unwrap()
-    else {
-        panic!("expected the tool's result");
-    };
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
-    assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
+    sealed_state_is_checked_before_running_once(&ann.client, &bob.client, &emulator).await;
     assert!(
         !ann.logs().contains(STATE_KEY) && !bob.logs().contains(STATE_KEY),
         "the key stays out of the logs"
@@ -243,7 +170,7 @@ async fn mrtr_by_hand_checks_the_sealed_state_before_running_once() {
 async fn mrtr_declined_in_the_client_keeps_the_link() {
     let emulator = start_emulator().await;
     let ann = ann(&emulator, Person::new(Answer::Forget), stateless(), &[]).await;
-    let (state, url) = first_round(&ann, json!({})).await;
+    let (state, url) = first_round(&ann.client, json!({})).await;
     let CallToolResponse::Complete(result) = ann
         .client
         .call_tool_once(retry(&state, json!({}), "decline"))

@@ -2,43 +2,14 @@
 //! HTTP client (stateful and stateless), plain HTTP requests for the refusals, and two
 //! stateless replicas behind a round-robin proxy.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use crate::common::http::{HttpGateway, McpClient};
+use crate::common::http::{
+    ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers, token_gateway,
+};
 use crate::common::{approve, authorization_url, start_emulator, text};
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::response::Response;
+use crate::support::round_robin::RoundRobin;
 use serde_json::{Value, json};
 
-const ANN_TOKEN: &str = "ann-token-7f3a9c1e5b2d4f6a8c0e";
-const BOB_TOKEN: &str = "bob-token-2b4d6f8a0c1e3a5c7e9b";
 const PROXY_SECRET: &str = "proxy-secret-0123456789abcdef0123456789";
-
-fn bearer(token: &str) -> [(&'static str, String); 1] {
-    [("authorization", format!("Bearer {token}"))]
-}
-
-fn headers<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    pairs.iter().map(|(n, v)| (*n, v.as_str())).collect()
-}
-
-/// A gateway with a token file for ann and bob, and the directory that holds the file.
-async fn token_gateway(arcade: &str, extra: &[&str]) -> (HttpGateway, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("tokens");
-    crate::support::write_token_file(
-        &file,
-        &[
-            (ANN_TOKEN, "ann@example.com"),
-            (BOB_TOKEN, "bob@example.com"),
-        ],
-    );
-    let mut args = vec!["--tokens-file", file.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    (HttpGateway::start(arcade, &args, &[]).await, dir)
-}
 
 /// The authorization story for two users at once: each their own link, grant and result.
 async fn two_users_each_their_own_grant(ann: &McpClient, bob: &McpClient) {
@@ -76,7 +47,7 @@ async fn two_users_each_their_own_grant(ann: &McpClient, bob: &McpClient) {
 #[tokio::test]
 async fn bearer_tokens_two_users_stateful_sessions() {
     let emulator = start_emulator().await;
-    let (gateway, _dir) = token_gateway(&emulator.base_url(), &[]).await;
+    let (gateway, _dir) = token_gateway(&emulator.base_url(), &[], &[]).await;
     let ann = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(ANN_TOKEN))).await;
     let bob = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(BOB_TOKEN))).await;
     two_users_each_their_own_grant(&ann, &bob).await;
@@ -105,7 +76,7 @@ async fn bearer_tokens_two_users_stateful_sessions() {
 #[tokio::test]
 async fn bearer_tokens_two_users_stateless() {
     let emulator = start_emulator().await;
-    let (gateway, _dir) = token_gateway(&emulator.base_url(), &["--stateless"]).await;
+    let (gateway, _dir) = token_gateway(&emulator.base_url(), &["--stateless"], &[]).await;
     let ann = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(ANN_TOKEN))).await;
     let bob = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(BOB_TOKEN))).await;
     two_users_each_their_own_grant(&ann, &bob).await;
@@ -199,6 +170,7 @@ async fn refusals_say_why_and_the_server_keeps_serving() {
     let (gateway, _dir) = token_gateway(
         &emulator.base_url(),
         &["--max-body-bytes", "4096", "--calls-per-minute", "2"],
+        &[],
     )
     .await;
     let url = gateway.mcp_url();
@@ -306,7 +278,7 @@ async fn refusals_say_why_and_the_server_keeps_serving() {
 #[tokio::test]
 async fn health_readiness_and_graceful_shutdown() {
     let emulator = start_emulator().await;
-    let (gateway, _dir) = token_gateway(&emulator.base_url(), &[]).await;
+    let (gateway, _dir) = token_gateway(&emulator.base_url(), &[], &[]).await;
     let health = reqwest::get(format!("{}/healthz", gateway.base))
         .await
         .unwrap();
@@ -327,53 +299,21 @@ async fn health_readiness_and_graceful_shutdown() {
     );
 }
 
-/// Forwards each HTTP request to the next upstream in turn.
-async fn round_robin(
-    State((upstreams, next)): State<(Arc<Vec<String>>, Arc<AtomicUsize>)>,
-    request: Request,
-) -> Response {
-    let upstream = &upstreams[next.fetch_add(1, Ordering::SeqCst) % upstreams.len()];
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-    let mut forward = reqwest::Client::new()
-        .request(parts.method, format!("{upstream}{}", parts.uri.path()))
-        .body(body);
-    for (name, value) in &parts.headers {
-        if name != "host" {
-            forward = forward.header(name, value);
-        }
-    }
-    let answer = forward.send().await.unwrap();
-    let mut response = Response::builder().status(answer.status());
-    for (name, value) in answer.headers() {
-        response = response.header(name, value);
-    }
-    response
-        .body(Body::from(answer.bytes().await.unwrap()))
-        .unwrap()
-}
-
 #[tokio::test]
 async fn stateless_replicas_behind_round_robin_answer_alternately() {
     let emulator = start_emulator().await;
-    let (one, _dir_one) = token_gateway(&emulator.base_url(), &["--stateless"]).await;
-    let (two, _dir_two) = token_gateway(&emulator.base_url(), &["--stateless"]).await;
-    let upstreams = Arc::new(vec![one.base.clone(), two.base.clone()]);
-    let counter = Arc::new(AtomicUsize::new(0));
-    let proxy = axum::Router::new()
-        .fallback(round_robin)
-        .with_state((upstreams, counter.clone()));
-    let (listener, addr) = crate::support::loopback_listener().await;
-    crate::support::serve(listener, proxy);
+    let (one, _dir_one) = token_gateway(&emulator.base_url(), &["--stateless"], &[]).await;
+    let (two, _dir_two) = token_gateway(&emulator.base_url(), &["--stateless"], &[]).await;
+    let proxy = RoundRobin::start(vec![one.base.clone(), two.base.clone()]).await;
 
     let client =
-        McpClient::connect(&format!("http://{addr}/mcp"), &headers(&bearer(ANN_TOKEN))).await;
+        McpClient::connect(&format!("{}/mcp", proxy.base), &headers(&bearer(ANN_TOKEN))).await;
     for i in 0..6 {
         let sum = client.call("Math_Add", json!({"a": i, "b": 1})).await;
         assert_eq!(text(&sum), (i + 1).to_string());
     }
     assert!(
-        counter.load(Ordering::SeqCst) >= 7,
+        proxy.forwarded() >= 7,
         "every request went through the proxy"
     );
     let calls_on = |gateway: &HttpGateway| gateway.logs().matches("tool call").count();

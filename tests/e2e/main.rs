@@ -5,6 +5,7 @@
 mod common;
 mod support;
 
+mod authorization_http;
 mod authorization_prompts;
 mod catalog_fixtures;
 mod direct_native_example;

@@ -20,6 +20,40 @@ use super::{API_KEY, GATEWAY_BIN};
 /// What the server prints when it listens.
 const LISTENING: &str = "arcade-mcp-gateway listening on ";
 
+/// Ann's bearer token in [`token_gateway`]'s file.
+pub const ANN_TOKEN: &str = "ann-token-7f3a9c1e5b2d4f6a8c0e";
+/// Bob's bearer token in [`token_gateway`]'s file.
+pub const BOB_TOKEN: &str = "bob-token-2b4d6f8a0c1e3a5c7e9b";
+/// `Authorization: Bearer <token>`.
+pub fn bearer(token: &str) -> [(&'static str, String); 1] {
+    [("authorization", format!("Bearer {token}"))]
+}
+
+/// Header pairs as [`McpClient::connect`] takes them.
+pub fn headers<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    pairs.iter().map(|(n, v)| (*n, v.as_str())).collect()
+}
+
+/// A gateway with a token file for ann and bob, and the directory that holds the file.
+pub async fn token_gateway(
+    arcade: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (HttpGateway, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tokens");
+    crate::support::write_token_file(
+        &file,
+        &[
+            (ANN_TOKEN, "ann@example.com"),
+            (BOB_TOKEN, "bob@example.com"),
+        ],
+    );
+    let mut args = vec!["--tokens-file", file.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    (HttpGateway::start(arcade, &args, env).await, dir)
+}
+
 /// A running `serve --transport http` process.
 pub struct HttpGateway {
     /// `http://127.0.0.1:PORT`.

@@ -3,6 +3,7 @@
 //! authorization link in the emulator's page.
 
 pub mod http;
+pub mod mrtr;
 pub mod person;
 
 use std::path::PathBuf;

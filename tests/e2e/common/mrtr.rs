@@ -56,7 +56,7 @@ pub async fn sealed_state_is_checked_before_running_once<A: ClientHandler, B: Cl
 ) {
     let arguments = json!({"n_emails": 3});
     let (state, url) = first_round(ann, arguments.clone()).await;
-    assert_eq!(mail_runs(&emulator, "ann@example.com"), 0);
+    assert_eq!(mail_runs(emulator, "ann@example.com"), 0);
 
     // Tampered: one character changed.
     let mut tampered = state.clone().into_bytes();
@@ -82,7 +82,7 @@ pub async fn sealed_state_is_checked_before_running_once<A: ClientHandler, B: Cl
         .await
         .unwrap_err();
     assert!(error.to_string().contains("other arguments"), "{error}");
-    assert_eq!(mail_runs(&emulator, "bob@example.com"), 0);
+    assert_eq!(mail_runs(emulator, "bob@example.com"), 0);
 
     // The person approves; the retry runs the tool once.
     approve(&url).await;
@@ -94,5 +94,5 @@ pub async fn sealed_state_is_checked_before_running_once<A: ClientHandler, B: Cl
         panic!("expected the tool's result");
     };
     assert_eq!(result.is_error, Some(false), "{}", text(&result));
-    assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
+    assert_eq!(mail_runs(emulator, "ann@example.com"), 1);
 }

@@ -116,9 +116,8 @@ async fn url_elicitation_in_a_stateful_session_answers_the_one_call() {
         text(&result)
     );
     assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
-    let seen = person.seen();
-    assert_eq!(seen.elicitations.len(), 1, "asked once");
-    assert_eq!(seen.completions, 1, "the elicitation is closed");
+    assert_eq!(person.seen().elicitations.len(), 1, "asked once");
+    assert_eq!(person.seen().completions, 1, "the elicitation is closed");
 
     // One tools/call reached the gateway, and it answered with the tool's result.
     let metrics = reqwest::get(format!("{}/metrics", gateway.base))

@@ -6,7 +6,9 @@ use crate::common::http::{
     ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers, token_gateway,
 };
 use crate::common::{approve, authorization_url, start_emulator, text};
+use crate::support::auth_server::{AuthServer, TestKey, claims};
 use crate::support::round_robin::RoundRobin;
+use arcade_mcp_gateway::emulator::Emulator;
 use serde_json::{Value, json};
 
 const PROXY_SECRET: &str = "proxy-secret-0123456789abcdef0123456789";
@@ -44,6 +46,46 @@ async fn two_users_each_their_own_grant(ann: &McpClient, bob: &McpClient) {
     );
 }
 
+/// A user id in the arguments changes nothing: it is refused by the schema and the call
+/// never reaches Arcade as anyone.
+async fn a_user_id_in_the_arguments_changes_nothing(client: &McpClient, emulator: &Emulator) {
+    let before = emulator.state().requests("execute");
+    let forged = client
+        .call(
+            "Math_Add",
+            json!({"a": 1, "b": 2, "user_id": "bob@example.com"}),
+        )
+        .await;
+    assert_eq!(forged.is_error, Some(true));
+    assert!(text(&forged).contains("user_id"), "{}", text(&forged));
+    assert_eq!(emulator.state().requests("execute"), before);
+    let sum = client.call("Math_Add", json!({"a": 1, "b": 2})).await;
+    assert_eq!(text(&sum), "3");
+    assert_eq!(emulator.state().requests("execute"), before + 1);
+}
+
+/// Bob presenting the session Ann opened at `url` is refused with 403.
+async fn bob_cannot_use_anns_session(
+    url: &str,
+    ann: &[(&'static str, String)],
+    bob: &[(&'static str, String)],
+) -> String {
+    let opened = initialize(url, ann).await;
+    assert_eq!(opened.status(), 200);
+    let session = opened.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let mut stolen = bob.to_vec();
+    stolen.push(("mcp-session-id", session.clone()));
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let answer = post(url, &stolen, &list).await;
+    assert_eq!(answer.status(), 403);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["error"], "session_not_yours", "{body}");
+    session
+}
+
 #[tokio::test]
 async fn bearer_tokens_two_users_stateful_sessions() {
     let emulator = start_emulator().await;
@@ -51,21 +93,7 @@ async fn bearer_tokens_two_users_stateful_sessions() {
     let ann = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(ANN_TOKEN))).await;
     let bob = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(BOB_TOKEN))).await;
     two_users_each_their_own_grant(&ann, &bob).await;
-
-    // A user id in the arguments changes nothing: it is refused by the schema and the
-    // call never reaches Arcade as anyone.
-    let before = emulator.state().requests("execute");
-    let forged = ann
-        .call(
-            "Math_Add",
-            json!({"a": 1, "b": 2, "user_id": "bob@example.com"}),
-        )
-        .await;
-    assert_eq!(forged.is_error, Some(true));
-    assert_eq!(emulator.state().requests("execute"), before);
-    let sum = ann.call("Math_Add", json!({"a": 1, "b": 2})).await;
-    assert_eq!(text(&sum), "3");
-    assert_eq!(emulator.state().requests("execute"), before + 1);
+    a_user_id_in_the_arguments_changes_nothing(&ann, &emulator).await;
 
     let logs = gateway.logs();
     for secret in [ANN_TOKEN, BOB_TOKEN, crate::common::API_KEY] {
@@ -197,19 +225,7 @@ async fn refusals_say_why_and_the_server_keeps_serving() {
     );
 
     // Bob presenting Ann's session id: 403.
-    let opened = initialize(&url, &ann).await;
-    assert_eq!(opened.status(), 200);
-    let session = opened.headers()["mcp-session-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let mut stolen = bob.clone();
-    stolen.push(("mcp-session-id", session.clone()));
-    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
-    let answer = post(&url, &stolen, &list).await;
-    assert_eq!(answer.status(), 403);
-    let body: Value = answer.json().await.unwrap();
-    assert_eq!(body["error"], "session_not_yours", "{body}");
+    let session = bob_cannot_use_anns_session(&url, &ann, &bob).await;
 
     // A browser page from elsewhere, or a rebound host name: 403.
     let mut from_evil = ann.clone();
@@ -320,5 +336,84 @@ async fn stateless_replicas_behind_round_robin_answer_alternately() {
     assert!(
         calls_on(&one) >= 2 && calls_on(&two) >= 2,
         "both replicas served calls"
+    );
+}
+
+#[tokio::test]
+async fn oauth_two_users_metadata_challenge_and_scopes() {
+    let emulator = start_emulator().await;
+    let key = TestKey::rsa_a();
+    let server = AuthServer::start(&[&key]).await;
+    let (listener, addr) = crate::support::loopback_listener().await;
+    drop(listener);
+    let resource = format!("http://{addr}/mcp");
+    let gateway = HttpGateway::start_on(
+        &addr.to_string(),
+        &emulator.base_url(),
+        &[
+            "--oauth-issuer",
+            &server.issuer,
+            "--public-url",
+            &resource,
+            "--oauth-scope",
+            "mcp:tools",
+        ],
+        &[],
+    )
+    .await;
+    let url = gateway.mcp_url();
+    let token = |user: &str, scope: &str| {
+        let mut claims = claims(&server.issuer, &resource, user);
+        claims["scope"] = json!(scope);
+        bearer(&key.sign(&claims)).to_vec()
+    };
+    let (ann, bob) = (
+        token("ann@example.com", "mcp:tools"),
+        token("bob@example.com", "mcp:tools openid"),
+    );
+    let ann_client = McpClient::connect(&url, &headers(&ann)).await;
+    let bob_client = McpClient::connect(&url, &headers(&bob)).await;
+    two_users_each_their_own_grant(&ann_client, &bob_client).await;
+    a_user_id_in_the_arguments_changes_nothing(&ann_client, &emulator).await;
+    bob_cannot_use_anns_session(&url, &ann, &bob).await;
+
+    // No token: 401 pointing at the protected resource metadata, which is served.
+    let answer = initialize(&url, &[]).await;
+    assert_eq!(answer.status(), 401);
+    let metadata_url = format!("{}/.well-known/oauth-protected-resource/mcp", gateway.base);
+    assert_eq!(
+        answer.headers()["www-authenticate"],
+        format!("Bearer resource_metadata=\"{metadata_url}\"").as_str()
+    );
+    let metadata: Value = reqwest::get(&metadata_url)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metadata["resource"], resource.as_str());
+    assert_eq!(
+        metadata["authorization_servers"],
+        json!([format!("{}/", server.issuer)])
+    );
+    assert_eq!(metadata["scopes_supported"], json!(["mcp:tools"]));
+
+    // A token without the required scope: 403 insufficient_scope naming it.
+    let answer = initialize(&url, &token("ann@example.com", "openid")).await;
+    assert_eq!(answer.status(), 403);
+    let challenge = answer.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.starts_with("Bearer error=\"insufficient_scope\"")
+            && challenge.contains("scope=\"mcp:tools\"")
+            && challenge.contains(&format!("resource_metadata=\"{metadata_url}\"")),
+        "{challenge}"
+    );
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["error"], "insufficient_scope", "{body}");
+
+    let logs = gateway.logs();
+    assert!(
+        !logs.contains(&ann[0].1[7..]) && !logs.contains(crate::common::API_KEY),
+        "a token reached the logs"
     );
 }

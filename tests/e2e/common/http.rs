@@ -66,9 +66,20 @@ impl HttpGateway {
     /// Starts the gateway against `arcade_url` with extra flags (identity mode, limits…),
     /// and waits for its listening line.
     pub async fn start(arcade_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_on("127.0.0.1:0", arcade_url, extra, env).await
+    }
+
+    /// Like [`HttpGateway::start`], listening on `bind` (when the test must know the
+    /// address before the server starts, e.g. for its public URL).
+    pub async fn start_on(
+        bind: &str,
+        arcade_url: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut command = Command::new(GATEWAY_BIN);
         command
-            .args(["serve", "--transport", "http", "--bind", "127.0.0.1:0"])
+            .args(["serve", "--transport", "http", "--bind", bind])
             .args(extra)
             .env("ARCADE_API_KEY", API_KEY)
             .env("ARCADE_BASE_URL", arcade_url)

@@ -8,7 +8,7 @@ use crate::common::http::{
 use crate::common::{approve, authorization_url, start_emulator, text};
 use crate::support::auth_server::{AuthServer, TestKey, claims};
 use crate::support::round_robin::RoundRobin;
-use arcade_mcp_gateway::emulator::Emulator;
+use arcade_mcp_gateway::emulator::{Emulator, Faults};
 use serde_json::{Value, json};
 
 const PROXY_SECRET: &str = "proxy-secret-0123456789abcdef0123456789";
@@ -415,5 +415,44 @@ async fn oauth_two_users_metadata_challenge_and_scopes() {
     assert!(
         !logs.contains(&ann[0].1[7..]) && !logs.contains(crate::common::API_KEY),
         "a token reached the logs"
+    );
+}
+
+#[tokio::test]
+async fn a_request_over_the_time_limit_gets_408_saying_what_to_do() {
+    let emulator = start_emulator().await;
+    emulator.state().set_faults(Faults {
+        latency_ms: 3_000,
+        endpoints: Some(vec!["execute".to_owned()]),
+        ..Faults::default()
+    });
+    let (gateway, _dir) = token_gateway(
+        &emulator.base_url(),
+        &["--stateless", "--http-timeout", "1"],
+        &[],
+    )
+    .await;
+    let mut ann = bearer(ANN_TOKEN).to_vec();
+    ann.push(("mcp-protocol-version", "2025-06-18".to_owned()));
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "Math_Add", "arguments": {"a": 1, "b": 1}}});
+    let started = std::time::Instant::now();
+    let answer = post(&gateway.mcp_url(), &ann, &call).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert_eq!(answer.status(), 408);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["error"], "request_timeout", "{body}");
+    let description = body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("1 s") && description.contains("--http-timeout"),
+        "{description}"
+    );
+
+    // The server keeps answering.
+    emulator.state().set_faults(Faults::default());
+    let client = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(BOB_TOKEN))).await;
+    assert_eq!(
+        text(&client.call("Math_Add", json!({"a": 2, "b": 2})).await),
+        "4"
     );
 }

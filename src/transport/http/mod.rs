@@ -173,6 +173,21 @@ pub(crate) fn body_too_large(max: usize) -> Response {
     )
 }
 
+/// 408 saying how long a request may take and what may have happened to it.
+pub(crate) fn timed_out(limit: std::time::Duration) -> Response {
+    json_error(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        &format!(
+            "the server stopped this request after {} s (its limit per request, --http-timeout) \
+             and stopped working on it; a tool call cut off this way may already have acted \
+             upstream, so check before calling it again. If calls this slow are expected, ask \
+             the operator to raise --http-timeout",
+            limit.as_secs()
+        ),
+    )
+}
+
 /// Keeps `guard` alive until `response`'s body has been sent or dropped: a streamed
 /// answer (SSE) is still in flight after its headers are out.
 pub(crate) fn hold_until_sent<G: Send + 'static>(response: Response, guard: G) -> Response {

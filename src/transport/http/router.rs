@@ -90,13 +90,13 @@ pub fn router(parts: Parts<'_>) -> Router {
         .merge(open)
         .merge(protected_resource_routes(parts.auth))
         .layer(RequestBodyLimitLayer::new(parts.limits.max_body_bytes))
-        .layer(middleware::from_fn_with_state(
-            parts.limits.max_body_bytes,
-            explain_refusals,
-        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             parts.limits.request_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(parts.limits.clone()),
+            explain_refusals,
         ))
         .layer(middleware::from_fn_with_state(
             Arc::new(parts.policy),
@@ -130,16 +130,22 @@ fn streamable_http(gateway: Gateway, parts: &Parts<'_>) -> axum::routing::Method
     }
 }
 
-/// Gives the bare 413 of the body limit layer a message saying what the limit is.
-async fn explain_refusals(State(max): State<usize>, request: Request, next: Next) -> Response {
+/// Gives the bare answers of the body limit (413) and request timeout (408) layers a
+/// JSON body saying what happened and what to do, like every other refusal.
+async fn explain_refusals(
+    State(limits): State<Arc<Limits>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let response = next.run(request).await;
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE
-        && !response
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .is_some_and(|t| t.as_bytes().starts_with(b"application/json"))
-    {
-        return super::body_too_large(max);
+    let explained = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    match response.status() {
+        _ if explained => response,
+        StatusCode::PAYLOAD_TOO_LARGE => super::body_too_large(limits.max_body_bytes),
+        StatusCode::REQUEST_TIMEOUT => super::timed_out(limits.request_timeout),
+        _ => response,
     }
-    response
 }

@@ -19,6 +19,7 @@ mod identity_fixed_user;
 mod identity_http;
 mod identity_oauth;
 mod identity_trusted_header;
+mod legacy_sse;
 mod protocol_versions;
 mod secrets;
 mod startup_errors;

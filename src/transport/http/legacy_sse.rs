@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use axum::Extension;
 use axum::body::Bytes;
@@ -23,10 +24,12 @@ use axum::response::{IntoResponse, Response};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt, stream};
 use rmcp::ServiceExt;
-use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::model::{ClientJsonRpcMessage, ClientNotification, RequestId, ServerJsonRpcMessage};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::session_binding::SessionRefusal;
+use super::until_answered::{Guard, UntilAnswered};
 use crate::gateway::{Caller, Gateway};
 use crate::identity::UserId;
 
@@ -39,22 +42,119 @@ pub struct LegacySse {
     gateway: Gateway,
     sessions: Mutex<HashMap<String, Session>>,
     close: CancellationToken,
+    idle_timeout: Duration,
 }
 
 struct Session {
     user: UserId,
     inbox: mpsc::Sender<ClientJsonRpcMessage>,
+    calls: Arc<Calls>,
 }
 
-/// Removes a session from the table when its event stream ends (client gone or shutdown),
-/// which drops the inbox and so ends the rmcp service behind it.
+/// The requests of one session still waiting for their answer, each with its guards,
+/// and when the session was last used.
+struct Calls {
+    pending: Mutex<HashMap<RequestId, Vec<Guard>>>,
+    last_used: Mutex<Instant>,
+}
+
+impl Calls {
+    fn new() -> Self {
+        Self {
+            pending: Mutex::new(HashMap::new()),
+            last_used: Mutex::new(Instant::now()),
+        }
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, Vec<Guard>>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn touch(&self) {
+        *self
+            .last_used
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
+    }
+
+    /// A message came from the client: a request keeps `guards` until it is answered;
+    /// a cancellation lets the cancelled request's go (rmcp sends no answer to it).
+    fn received(&self, message: &ClientJsonRpcMessage, guards: Vec<Guard>) {
+        self.touch();
+        match message {
+            ClientJsonRpcMessage::Request(request) => {
+                self.pending().insert(request.id.clone(), guards);
+            }
+            ClientJsonRpcMessage::Notification(notification) => {
+                if let ClientNotification::CancelledNotification(cancelled) =
+                    &notification.notification
+                    && let Some(id) = &cancelled.params.request_id
+                {
+                    self.pending().remove(id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A message goes out to the client: an answer lets its request's guards go.
+    fn sending(&self, message: &ServerJsonRpcMessage) {
+        self.touch();
+        let answered = match message {
+            ServerJsonRpcMessage::Response(response) => Some(&response.id),
+            ServerJsonRpcMessage::Error(error) => error.id.as_ref(),
+            _ => None,
+        };
+        if let Some(id) = answered {
+            self.pending().remove(id);
+        }
+    }
+
+    /// How long the session has been unused; `None` while a call runs.
+    fn idle_for(&self) -> Option<Duration> {
+        if !self.pending().is_empty() {
+            return None;
+        }
+        Some(
+            self.last_used
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .elapsed(),
+        )
+    }
+}
+
+/// Ends the session (`session` cancelled) once it has been idle for `limit`.
+async fn close_when_idle(calls: Arc<Calls>, limit: Duration, session: CancellationToken) {
+    loop {
+        let wait = match calls.idle_for() {
+            Some(idle) if idle >= limit => break,
+            Some(idle) => limit - idle,
+            None => limit,
+        };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = session.cancelled() => return,
+        }
+    }
+    tracing::info!(
+        idle_s = limit.as_secs(),
+        "closing a legacy SSE session idle for --idle-timeout"
+    );
+    session.cancel();
+}
+
+/// Removes a session from the table when its event stream ends (client gone, idle, or
+/// shutdown), which drops the inbox and ends the rmcp service behind it.
 struct SessionGuard {
     sse: Arc<LegacySse>,
     id: String,
+    session: CancellationToken,
 }
 
 impl Drop for SessionGuard {
     fn drop(&mut self) {
+        self.session.cancel();
         self.sse.table().remove(&self.id);
         tracing::debug!(session = %self.id, "legacy SSE session closed");
     }
@@ -68,12 +168,14 @@ pub struct Target {
 }
 
 impl LegacySse {
-    /// Serves `gateway` to legacy clients until `close` is cancelled.
-    pub fn new(gateway: Gateway, close: CancellationToken) -> Self {
+    /// Serves `gateway` to legacy clients until `close` is cancelled, closing sessions
+    /// idle for `idle_timeout`.
+    pub fn new(gateway: Gateway, close: CancellationToken, idle_timeout: Duration) -> Self {
         Self {
             gateway,
             sessions: Mutex::new(HashMap::new()),
             close,
+            idle_timeout,
         }
     }
 
@@ -81,16 +183,16 @@ impl LegacySse {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The inbox of `id`, if `user` owns it.
-    fn inbox(
+    /// The inbox and calls of `id`, if `user` owns it.
+    fn session(
         &self,
         id: &str,
         user: &UserId,
-    ) -> Result<mpsc::Sender<ClientJsonRpcMessage>, SessionRefusal> {
+    ) -> Result<(mpsc::Sender<ClientJsonRpcMessage>, Arc<Calls>), SessionRefusal> {
         match self.table().get(id) {
             None => Err(SessionRefusal::Unknown),
             Some(session) if session.user != *user => Err(SessionRefusal::NotYours),
-            Some(session) => Ok(session.inbox.clone()),
+            Some(session) => Ok((session.inbox.clone(), Arc::clone(&session.calls))),
         }
     }
 }
@@ -103,16 +205,19 @@ pub async fn open(
     let id = uuid::Uuid::new_v4().simple().to_string();
     let (inbox, from_client) = mpsc::channel::<ClientJsonRpcMessage>(QUEUE);
     let (to_client, outbox) = mpsc::channel::<ServerJsonRpcMessage>(QUEUE);
+    let calls = Arc::new(Calls::new());
     sse.table().insert(
         id.clone(),
         Session {
             user: user.clone(),
             inbox,
+            calls: Arc::clone(&calls),
         },
     );
     tracing::debug!(session = %id, user = %user, "legacy SSE session opened");
     let gateway = sse.gateway.clone().with_caller(Caller::Fixed(user));
-    let ct = sse.close.child_token();
+    let session = sse.close.child_token();
+    let ct = session.clone();
     tokio::spawn(async move {
         match gateway.serve_with_ct((to_client, from_client), ct).await {
             Ok(running) => {
@@ -121,30 +226,41 @@ pub async fn open(
             Err(error) => tracing::info!(%error, "legacy SSE session ended before initialize"),
         }
     });
+    tokio::spawn(close_when_idle(
+        Arc::clone(&calls),
+        sse.idle_timeout,
+        session.clone(),
+    ));
     let guard = SessionGuard {
         sse: Arc::clone(&sse),
         id: id.clone(),
+        session: session.clone(),
     };
     let endpoint = Event::default()
         .event("endpoint")
         .data(format!("/messages?sessionId={id}"));
+    let answers = outbox.map(move |message| {
+        calls.sending(&message);
+        Event::default().event("message").json_data(message)
+    });
     let events = stream::once(async move { Ok(endpoint) })
-        .chain(outbox.map(|message| Event::default().event("message").json_data(message)))
+        .chain(answers)
         .map(move |event| {
             let _open = &guard;
             event
         })
-        .take_until(sse.close.clone().cancelled_owned());
+        .take_until(session.cancelled_owned());
     Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response()
 }
 
 /// `POST /messages?sessionId=…`: hands one JSON-RPC message to its session; the answer
-/// goes out on the session's event stream.
+/// goes out on the session's event stream, and a request keeps its guards until then.
 pub async fn message(
     State(sse): State<Arc<LegacySse>>,
     Extension(user): Extension<UserId>,
+    until_answered: Option<Extension<UntilAnswered>>,
     Query(target): Query<Target>,
     body: Bytes,
 ) -> Response {
@@ -161,13 +277,17 @@ pub async fn message(
             .into_response();
         }
     };
-    let mut inbox = match sse.inbox(&target.session_id, &user) {
-        Ok(inbox) => inbox,
+    let (mut inbox, calls) = match sse.session(&target.session_id, &user) {
+        Ok(session) => session,
         Err(refusal) => {
             tracing::warn!(user = %user, ?refusal, "refused a legacy SSE message");
             return refusal.into_response();
         }
     };
+    let guards = until_answered
+        .map(|Extension(held)| held.take())
+        .unwrap_or_default();
+    calls.received(&message, guards);
     match inbox.send(message).await {
         Ok(()) => (StatusCode::ACCEPTED, "Accepted").into_response(),
         Err(_) => SessionRefusal::Unknown.into_response(),

@@ -3,9 +3,9 @@
 //! `Retry-After`, and only that user waits: others keep being served.
 //!
 //! The limits apply to JSON-RPC `tools/call` messages, on `/mcp` and `/messages`; listing
-//! tools or opening sessions is not counted. For `/mcp` a call holds its slot until its
-//! answer has been sent; for legacy `/messages`, whose answer travels on the SSE stream,
-//! the slot is held while the message is handed to the session.
+//! tools or opening sessions is not counted. A call holds its slot until its answer has
+//! been sent: on `/mcp` the response, on legacy `/messages` the answer on the session's
+//! SSE stream ([`UntilAnswered`]).
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -23,6 +23,7 @@ use tokio::sync::Semaphore;
 
 use super::metrics::Metrics;
 use super::options::Limits;
+use super::until_answered::{UntilAnswered, hold_until_sent};
 use crate::identity::UserId;
 
 /// Rate limiter entries kept before idle ones are swept.
@@ -143,14 +144,14 @@ pub async fn limit_calls(
     let Some(user) = request.extensions().get::<UserId>().cloned() else {
         return next.run(request).await;
     };
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let bytes = match to_bytes(body, limits.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(_) => return super::body_too_large(limits.max_body_bytes),
     };
-    let permit = if calls_a_tool(&bytes) {
+    let release = if calls_a_tool(&bytes) {
         match limits.admit(&user) {
-            Ok(permit) => Some(permit),
+            Ok(permit) => Some(UntilAnswered::hold(&mut parts.extensions, permit)),
             Err(over) => {
                 tracing::info!(user = %user, reason = %over, "refused a tool call over the limit");
                 limits.metrics.rate_limited();
@@ -163,10 +164,10 @@ pub async fn limit_calls(
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    match permit {
+    match release {
         None => response,
-        // The slot is freed when the answer's body has been sent (or dropped).
-        Some(permit) => super::hold_until_sent(response, permit),
+        // The slot is freed when the answer has been sent (or dropped).
+        Some(release) => hold_until_sent(response, release),
     }
 }
 

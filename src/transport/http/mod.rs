@@ -7,7 +7,8 @@
 //! binding ([`session_binding`]), the per-user call limits ([`limits`]); the
 //! [`Gateway`](crate::gateway::Gateway) then takes the caller from the request. One module
 //! a concern: [`options`] (flags), [`router`] (the wiring), [`legacy_sse`], [`health`],
-//! [`metrics`], [`shutdown`].
+//! [`metrics`], [`shutdown`], and `until_answered` (what lives until a request is
+//! answered: call slots, the count of requests in flight).
 
 pub mod health;
 pub mod legacy_sse;
@@ -18,15 +19,14 @@ pub mod origin;
 pub mod router;
 pub mod session_binding;
 pub mod shutdown;
+pub mod until_answered;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
 
 pub use options::HttpArgs;
 
@@ -186,15 +186,4 @@ pub(crate) fn timed_out(limit: std::time::Duration) -> Response {
             limit.as_secs()
         ),
     )
-}
-
-/// Keeps `guard` alive until `response`'s body has been sent or dropped: a streamed
-/// answer (SSE) is still in flight after its headers are out.
-pub(crate) fn hold_until_sent<G: Send + 'static>(response: Response, guard: G) -> Response {
-    let (parts, body) = response.into_parts();
-    let body = body.into_data_stream().map(move |chunk| {
-        let _held = &guard;
-        chunk
-    });
-    Response::from_parts(parts, Body::from_stream(body))
 }

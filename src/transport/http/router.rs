@@ -60,7 +60,11 @@ pub fn router(parts: Parts<'_>) -> Router {
     let legacy = Router::new()
         .route("/sse", get(legacy_sse::open))
         .route("/messages", post(legacy_sse::message))
-        .with_state(Arc::new(LegacySse::new(gateway, close)));
+        .with_state(Arc::new(LegacySse::new(
+            gateway,
+            close,
+            parts.limits.idle_timeout,
+        )));
     let calls = CallLimits::new(parts.limits, metrics.clone());
     let protected = mcp
         .merge(legacy)

@@ -11,6 +11,8 @@ use axum::response::Response;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::until_answered::{UntilAnswered, hold_until_sent};
+
 /// What shutdown waits for and what it closes.
 #[derive(Clone, Default)]
 pub struct Shutdown {
@@ -44,17 +46,19 @@ impl Shutdown {
     }
 }
 
-/// The middleware that counts a `POST` as in flight until its answer has been sent.
+/// The middleware that counts a `POST` as in flight until its answer has been sent (on
+/// the legacy transport: until the answer has gone out on the session's stream).
 pub async fn track_in_flight(
     State(shutdown): State<Arc<Shutdown>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     if request.method() != axum::http::Method::POST {
         return next.run(request).await;
     }
     let token = shutdown.in_flight.token();
-    super::hold_until_sent(next.run(request).await, token)
+    let release = UntilAnswered::hold(request.extensions_mut(), token);
+    hold_until_sent(next.run(request).await, release)
 }
 
 /// Resolves at the first SIGTERM or SIGINT (Ctrl-C).

@@ -1,0 +1,98 @@
+//! What must live until a request has been answered: a per-user call slot
+//! ([`limits`](super::limits)) and the shutdown's count of requests in flight
+//! ([`shutdown`](super::shutdown)).
+//!
+//! On `/mcp` the answer is the HTTP response (perhaps a stream), so a guard lives until
+//! the response body has been sent. A legacy `/messages` POST is answered `202` at once
+//! and for real later, on the session's SSE stream: its handler [`take`](UntilAnswered::take)s
+//! the guards from the request and keeps them with the pending call until that answer
+//! goes out ([`legacy_sse`](super::legacy_sse)).
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::body::Body;
+use axum::http::Extensions;
+use axum::response::Response;
+use futures::StreamExt;
+
+/// Something held for as long as a request is unanswered (dropped to release it).
+pub type Guard = Box<dyn Send>;
+
+/// The guards of one request, in its extensions: shared by the middlewares that added
+/// them and the handler that may take them.
+#[derive(Clone, Default)]
+pub struct UntilAnswered(Arc<Mutex<Vec<Guard>>>);
+
+impl UntilAnswered {
+    /// Adds `guard` to the guards of the request whose `extensions` these are. The
+    /// returned [`Release`] lets go of every guard still there when it is dropped.
+    pub(crate) fn hold(extensions: &mut Extensions, guard: impl Send + 'static) -> Release {
+        let held = extensions.get_or_insert_default::<Self>().clone();
+        held.lock().push(Box::new(guard));
+        Release(held)
+    }
+
+    /// Takes the request's guards, to keep until its answer goes out another way.
+    pub(crate) fn take(&self) -> Vec<Guard> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Guard>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Lets go of the guards a request still holds when dropped (whoever else keeps a clone
+/// of the request's extensions).
+pub(crate) struct Release(UntilAnswered);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        drop(self.0.take());
+    }
+}
+
+/// Keeps `guard` alive until `response`'s body has been sent or dropped: a streamed
+/// answer (SSE) is still in flight after its headers are out.
+pub(crate) fn hold_until_sent<G: Send + 'static>(response: Response, guard: G) -> Response {
+    let (parts, body) = response.into_parts();
+    let body = body.into_data_stream().map(move |chunk| {
+        let _held = &guard;
+        chunk
+    });
+    Response::from_parts(parts, Body::from_stream(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts itself out when dropped.
+    struct Slot(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Drop for Slot {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn guards_go_with_the_release_unless_taken() {
+        let held = Arc::new(std::sync::atomic::AtomicUsize::new(2));
+        let count = || held.load(std::sync::atomic::Ordering::SeqCst);
+        let mut extensions = Extensions::new();
+        let outer = UntilAnswered::hold(&mut extensions, Slot(held.clone()));
+        let inner = UntilAnswered::hold(&mut extensions, Slot(held.clone()));
+        let kept_by_the_handler = extensions.get::<UntilAnswered>().unwrap().take();
+        drop((outer, inner));
+        assert_eq!(count(), 2, "taken guards outlive the response");
+        drop(kept_by_the_handler);
+        assert_eq!(count(), 0);
+
+        let release = UntilAnswered::hold(&mut extensions, Slot(held.clone()));
+        held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _clone_kept_elsewhere = extensions.clone();
+        drop(release);
+        assert_eq!(count(), 0, "released even while the extensions live on");
+    }
+}

@@ -7,7 +7,7 @@
 //! binding ([`session_binding`]), the per-user call limits ([`limits`]); the
 //! [`Gateway`](crate::gateway::Gateway) then takes the caller from the request. One module
 //! a concern: [`options`] (flags), [`router`] (the wiring), [`legacy_sse`], [`health`],
-//! [`metrics`], [`shutdown`], and `until_answered` (what lives until a request is
+//! [`metrics`], [`shutdown`], and [`until_answered`] (what lives until a request is
 //! answered: call slots, the count of requests in flight).
 
 pub mod health;

@@ -6,7 +6,7 @@
 use crate::common::http::{ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers};
 use crate::common::mrtr::sealed_state_is_checked_before_running_once;
 use crate::common::person::{Answer, Person};
-use crate::common::{discover, mail_runs, start_emulator, text};
+use crate::common::{assert_inbox_of, discover, mail_runs, start_emulator};
 use crate::support::round_robin::RoundRobin;
 use rmcp::model::ProtocolVersion;
 use rmcp::service::ClientLifecycleMode;
@@ -59,12 +59,7 @@ async fn mrtr_retry_lands_on_the_other_replica_and_returns_the_tools_result() {
     let ann = replicas.client(ANN_TOKEN, person.clone()).await;
 
     let result = ann.call("Mail_ListEmails", json!({})).await;
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
-    assert!(
-        text(&result).contains("ann@example.com"),
-        "{}",
-        text(&result)
-    );
+    assert_inbox_of(&result, "ann@example.com");
     assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
     assert_eq!(person.seen().elicitations.len(), 1);
 
@@ -109,23 +104,13 @@ async fn url_elicitation_in_a_stateful_session_answers_the_one_call() {
     .await;
 
     let result = ann.call("Mail_ListEmails", json!({})).await;
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
-    assert!(
-        text(&result).contains("ann@example.com"),
-        "{}",
-        text(&result)
-    );
+    assert_inbox_of(&result, "ann@example.com");
     assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
     assert_eq!(person.seen().elicitations.len(), 1, "asked once");
     assert_eq!(person.seen().completions, 1, "the elicitation is closed");
 
     // One tools/call reached the gateway, and it answered with the tool's result.
-    let metrics = reqwest::get(format!("{}/metrics", gateway.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gateway.metrics().await;
     let calls: Vec<&str> = metrics
         .lines()
         .filter(|line| line.starts_with("arcade_gateway_tool_calls_total{"))

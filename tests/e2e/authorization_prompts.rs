@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::common::mrtr::{first_round, retry, sealed_state_is_checked_before_running_once};
 use crate::common::person::{Answer, Person};
-use crate::common::{Gateway, eventually, mail_runs, start_emulator, text};
+use crate::common::{Gateway, assert_inbox_of, eventually, mail_runs, start_emulator, text};
 use arcade_mcp_gateway::emulator::Emulator;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, JsonObject,
@@ -50,12 +50,7 @@ async fn url_elicitation_answers_the_first_call_with_the_tools_result() {
     let ann = ann(&emulator, person.clone(), legacy(), &[]).await;
 
     let result = ann.call("Mail_ListEmails", json!({})).await;
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
-    assert!(
-        text(&result).contains("ann@example.com"),
-        "{}",
-        text(&result)
-    );
+    assert_inbox_of(&result, "ann@example.com");
     assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
     let seen = person.seen();
     assert_eq!(seen.elicitations.len(), 1, "asked once");
@@ -139,8 +134,7 @@ async fn mrtr_is_driven_by_rmcps_client_to_the_tools_result() {
     let ann = ann(&emulator, person.clone(), stateless(), &[]).await;
 
     let result = ann.call("Mail_ListEmails", json!({})).await;
-    assert_eq!(result.is_error, Some(false), "{}", text(&result));
-    assert!(text(&result).contains("ann@example.com"));
+    assert_inbox_of(&result, "ann@example.com");
     assert_eq!(person.seen().elicitations.len(), 1);
     assert_eq!(mail_runs(&emulator, "ann@example.com"), 1);
     assert!(ann.logs().contains("input_required"), "{}", ann.logs());

@@ -5,7 +5,7 @@
 use crate::common::http::{
     ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers, token_gateway,
 };
-use crate::common::{approve, authorization_url, start_emulator, text};
+use crate::common::{approve, assert_inbox_of, authorization_url, start_emulator, text};
 use crate::support::auth_server::{AuthServer, TestKey, claims};
 use crate::support::round_robin::RoundRobin;
 use arcade_mcp_gateway::emulator::{Emulator, Faults};
@@ -32,12 +32,7 @@ async fn two_users_each_their_own_grant(ann: &McpClient, bob: &McpClient) {
 
     approve(&ann_url).await;
     let ann_again = ann.call("Mail_ListEmails", json!({})).await;
-    assert_eq!(ann_again.is_error, Some(false), "{}", text(&ann_again));
-    assert!(
-        text(&ann_again).contains("ann@example.com"),
-        "{}",
-        text(&ann_again)
-    );
+    assert_inbox_of(&ann_again, "ann@example.com");
     let bob_again = bob.call("Mail_ListEmails", json!({})).await;
     assert_eq!(
         authorization_url(&bob_again),
@@ -275,12 +270,7 @@ async fn refusals_say_why_and_the_server_keeps_serving() {
     assert_eq!(text(&sum), "4", "others are still served");
 
     // The counters show what happened.
-    let metrics = reqwest::get(format!("{}/metrics", gateway.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gateway.metrics().await;
     assert!(
         metrics.contains("arcade_gateway_rate_limited_total 2"),
         "{metrics}"

@@ -101,6 +101,19 @@ fn slow_tools(emulator: &Emulator, ms: u64) {
     });
 }
 
+/// A gateway started with `args` whose tools each take `ms` upstream, and a session of
+/// Ann's on it (the emulator and the token file's directory come along to stay alive).
+async fn slow_session(
+    ms: u64,
+    args: &[&str],
+) -> (Emulator, HttpGateway, tempfile::TempDir, LegacySession) {
+    let emulator = start_emulator().await;
+    slow_tools(&emulator, ms);
+    let (gateway, dir) = token_gateway(&emulator.base_url(), args, &[]).await;
+    let session = LegacySession::open(&gateway).await;
+    (emulator, gateway, dir, session)
+}
+
 /// The sum in a `Math_Add` answer.
 fn sum(answer: &Value) -> &str {
     answer["result"]["content"][0]["text"]
@@ -110,11 +123,8 @@ fn sum(answer: &Value) -> &str {
 
 #[tokio::test]
 async fn a_legacy_call_keeps_its_slot_until_its_answer_is_sent() {
-    let emulator = start_emulator().await;
-    slow_tools(&emulator, 1_500);
-    let args = ["--max-concurrent-calls", "1"];
-    let (gateway, _dir) = token_gateway(&emulator.base_url(), &args, &[]).await;
-    let mut session = LegacySession::open(&gateway).await;
+    let (_emulator, _gateway, _dir, mut session) =
+        slow_session(1_500, &["--max-concurrent-calls", "1"]).await;
 
     assert_eq!(session.add(1).await.status(), 202);
     let second = session.add(2).await;
@@ -130,11 +140,8 @@ async fn a_legacy_call_keeps_its_slot_until_its_answer_is_sent() {
 
 #[tokio::test]
 async fn an_idle_legacy_session_is_closed_but_not_while_a_call_runs() {
-    let emulator = start_emulator().await;
-    slow_tools(&emulator, 2_500);
-    let args = ["--idle-timeout", "1"];
-    let (gateway, _dir) = token_gateway(&emulator.base_url(), &args, &[]).await;
-    let mut session = LegacySession::open(&gateway).await;
+    let (_emulator, _gateway, _dir, mut session) =
+        slow_session(2_500, &["--idle-timeout", "1"]).await;
 
     assert_eq!(session.add(1).await.status(), 202);
     let answer = session.next_message().await;
@@ -157,10 +164,7 @@ async fn an_idle_legacy_session_is_closed_but_not_while_a_call_runs() {
 
 #[tokio::test]
 async fn shutdown_waits_for_a_legacy_call_in_flight() {
-    let emulator = start_emulator().await;
-    slow_tools(&emulator, 2_000);
-    let (gateway, _dir) = token_gateway(&emulator.base_url(), &[], &[]).await;
-    let mut session = LegacySession::open(&gateway).await;
+    let (_emulator, gateway, _dir, mut session) = slow_session(2_000, &[]).await;
 
     assert_eq!(session.add(1).await.status(), 202);
     tokio::time::sleep(Duration::from_millis(300)).await;

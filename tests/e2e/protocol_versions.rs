@@ -11,7 +11,9 @@
 
 use crate::common::http::{HttpGateway, McpClient};
 use crate::common::person::{Answer, Person};
-use crate::common::{Gateway, approve, authorization_url, call_tool, mail_runs, start_emulator};
+use crate::common::{
+    Gateway, approve, assert_inbox_of, authorization_url, call_tool, mail_runs, start_emulator,
+};
 use arcade_mcp_gateway::emulator::Emulator;
 use rmcp::RoleClient;
 use rmcp::model::ProtocolVersion;
@@ -119,9 +121,7 @@ impl Row {
                 .await
                 .unwrap();
         }
-        let text = crate::common::text(&result);
-        assert_eq!(result.is_error, Some(false), "{case}: {text}");
-        assert!(text.contains(user), "{case}: {text}");
+        assert_inbox_of(&result, user);
         assert_eq!(mail_runs(emulator, user), 1, "{case}");
 
         let seen = person.seen();

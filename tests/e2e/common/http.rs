@@ -123,6 +123,14 @@ impl HttpGateway {
         format!("{}/mcp", self.base)
     }
 
+    /// What `/metrics` says now.
+    pub async fn metrics(&self) -> String {
+        let answer = reqwest::get(format!("{}/metrics", self.base))
+            .await
+            .unwrap();
+        answer.text().await.unwrap()
+    }
+
     /// Everything logged so far.
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap().clone()

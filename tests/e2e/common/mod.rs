@@ -190,3 +190,10 @@ pub fn discover(version: ProtocolVersion) -> ClientLifecycleMode {
         preferred_versions: vec![version],
     }
 }
+
+/// Asserts that `result` is `Mail_ListEmails`'s real answer for `user`: their own inbox.
+pub fn assert_inbox_of(result: &CallToolResult, user: &str) {
+    let text = text(result);
+    assert_eq!(result.is_error, Some(false), "{text}");
+    assert!(text.contains(user), "not {user}'s inbox: {text}");
+}

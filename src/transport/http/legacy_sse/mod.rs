@@ -24,12 +24,15 @@ use axum::response::{IntoResponse, Response};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt, stream};
 use rmcp::ServiceExt;
-use rmcp::model::{ClientJsonRpcMessage, ClientNotification, RequestId, ServerJsonRpcMessage};
-use tokio::time::Instant;
+use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use tokio_util::sync::CancellationToken;
 
+mod calls;
+
+use calls::{Calls, close_when_idle};
+
 use super::session_binding::SessionRefusal;
-use super::until_answered::{Guard, UntilAnswered};
+use super::until_answered::UntilAnswered;
 use crate::gateway::{Caller, Gateway};
 use crate::identity::UserId;
 
@@ -49,99 +52,6 @@ struct Session {
     user: UserId,
     inbox: mpsc::Sender<ClientJsonRpcMessage>,
     calls: Arc<Calls>,
-}
-
-/// The requests of one session still waiting for their answer, each with its guards,
-/// and when the session was last used.
-struct Calls {
-    pending: Mutex<HashMap<RequestId, Vec<Guard>>>,
-    last_used: Mutex<Instant>,
-}
-
-impl Calls {
-    fn new() -> Self {
-        Self {
-            pending: Mutex::new(HashMap::new()),
-            last_used: Mutex::new(Instant::now()),
-        }
-    }
-
-    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, Vec<Guard>>> {
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn touch(&self) {
-        *self
-            .last_used
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
-    }
-
-    /// A message came from the client: a request keeps `guards` until it is answered;
-    /// a cancellation lets the cancelled request's go (rmcp sends no answer to it).
-    fn received(&self, message: &ClientJsonRpcMessage, guards: Vec<Guard>) {
-        self.touch();
-        match message {
-            ClientJsonRpcMessage::Request(request) => {
-                self.pending().insert(request.id.clone(), guards);
-            }
-            ClientJsonRpcMessage::Notification(notification) => {
-                if let ClientNotification::CancelledNotification(cancelled) =
-                    &notification.notification
-                    && let Some(id) = &cancelled.params.request_id
-                {
-                    self.pending().remove(id);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// A message goes out to the client: an answer lets its request's guards go.
-    fn sending(&self, message: &ServerJsonRpcMessage) {
-        self.touch();
-        let answered = match message {
-            ServerJsonRpcMessage::Response(response) => Some(&response.id),
-            ServerJsonRpcMessage::Error(error) => error.id.as_ref(),
-            _ => None,
-        };
-        if let Some(id) = answered {
-            self.pending().remove(id);
-        }
-    }
-
-    /// How long the session has been unused; `None` while a call runs.
-    fn idle_for(&self) -> Option<Duration> {
-        if !self.pending().is_empty() {
-            return None;
-        }
-        Some(
-            self.last_used
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .elapsed(),
-        )
-    }
-}
-
-/// Ends the session (`session` cancelled) once it has been idle for `limit`.
-async fn close_when_idle(calls: Arc<Calls>, limit: Duration, session: CancellationToken) {
-    loop {
-        let wait = match calls.idle_for() {
-            Some(idle) if idle >= limit => break,
-            Some(idle) => limit - idle,
-            None => limit,
-        };
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = session.cancelled() => return,
-        }
-    }
-    tracing::info!(
-        idle_s = limit.as_secs(),
-        "closing a legacy SSE session idle for --idle-timeout"
-    );
-    session.cancel();
 }
 
 /// Removes a session from the table when its event stream ends (client gone, idle, or

@@ -54,6 +54,10 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
+    /// Where the catalog is cached between starts.
+    #[command(flatten)]
+    pub cache: config::CatalogCacheArgs,
+
     /// The Arcade user id this server acts for [env: ARCADE_USER_ID]; over HTTP only on
     /// a loopback address, when no other identity mode is chosen
     #[arg(long, env = "ARCADE_USER_ID")]
@@ -140,16 +144,17 @@ async fn serve(args: ServeArgs) -> Result<(), StartError> {
     }
     let user = crate::startup::user_for(&args)?;
     let serving = Serving::new(&args).await?;
-    tracing::info!(tools = serving.prepared.catalog.len(), user = %user, "serving over stdio");
+    tracing::info!(tools = serving.prepared.catalog.current().len(), user = %user, "serving over stdio");
     transport::stdio::serve(serving.gateway(Caller::Fixed(user))).await
 }
 
 async fn tools(args: ToolsArgs) -> Result<(), StartError> {
-    let prepared = Prepared::new(&args.source).await?;
+    let prepared = Prepared::new(&args.source, None).await?;
+    let catalog = prepared.catalog.current();
     let listing = if args.json {
-        crate::catalog::listing::json(&prepared.catalog)
+        crate::catalog::listing::json(&catalog)
     } else {
-        crate::catalog::listing::table(&prepared.catalog)
+        crate::catalog::listing::table(&catalog)
     };
     println!("{listing}");
     Ok(())

@@ -5,13 +5,18 @@
 //! - `schema`: Arcade value schemas → `inputSchema`/`outputSchema`, and the
 //!   `structuredContent` policy that keeps results matching them;
 //! - `convert`: one definition → one [`Tool`] (title, annotations, `_meta`);
-//! - `arguments`: checking `tools/call` arguments before anything goes upstream.
+//! - `arguments`: checking `tools/call` arguments before anything goes upstream;
+//! - [`cache`], [`live`], [`refresh`]: the on-disk copy of the catalog, the served
+//!   catalog a refresh may replace, and the start-up that ties them together.
 
 mod arguments;
+pub mod cache;
 mod convert;
+pub mod live;
 pub mod listing;
 pub mod loader;
 mod names;
+pub mod refresh;
 mod schema;
 
 use std::collections::HashMap;
@@ -23,6 +28,7 @@ use serde_json::Value;
 use crate::arcade::types::ToolDefinition;
 
 pub use arguments::{ArgumentError, ArgumentProblem, ArgumentValidator, MAX_PROBLEMS};
+pub use live::LiveCatalog;
 pub use convert::{META_AUTHORIZATION, META_TOOL, authorization_meta, title, to_mcp_tool};
 pub use names::{MAX_NAME_LEN, assign_names, base_name, is_valid_name};
 pub use schema::{RESULT_KEY, input_schema, output_schema, structured_content};
@@ -138,6 +144,16 @@ impl Catalog {
     /// Whether no tool is served.
     pub fn is_empty(&self) -> bool {
         self.inner.entries.is_empty()
+    }
+
+    /// Whether both serve the same tools from the same definitions (a refresh that
+    /// changed nothing need not be announced).
+    pub fn same_tools(&self, other: &Catalog) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .zip(other)
+                .all(|(a, b)| a.name() == b.name() && a.definition == b.definition)
     }
 
     /// Every entry, sorted by MCP name.

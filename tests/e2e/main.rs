@@ -6,6 +6,7 @@ mod common;
 mod support;
 
 mod authorization_prompts;
+mod catalog_cache;
 mod catalog_fixtures;
 mod direct_native_example;
 mod direct_startup_errors;

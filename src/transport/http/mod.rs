@@ -121,7 +121,7 @@ pub async fn serve(
         })?;
     let local = listener.local_addr().map_err(HttpError::Serve)?;
     eprintln!("{LISTENING_PREFIX}http://{local}");
-    tracing::info!(%local, stateless = args.stateless, tools = serving.prepared.catalog.len(), "serving MCP over HTTP at /mcp and legacy SSE at /sse");
+    tracing::info!(%local, stateless = args.stateless, tools = serving.prepared.catalog.current().len(), "serving MCP over HTTP at /mcp and legacy SSE at /sse");
 
     let stop_accepting = tokio_util::sync::CancellationToken::new();
     let server = axum::serve(listener, app)

@@ -26,15 +26,18 @@ pub struct HttpGateway {
     pub base: String,
     child: Child,
     logs: Arc<Mutex<String>>,
+    _cache: tempfile::TempDir,
 }
 
 impl HttpGateway {
     /// Starts the gateway against `arcade_url` with extra flags (identity mode, limits…),
     /// and waits for its listening line.
     pub async fn start(arcade_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        let cache = tempfile::tempdir().unwrap();
         let mut command = Command::new(GATEWAY_BIN);
         command
             .args(["serve", "--transport", "http", "--bind", "127.0.0.1:0"])
+            .env("ARCADE_GATEWAY_CACHE_DIR", cache.path())
             .args(extra)
             .env("ARCADE_API_KEY", API_KEY)
             .env("ARCADE_BASE_URL", arcade_url)
@@ -70,7 +73,12 @@ impl HttpGateway {
                 logs.push('\n');
             }
         });
-        Self { base, child, logs }
+        Self {
+            base,
+            child,
+            logs,
+            _cache: cache,
+        }
     }
 
     /// `base` + `/mcp`.

@@ -12,8 +12,8 @@
 mod arguments;
 pub mod cache;
 mod convert;
-pub mod live;
 pub mod listing;
+pub mod live;
 pub mod loader;
 mod names;
 pub mod refresh;
@@ -28,8 +28,8 @@ use serde_json::Value;
 use crate::arcade::types::ToolDefinition;
 
 pub use arguments::{ArgumentError, ArgumentProblem, ArgumentValidator, MAX_PROBLEMS};
-pub use live::LiveCatalog;
 pub use convert::{META_AUTHORIZATION, META_TOOL, authorization_meta, title, to_mcp_tool};
+pub use live::LiveCatalog;
 pub use names::{MAX_NAME_LEN, assign_names, base_name, is_valid_name};
 pub use schema::{RESULT_KEY, input_schema, output_schema, structured_content};
 
@@ -95,8 +95,6 @@ struct Inner {
     /// Sorted by MCP name, so listings do not depend on the order Arcade sent.
     entries: Vec<CatalogEntry>,
     by_name: HashMap<String, usize>,
-    /// The `tools/list` answer, built once.
-    tools: Arc<[Tool]>,
 }
 
 impl Catalog {
@@ -115,13 +113,8 @@ impl Catalog {
             .enumerate()
             .map(|(i, entry)| (entry.name().to_owned(), i))
             .collect();
-        let tools = entries.iter().map(|entry| entry.tool.clone()).collect();
         Self {
-            inner: Arc::new(Inner {
-                entries,
-                by_name,
-                tools,
-            }),
+            inner: Arc::new(Inner { entries, by_name }),
         }
     }
 
@@ -131,9 +124,11 @@ impl Catalog {
         Some(&self.inner.entries[index])
     }
 
-    /// Every tool as `tools/list` shows it, sorted by name; shared, not copied.
-    pub fn tools(&self) -> Arc<[Tool]> {
-        Arc::clone(&self.inner.tools)
+    /// Every tool as `tools/list` shows it, sorted by name: a copy for one answer.
+    /// (The tools are kept once, in the entries: a second, shared copy of thousands of
+    /// tools cost more memory than copying them for each `tools/list`.)
+    pub fn tools(&self) -> Vec<Tool> {
+        self.inner.entries.iter().map(|e| e.tool.clone()).collect()
     }
 
     /// How many tools are served.
@@ -236,7 +231,7 @@ mod tests {
     fn clones_share_one_catalog() {
         let catalog = catalog();
         let clone = catalog.clone();
-        assert!(Arc::ptr_eq(&catalog.tools(), &clone.tools()));
+        assert!(Arc::ptr_eq(&catalog.inner, &clone.inner));
         assert!(Catalog::default().is_empty());
     }
 }

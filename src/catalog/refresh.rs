@@ -2,10 +2,10 @@
 //! in the background and swapped in if it changed), else from the engine (then written
 //! to the cache, also in the background, so start-up does not wait on the disk).
 
+use super::Catalog;
 use super::cache::CatalogCache;
 use super::live::LiveCatalog;
 use super::loader::{LoadError, load_definitions};
-use super::Catalog;
 use crate::arcade::ArcadeClient;
 use crate::config::ToolFilter;
 

@@ -173,7 +173,7 @@ impl ServerHandler for Gateway {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let mut tools = self.catalog.current().tools().to_vec();
+        let mut tools = self.catalog.current().tools();
         if let Some(direct) = &self.direct {
             tools.extend(direct.tools().iter().cloned());
         }

@@ -48,7 +48,9 @@ async fn emulator(kits: &Path, addr: SocketAddr, latency_ms: u64) -> Emulator {
         },
         ..EmulatorOptions::default()
     };
-    Emulator::start(options, addr).await.expect("emulator starts")
+    Emulator::start(options, addr)
+        .await
+        .expect("emulator starts")
 }
 
 async fn spawn<H: ClientHandler>(handler: H, base_url: &str, cache: &Path) -> Gateway<H> {

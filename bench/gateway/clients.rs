@@ -4,6 +4,7 @@
 
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
@@ -19,10 +20,11 @@ fn initialize_params() -> Value {
 
 /// A gateway process spoken to over its stdin/stdout.
 pub struct StdioGateway {
-    _child: Child,
+    child: Child,
     stdin: ChildStdin,
     stdout: Lines<BufReader<ChildStdout>>,
     next_id: u64,
+    answered_at: Instant,
 }
 
 impl StdioGateway {
@@ -37,10 +39,11 @@ impl StdioGateway {
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut gateway = Self {
-            _child: child,
+            child,
             stdin,
             stdout,
             next_id: 0,
+            answered_at: Instant::now(),
         };
         gateway.request("initialize", initialize_params()).await;
         gateway
@@ -63,11 +66,23 @@ impl StdioGateway {
                 .await
                 .expect("stdout readable")
                 .expect("the gateway answers");
+            self.answered_at = Instant::now();
             let message: Value = serde_json::from_str(&line).expect("a JSON-RPC line");
             if message["id"] == id {
                 return result_of(message);
             }
         }
+    }
+
+    /// When the last line arrived (before this client parsed it: parsing a 10 MB
+    /// `tools/list` is the client's cost, not the server's).
+    pub fn answered_at(&self) -> Instant {
+        self.answered_at
+    }
+
+    /// The gateway's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
     }
 
     async fn send(&mut self, message: &Value) {

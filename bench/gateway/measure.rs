@@ -104,6 +104,7 @@ pub async fn all(fixtures: &Path) -> Vec<Row> {
     rows.extend(cold_start(&full, scratch.path()).await);
     rows.extend(latency(&full).await);
     let gateway = HttpGateway::start(&full).await;
+    eprintln!("throughput: HTTP gateway pid {}", gateway.pid());
     rows.extend(throughput(&full, &gateway).await);
     let small_emulator = Emulator::start(&small).await;
     rows.extend(memory(&small_emulator, &full).await);
@@ -157,7 +158,7 @@ fn us(d: Duration) -> String {
     format!("{:.0} µs", d.as_secs_f64() * 1e6)
 }
 
-/// 1. Spawn → `initialize` → first `tools/list` answered, without and with the cache;
+/// Part 1: Spawn → `initialize` → first `tools/list` answered, without and with the cache;
 /// and the catalog fetch alone, by this process, paged as the gateway pages.
 async fn cold_start(emulator: &Emulator, scratch: &Path) -> Vec<Row> {
     let http = reqwest::Client::new();
@@ -210,7 +211,7 @@ async fn first_list(command: tokio::process::Command) -> (Duration, usize) {
     let started = Instant::now();
     let mut gateway = StdioGateway::start(command).await;
     let list = gateway.request("tools/list", json!({})).await;
-    let elapsed = started.elapsed();
+    let elapsed = gateway.answered_at() - started;
     (elapsed, list["tools"].as_array().map_or(0, Vec::len))
 }
 
@@ -255,7 +256,7 @@ async fn fetch_catalog(http: &reqwest::Client, base: &str) -> usize {
         .sum()
 }
 
-/// 2. Sequential authorized calls: over stdio, over Streamable HTTP, and the floor (this
+/// Part 2: Sequential authorized calls: over stdio, over Streamable HTTP, and the floor (this
 /// process calling the emulator's execute directly), interleaved so that all three see
 /// the same machine.
 async fn latency(emulator: &Emulator) -> Vec<Row> {
@@ -263,6 +264,11 @@ async fn latency(emulator: &Emulator) -> Vec<Row> {
     let mut stdio = StdioGateway::start(gateway_command(emulator, None)).await;
     authorize(&mut stdio, &http).await;
     let gateway = HttpGateway::start(emulator).await;
+    eprintln!(
+        "latency: stdio gateway pid {}, HTTP gateway pid {}",
+        stdio.pid(),
+        gateway.pid()
+    );
     let session = HttpSession::open(&http, &gateway.mcp_url).await;
     let call = json!({"name": MCP_TOOL, "arguments": {}});
     let (mut over_stdio, mut over_http, mut floor) = (Vec::new(), Vec::new(), Vec::new());
@@ -390,7 +396,7 @@ async fn upstream_requests(http: &reqwest::Client, base: &str) -> u64 {
         .map_or(0, |m| m.values().filter_map(Value::as_u64).sum())
 }
 
-/// 3. Calls/s through the gateway over Streamable HTTP (one session a client) and
+/// Part 3: Calls/s through the gateway over Streamable HTTP (one session a client) and
 /// straight to the emulator, at the same concurrency.
 async fn throughput(emulator: &Emulator, gateway: &HttpGateway) -> Vec<Row> {
     let mut rows = Vec::new();
@@ -461,7 +467,7 @@ where
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
-/// 4. Resident memory of `serve --transport http`: idle with a small catalog, with the
+/// Part 4: Resident memory of `serve --transport http`: idle with a small catalog, with the
 /// full one after a `tools/list`, and per idle session.
 async fn memory(small: &Emulator, full: &Emulator) -> Vec<Row> {
     let http = reqwest::Client::new();
@@ -518,7 +524,7 @@ async fn list_len(session: &HttpSession) -> usize {
     list["tools"].as_array().map_or(0, Vec::len)
 }
 
-/// 5. In process: Arcade definitions → the MCP catalog, and the whole `tools/list`
+/// Part 5: In process: Arcade definitions → the MCP catalog, and the whole `tools/list`
 /// answer → JSON.
 fn build_and_serialize(fixtures: &Path) -> Vec<Row> {
     let definitions: Vec<ToolDefinition> = toolkit_files(fixtures)

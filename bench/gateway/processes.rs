@@ -72,7 +72,12 @@ impl HttpGateway {
 
     /// Its memory now.
     pub fn memory(&self) -> Memory {
-        Memory::of(self.child.id().expect("running"))
+        Memory::of(self.pid())
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
     }
 }
 

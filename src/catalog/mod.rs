@@ -102,11 +102,7 @@ impl Catalog {
     /// renamed, see [`assign_names`]).
     pub fn from_definitions(definitions: Vec<ToolDefinition>) -> Self {
         let names = assign_names(&definitions);
-        let mut entries: Vec<CatalogEntry> = definitions
-            .into_iter()
-            .zip(&names)
-            .map(|(definition, name)| CatalogEntry::new(definition, name))
-            .collect();
+        let mut entries = convert_all(definitions.into_iter().zip(names).collect());
         entries.sort_unstable_by(|a, b| a.name().cmp(b.name()));
         let by_name = entries
             .iter()
@@ -155,6 +151,35 @@ impl Catalog {
     pub fn iter(&self) -> std::slice::Iter<'_, CatalogEntry> {
         self.inner.entries.iter()
     }
+}
+
+/// Smallest share of the definitions worth a thread of its own.
+const MIN_CHUNK: usize = 256;
+
+/// Converts the definitions on every core: for thousands of tools the conversion is a
+/// good part of start-up (the order is lost; the caller sorts).
+fn convert_all(mut named: Vec<(ToolDefinition, String)>) -> Vec<CatalogEntry> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = named.len().div_ceil(threads).max(MIN_CHUNK);
+    std::thread::scope(|scope| {
+        let mut workers = Vec::new();
+        while !named.is_empty() {
+            let part = named.split_off(named.len().saturating_sub(chunk));
+            workers.push(scope.spawn(move || {
+                part.into_iter()
+                    .map(|(definition, name)| CatalogEntry::new(definition, &name))
+                    .collect::<Vec<_>>()
+            }));
+        }
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 impl<'a> IntoIterator for &'a Catalog {

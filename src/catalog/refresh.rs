@@ -3,11 +3,19 @@
 //! to the cache, also in the background, so start-up does not wait on the disk).
 
 use super::Catalog;
+use std::time::Duration;
+
 use super::cache::CatalogCache;
 use super::live::LiveCatalog;
 use super::loader::{LoadError, load_definitions};
 use crate::arcade::ArcadeClient;
 use crate::config::ToolFilter;
+
+/// How long a start served from the cache waits before fetching the catalog again:
+/// the start's own work (the handshake, the first `tools/list`) goes first, so that
+/// fetching and converting thousands of tools does not slow down the start the cache
+/// is there to speed up.
+const REVALIDATE_AFTER: Duration = Duration::from_secs(2);
 
 /// A check a fetched catalog must pass before it replaces the served one (e.g. no name
 /// a direct tool already uses); `Err` says why not.
@@ -59,6 +67,7 @@ impl Revalidation {
     }
 
     async fn run(self, accept: Acceptance) {
+        tokio::time::sleep(REVALIDATE_AFTER).await;
         let definitions = match load_definitions(&self.arcade, &self.filter).await {
             Ok(definitions) => definitions,
             Err(error) => {

@@ -95,7 +95,7 @@ async fn cache_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 async fn wait_for_log<H: ClientHandler>(gateway: &Gateway<H>, needle: &str) {
-    for _ in 0..100 {
+    for _ in 0..300 {
         if gateway.logs().contains(needle) {
             return;
         }

@@ -24,6 +24,12 @@ use measure::Row;
 
 #[tokio::main]
 async fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` builds this too, in the
+    // test profile, where minutes of measuring a debug build would tell nothing.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        eprintln!("the gateway benchmark runs with `cargo bench --bench gateway`");
+        return;
+    }
     let fixtures = std::env::var_os("BENCH_CATALOG").map_or_else(
         || {
             PathBuf::from(concat!(

@@ -116,6 +116,28 @@ pub struct SourceArgs {
     pub emulator: bool,
 }
 
+/// Which async runtime a command runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// One thread: one stdio client's calls are a chain of hops (stdin, the handler,
+    /// the request to Arcade), and on one thread no hop waits for another thread to
+    /// wake up (a profile of stdio calls showed task switches as the largest cost).
+    SingleThread,
+    /// A worker a core: many HTTP clients at once.
+    MultiThread,
+}
+
+impl Cli {
+    /// The runtime this command needs: one thread for `serve` over stdio, several for
+    /// the rest (HTTP serving, the emulator).
+    pub fn runtime(&self) -> Runtime {
+        match &self.command {
+            Command::Serve(args) if args.transport == Transport::Stdio => Runtime::SingleThread,
+            _ => Runtime::MultiThread,
+        }
+    }
+}
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {

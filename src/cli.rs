@@ -54,6 +54,10 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
+    /// Where the catalog is cached between starts.
+    #[command(flatten)]
+    pub cache: config::CatalogCacheArgs,
+
     /// The Arcade user id this server acts for [env: ARCADE_USER_ID]; over HTTP only on
     /// a loopback address, when no other identity mode is chosen
     #[arg(long, env = "ARCADE_USER_ID")]
@@ -112,6 +116,28 @@ pub struct SourceArgs {
     pub emulator: bool,
 }
 
+/// Which async runtime a command runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// One thread: one stdio client's calls are a chain of hops (stdin, the handler,
+    /// the request to Arcade), and on one thread no hop waits for another thread to
+    /// wake up (a profile of stdio calls showed task switches as the largest cost).
+    SingleThread,
+    /// A worker a core: many HTTP clients at once.
+    MultiThread,
+}
+
+impl Cli {
+    /// The runtime this command needs: one thread for `serve` over stdio, several for
+    /// the rest (HTTP serving, the emulator).
+    pub fn runtime(&self) -> Runtime {
+        match &self.command {
+            Command::Serve(args) if args.transport == Transport::Stdio => Runtime::SingleThread,
+            _ => Runtime::MultiThread,
+        }
+    }
+}
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
@@ -140,16 +166,17 @@ async fn serve(args: ServeArgs) -> Result<(), StartError> {
     }
     let user = crate::startup::user_for(&args)?;
     let serving = Serving::new(&args).await?;
-    tracing::info!(tools = serving.prepared.catalog.len(), user = %user, "serving over stdio");
+    tracing::info!(tools = serving.prepared.catalog.current().len(), user = %user, "serving over stdio");
     transport::stdio::serve(serving.gateway(Caller::Fixed(user))).await
 }
 
 async fn tools(args: ToolsArgs) -> Result<(), StartError> {
-    let prepared = Prepared::new(&args.source).await?;
+    let prepared = Prepared::new(&args.source, None).await?;
+    let catalog = prepared.catalog.current();
     let listing = if args.json {
-        crate::catalog::listing::json(&prepared.catalog)
+        crate::catalog::listing::json(&catalog)
     } else {
-        crate::catalog::listing::table(&prepared.catalog)
+        crate::catalog::listing::table(&catalog)
     };
     println!("{listing}");
     Ok(())

@@ -40,6 +40,33 @@ pub struct ArcadeArgs {
     pub request_timeout: u64,
 }
 
+/// Where `serve` keeps its copy of the catalog, so a second start need not wait on the
+/// network (see [`crate::catalog::cache`]).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CatalogCacheArgs {
+    /// Folder of the catalog cache [env: ARCADE_GATEWAY_CACHE_DIR] [default: the
+    /// platform cache folder, e.g. ~/.cache/arcade-mcp-gateway]
+    #[arg(long, env = "ARCADE_GATEWAY_CACHE_DIR", value_name = "DIR")]
+    pub catalog_cache_dir: Option<std::path::PathBuf>,
+
+    /// Keep no copy of the catalog on disk: every start fetches it before serving
+    #[arg(long)]
+    pub no_catalog_cache: bool,
+}
+
+impl CatalogCacheArgs {
+    /// The cache folder, or `None` when caching is off or the platform has no cache
+    /// folder.
+    pub fn dir(&self) -> Option<std::path::PathBuf> {
+        if self.no_catalog_cache {
+            return None;
+        }
+        self.catalog_cache_dir
+            .clone()
+            .or_else(crate::catalog::cache::default_dir)
+    }
+}
+
 /// Which tools to load: whole toolkits, single tools, or (both empty) everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ToolFilter {

@@ -5,9 +5,20 @@ use std::process::ExitCode;
 use arcade_mcp_gateway::{cli, logging};
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args = cli::Cli::parse();
     logging::init();
-    cli::run(args).await
+    let runtime = match args.runtime() {
+        cli::Runtime::SingleThread => tokio::runtime::Builder::new_current_thread(),
+        cli::Runtime::MultiThread => tokio::runtime::Builder::new_multi_thread(),
+    }
+    .enable_all()
+    .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(cli::run(args)),
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

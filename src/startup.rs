@@ -5,8 +5,10 @@
 use std::path::Path;
 
 use crate::arcade::{ArcadeClient, ArcadeError, ArcadeSettings};
-use crate::catalog::Catalog;
-use crate::catalog::loader::{LoadError, load_definitions};
+use crate::catalog::LiveCatalog;
+use crate::catalog::cache::CatalogCache;
+use crate::catalog::loader::LoadError;
+use crate::catalog::refresh::{self, Revalidation};
 use crate::cli::{ServeArgs, SourceArgs};
 use crate::config::{self, ConfigError};
 use crate::direct::{DirectConfigError, DirectTools, RegistryError};
@@ -77,15 +79,19 @@ impl StartError {
 pub struct Prepared {
     /// The client for Arcade (or the built-in emulator).
     pub arcade: ArcadeClient,
-    /// The tools to serve.
-    pub catalog: Catalog,
+    /// The tools to serve (a background fetch may replace them).
+    pub catalog: LiveCatalog,
     /// The in-process emulator, kept running while this lives.
     pub emulator: Option<Emulator>,
+    /// The fetch that checks a catalog served from the cache, not yet started.
+    revalidation: Option<Revalidation>,
 }
 
 impl Prepared {
-    /// Checks the flags, starts the emulator if asked, and loads the catalog.
-    pub async fn new(source: &SourceArgs) -> Result<Self, StartError> {
+    /// Checks the flags, starts the emulator if asked, and loads the catalog: from the
+    /// cache in `cache_dir` when it holds a copy (not for the in-process emulator, whose
+    /// address changes at every start), else from the engine.
+    pub async fn new(source: &SourceArgs, cache_dir: Option<&Path>) -> Result<Self, StartError> {
         let filter = source.arcade.filter()?;
         let (settings, emulator) = if source.emulator {
             let emulator = start_emulator().await?;
@@ -94,13 +100,16 @@ impl Prepared {
             (source.arcade.settings()?, None)
         };
         let arcade = ArcadeClient::new(settings)?;
-        let definitions = load_definitions(&arcade, &filter).await?;
-        let catalog = Catalog::from_definitions(definitions);
-        tracing::info!(tools = catalog.len(), base_url = %arcade.base_url(), "catalog loaded");
+        let cache = cache_dir
+            .filter(|_| emulator.is_none())
+            .map(|dir| CatalogCache::new(dir, arcade.base_url().as_str(), &filter));
+        let (catalog, revalidation) = refresh::load(&arcade, &filter, cache).await?;
+        tracing::info!(tools = catalog.current().len(), base_url = %arcade.base_url(), "catalog loaded");
         Ok(Self {
             arcade,
             catalog,
             emulator,
+            revalidation,
         })
     }
 }
@@ -119,8 +128,14 @@ impl Serving {
     pub async fn new(args: &ServeArgs) -> Result<Self, StartError> {
         let authorization = args.authorization.settings()?;
         let direct = load_direct_tools(args.direct_tools.as_deref())?;
-        let prepared = Prepared::new(&args.source).await?;
-        direct.check_against(&prepared.catalog)?;
+        let mut prepared = Prepared::new(&args.source, args.cache.dir().as_deref()).await?;
+        direct.check_against(&prepared.catalog.current())?;
+        if let Some(revalidation) = prepared.revalidation.take() {
+            let direct = direct.clone();
+            revalidation.spawn(Box::new(move |catalog| {
+                direct.check_against(catalog).map_err(|e| e.to_string())
+            }));
+        }
         Ok(Self {
             prepared,
             authorization,

@@ -54,5 +54,5 @@ pub fn table(catalog: &Catalog) -> String {
 
 /// The MCP tool definitions, as `tools/list` would give them.
 pub fn json(catalog: &Catalog) -> String {
-    serde_json::to_string_pretty(&*catalog.tools()).unwrap_or_default()
+    serde_json::to_string_pretty(&catalog.tools()).unwrap_or_default()
 }

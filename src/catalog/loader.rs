@@ -46,8 +46,9 @@ pub async fn load_definitions(
         }
         definitions.extend(tools);
     }
-    let singles: Vec<ToolDefinition> = stream::iter(&filter.tools)
-        .map(|name| single_tool(client, name))
+    // Owned names: a stream of borrowed ones makes this future unusable in a spawned task.
+    let singles: Vec<ToolDefinition> = stream::iter(filter.tools.clone())
+        .map(|name| async move { single_tool(client, &name).await })
         .buffered(CONCURRENT_PAGES)
         .try_collect()
         .await?;

@@ -5,13 +5,18 @@
 //! - `schema`: Arcade value schemas → `inputSchema`/`outputSchema`, and the
 //!   `structuredContent` policy that keeps results matching them;
 //! - `convert`: one definition → one [`Tool`] (title, annotations, `_meta`);
-//! - `arguments`: checking `tools/call` arguments before anything goes upstream.
+//! - `arguments`: checking `tools/call` arguments before anything goes upstream;
+//! - [`cache`], [`live`], [`refresh`]: the on-disk copy of the catalog, the served
+//!   catalog a refresh may replace, and the start-up that ties them together.
 
 mod arguments;
+pub mod cache;
 mod convert;
 pub mod listing;
+pub mod live;
 pub mod loader;
 mod names;
+pub mod refresh;
 mod schema;
 
 use std::collections::HashMap;
@@ -24,6 +29,7 @@ use crate::arcade::types::ToolDefinition;
 
 pub use arguments::{ArgumentError, ArgumentProblem, ArgumentValidator, MAX_PROBLEMS};
 pub use convert::{META_AUTHORIZATION, META_TOOL, authorization_meta, title, to_mcp_tool};
+pub use live::LiveCatalog;
 pub use names::{MAX_NAME_LEN, assign_names, base_name, is_valid_name};
 pub use schema::{RESULT_KEY, input_schema, output_schema, structured_content};
 
@@ -89,8 +95,6 @@ struct Inner {
     /// Sorted by MCP name, so listings do not depend on the order Arcade sent.
     entries: Vec<CatalogEntry>,
     by_name: HashMap<String, usize>,
-    /// The `tools/list` answer, built once.
-    tools: Arc<[Tool]>,
 }
 
 impl Catalog {
@@ -98,24 +102,15 @@ impl Catalog {
     /// renamed, see [`assign_names`]).
     pub fn from_definitions(definitions: Vec<ToolDefinition>) -> Self {
         let names = assign_names(&definitions);
-        let mut entries: Vec<CatalogEntry> = definitions
-            .into_iter()
-            .zip(&names)
-            .map(|(definition, name)| CatalogEntry::new(definition, name))
-            .collect();
+        let mut entries = convert_all(definitions.into_iter().zip(names).collect());
         entries.sort_unstable_by(|a, b| a.name().cmp(b.name()));
         let by_name = entries
             .iter()
             .enumerate()
             .map(|(i, entry)| (entry.name().to_owned(), i))
             .collect();
-        let tools = entries.iter().map(|entry| entry.tool.clone()).collect();
         Self {
-            inner: Arc::new(Inner {
-                entries,
-                by_name,
-                tools,
-            }),
+            inner: Arc::new(Inner { entries, by_name }),
         }
     }
 
@@ -125,9 +120,11 @@ impl Catalog {
         Some(&self.inner.entries[index])
     }
 
-    /// Every tool as `tools/list` shows it, sorted by name; shared, not copied.
-    pub fn tools(&self) -> Arc<[Tool]> {
-        Arc::clone(&self.inner.tools)
+    /// Every tool as `tools/list` shows it, sorted by name: a copy for one answer.
+    /// (The tools are kept once, in the entries: a second, shared copy of thousands of
+    /// tools cost more memory than copying them for each `tools/list`.)
+    pub fn tools(&self) -> Vec<Tool> {
+        self.inner.entries.iter().map(|e| e.tool.clone()).collect()
     }
 
     /// How many tools are served.
@@ -140,10 +137,49 @@ impl Catalog {
         self.inner.entries.is_empty()
     }
 
+    /// Whether both serve the same tools from the same definitions (a refresh that
+    /// changed nothing need not be announced).
+    pub fn same_tools(&self, other: &Catalog) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .zip(other)
+                .all(|(a, b)| a.name() == b.name() && a.definition == b.definition)
+    }
+
     /// Every entry, sorted by MCP name.
     pub fn iter(&self) -> std::slice::Iter<'_, CatalogEntry> {
         self.inner.entries.iter()
     }
+}
+
+/// Smallest share of the definitions worth a thread of its own.
+const MIN_CHUNK: usize = 256;
+
+/// Converts the definitions on every core: for thousands of tools the conversion is a
+/// good part of start-up (the order is lost; the caller sorts).
+fn convert_all(mut named: Vec<(ToolDefinition, String)>) -> Vec<CatalogEntry> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = named.len().div_ceil(threads).max(MIN_CHUNK);
+    std::thread::scope(|scope| {
+        let mut workers = Vec::new();
+        while !named.is_empty() {
+            let part = named.split_off(named.len().saturating_sub(chunk));
+            workers.push(scope.spawn(move || {
+                part.into_iter()
+                    .map(|(definition, name)| CatalogEntry::new(definition, &name))
+                    .collect::<Vec<_>>()
+            }));
+        }
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 impl<'a> IntoIterator for &'a Catalog {
@@ -220,7 +256,7 @@ mod tests {
     fn clones_share_one_catalog() {
         let catalog = catalog();
         let clone = catalog.clone();
-        assert!(Arc::ptr_eq(&catalog.tools(), &clone.tools()));
+        assert!(Arc::ptr_eq(&catalog.inner, &clone.inner));
         assert!(Catalog::default().is_empty());
     }
 }

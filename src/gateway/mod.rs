@@ -20,11 +20,11 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, InitializeResult,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
-use rmcp::service::{RequestContext, RoleServer};
+use rmcp::service::{NotificationContext, RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler};
 
 use crate::arcade::ArcadeClient;
-use crate::catalog::Catalog;
+use crate::catalog::LiveCatalog;
 use crate::direct::DirectTools;
 use crate::identity::UserId;
 
@@ -78,7 +78,7 @@ pub trait CallObserver: Send + Sync {
 #[derive(Clone)]
 pub struct Gateway {
     arcade: ArcadeClient,
-    catalog: Catalog,
+    catalog: LiveCatalog,
     caller: Caller,
     authorization: AuthorizationSettings,
     direct: Option<DirectTools>,
@@ -86,17 +86,18 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// A gateway serving `catalog` through `arcade`, acting for whoever `caller` names
-    /// and prompting for grants as `authorization` says.
+    /// A gateway serving `catalog` (a fixed [`Catalog`](crate::catalog::Catalog) or a
+    /// [`LiveCatalog`] a refresh may replace) through `arcade`, acting for whoever
+    /// `caller` names and prompting for grants as `authorization` says.
     pub fn new(
         arcade: ArcadeClient,
-        catalog: Catalog,
+        catalog: impl Into<LiveCatalog>,
         caller: Caller,
         authorization: AuthorizationSettings,
     ) -> Self {
         Self {
             arcade,
-            catalog,
+            catalog: catalog.into(),
             caller,
             authorization,
             direct: None,
@@ -141,6 +142,7 @@ impl ServerHandler for Gateway {
         let mut info = InitializeResult::new(
             ServerCapabilities::builder()
                 .enable_tools()
+                .enable_tool_list_changed()
                 .enable_logging()
                 .build(),
         )
@@ -161,12 +163,17 @@ impl ServerHandler for Gateway {
         Ok(())
     }
 
+    /// Remembers the client, to tell it when a refreshed catalog replaces this one.
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.catalog.watch(context.peer);
+    }
+
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let mut tools = self.catalog.tools().to_vec();
+        let mut tools = self.catalog.current().tools();
         if let Some(direct) = &self.direct {
             tools.extend(direct.tools().iter().cloned());
         }
@@ -175,6 +182,7 @@ impl ServerHandler for Gateway {
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
         self.catalog
+            .current()
             .get(name)
             .map(|entry| entry.tool.clone())
             .or_else(|| Some(self.direct.as_ref()?.get(name)?.tool.clone()))
@@ -211,7 +219,8 @@ impl Gateway {
         context: &RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let arguments = request.arguments.unwrap_or_default();
-        if self.catalog.get(&request.name).is_none()
+        let catalog = self.catalog.current();
+        if catalog.get(&request.name).is_none()
             && let Some(direct) = &self.direct
             && let Some(entry) = direct.get(&request.name)
         {
@@ -223,7 +232,7 @@ impl Gateway {
             };
             return Ok(call.run(arguments).await.into());
         }
-        let entry = self.catalog.get(&request.name).ok_or_else(|| {
+        let entry = catalog.get(&request.name).ok_or_else(|| {
             McpError::invalid_params(
                 format!(
                     "unknown tool `{}`: call tools/list to see the tools this server offers",

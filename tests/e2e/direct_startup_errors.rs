@@ -17,7 +17,8 @@ fn serve_with(base_url: &str, toml: &str) -> Output {
     let path = dir.path().join("direct.toml");
     std::fs::write(&path, toml).unwrap();
     std::process::Command::new(GATEWAY_BIN)
-        .args(["serve", "--direct-tools", path.to_str().unwrap()])
+        .args(["serve", "--no-catalog-cache", "--direct-tools"])
+        .arg(&path)
         .env_clear()
         .envs([
             ("ARCADE_API_KEY", API_KEY),

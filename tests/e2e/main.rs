@@ -7,6 +7,7 @@ mod support;
 
 mod authorization_http;
 mod authorization_prompts;
+mod catalog_cache;
 mod catalog_fixtures;
 mod direct_native_example;
 mod direct_startup_errors;

@@ -7,7 +7,7 @@ use crate::common::{API_KEY, GATEWAY_BIN, start_emulator};
 
 fn serve(envs: &[(&str, &str)], args: &[&str]) -> Output {
     std::process::Command::new(GATEWAY_BIN)
-        .arg("serve")
+        .args(["serve", "--no-catalog-cache"])
         .args(args)
         .env_clear()
         .envs(envs.iter().copied())

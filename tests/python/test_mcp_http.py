@@ -37,7 +37,8 @@ def gateway(emulator, tmp_path):
     env = {**os.environ, "ARCADE_API_KEY": emulator.api_key, "ARCADE_BASE_URL": emulator.base_url, "RUST_LOG": "info"}
     env.pop("ARCADE_USER_ID", None)
     process = subprocess.Popen(
-        [str(gateway_bin()), "serve", "--transport", "http", "--bind", "127.0.0.1:0", "--tokens-file", str(tokens)],
+        [str(gateway_bin()), "serve", "--no-catalog-cache", "--transport", "http", "--bind", "127.0.0.1:0",
+         "--tokens-file", str(tokens)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

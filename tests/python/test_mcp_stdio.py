@@ -18,7 +18,7 @@ def gateway(emulator, user):
     """Launch parameters for `arcade-mcp-gateway serve` as `user` against the emulator."""
     return StdioServerParameters(
         command=GATEWAY_BIN,
-        args=["serve"],
+        args=["serve", "--no-catalog-cache"],
         env={
             "ARCADE_API_KEY": emulator.api_key,
             "ARCADE_BASE_URL": emulator.base_url,

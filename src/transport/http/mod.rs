@@ -27,6 +27,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 
 pub use options::HttpArgs;
 
@@ -120,8 +121,15 @@ pub async fn serve(
             source,
         })?;
     let local = listener.local_addr().map_err(HttpError::Serve)?;
+    // Answers leave as soon as they are written: without TCP_NODELAY, an SSE answer
+    // written in parts waits for the client's delayed ACK (~40 ms a call).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set on a connection");
+        }
+    });
     eprintln!("{LISTENING_PREFIX}http://{local}");
-    tracing::info!(%local, stateless = args.stateless, tools = serving.prepared.catalog.len(), "serving MCP over HTTP at /mcp and legacy SSE at /sse");
+    tracing::info!(%local, stateless = args.stateless, tools = serving.prepared.catalog.current().len(), "serving MCP over HTTP at /mcp and legacy SSE at /sse");
 
     let stop_accepting = tokio_util::sync::CancellationToken::new();
     let server = axum::serve(listener, app)

@@ -80,7 +80,7 @@ pub fn router(parts: Parts<'_>) -> Router {
 
     let readiness = Readiness::new(
         parts.serving.prepared.arcade.clone(),
-        parts.serving.prepared.catalog.len(),
+        parts.serving.prepared.catalog.current().len(),
     );
     let open = Router::new()
         .route("/healthz", get(health::healthz))

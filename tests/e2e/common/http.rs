@@ -60,6 +60,7 @@ pub struct HttpGateway {
     pub base: String,
     child: Child,
     logs: Arc<Mutex<String>>,
+    _cache: tempfile::TempDir,
 }
 
 impl HttpGateway {
@@ -77,9 +78,11 @@ impl HttpGateway {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Self {
+        let cache = tempfile::tempdir().unwrap();
         let mut command = Command::new(GATEWAY_BIN);
         command
             .args(["serve", "--transport", "http", "--bind", bind])
+            .env("ARCADE_GATEWAY_CACHE_DIR", cache.path())
             .args(extra)
             .env("ARCADE_API_KEY", API_KEY)
             .env("ARCADE_BASE_URL", arcade_url)
@@ -115,7 +118,12 @@ impl HttpGateway {
                 logs.push('\n');
             }
         });
-        Self { base, child, logs }
+        Self {
+            base,
+            child,
+            logs,
+            _cache: cache,
+        }
     }
 
     /// `base` + `/mcp`.

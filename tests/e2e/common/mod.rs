@@ -76,6 +76,8 @@ impl<H: ClientHandler> Gateway<H> {
             .env("ARCADE_API_KEY", API_KEY)
             .env("ARCADE_BASE_URL", base_url)
             .env("ARCADE_USER_ID", user)
+            // Each gateway its own catalog cache: no test serves another's catalog.
+            .env("ARCADE_GATEWAY_CACHE_DIR", dir.path().join("cache"))
             .env("RUST_LOG", "debug");
         let (transport, _) = TokioChildProcess::builder(command)
             .stderr(Stdio::from(std::fs::File::create(&stderr).unwrap()))

@@ -1,0 +1,48 @@
+//! `cargo bench --bench gateway`: the release gateway against the emulator on loopback
+//! (each its own process, the emulator with zero latency and no faults), measured in
+//! one run and printed as a markdown table with the machine it ran on:
+//!
+//! 1. cold start → first `tools/list` over stdio (100, 1,000 and all fixture tools),
+//!    next to the bare catalog fetch, and a second start served from the catalog cache;
+//! 2. an authorized tool call over stdio and Streamable HTTP, next to the same client
+//!    calling the emulator's execute endpoint (the floor), and upstream requests a call;
+//! 3. calls/s with 1, 16 and 256 concurrent Streamable HTTP sessions, against the
+//!    emulator's direct throughput at the same concurrency;
+//! 4. the gateway's resident memory: idle, with every fixture tool, with 1,000 idle
+//!    sessions;
+//! 5. building and serializing `tools/list` for every fixture tool, in process.
+//!
+//! The fixture catalog is `../shared/fixtures/catalog` (or `$BENCH_CATALOG`).
+
+mod clients;
+mod measure;
+mod processes;
+
+use std::path::PathBuf;
+
+use measure::Row;
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` builds this too, in the
+    // test profile, where minutes of measuring a debug build would tell nothing.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        eprintln!("the gateway benchmark runs with `cargo bench --bench gateway`");
+        return;
+    }
+    let fixtures = std::env::var_os("BENCH_CATALOG").map_or_else(
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/fixtures/catalog"
+            ))
+        },
+        PathBuf::from,
+    );
+    let machine = measure::Machine::read();
+    eprintln!("benchmarking {} on {}", processes::BIN, machine.describe());
+    let rows: Vec<Row> = measure::all(&fixtures).await;
+    println!("{}", machine.describe());
+    println!();
+    println!("{}", measure::table(&rows));
+}

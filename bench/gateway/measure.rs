@@ -1,0 +1,560 @@
+//! The measurements, each returning rows of the table.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use arcade_mcp_gateway::arcade::types::{ToolDefinition, ToolkitFile};
+use arcade_mcp_gateway::catalog::Catalog;
+use futures::{StreamExt, TryStreamExt, stream};
+use rmcp::model::ListToolsResult;
+use serde_json::{Value, json};
+
+use crate::clients::{HttpSession, StdioGateway};
+use crate::processes::{API_KEY, Emulator, HttpGateway, USER, gateway_command};
+
+/// The tool every call runs: it needs a Google grant, which the bench approves first.
+const TOOL: &str = "Gmail.ListEmails";
+/// Its MCP name.
+const MCP_TOOL: &str = "Gmail_ListEmails";
+/// Runs of each start-up measurement (the median is shown).
+const STARTS: usize = 5;
+/// Sequential calls per latency measurement, after as many for warm-up / 4.
+const CALLS: usize = 2_000;
+/// How long each throughput measurement runs.
+const THROUGHPUT_RUN: Duration = Duration::from_secs(3);
+/// Idle sessions opened for the per-session memory.
+const IDLE_SESSIONS: usize = 1_000;
+
+/// One line of the table.
+pub struct Row {
+    what: String,
+    result: String,
+    target: String,
+}
+
+fn row(what: impl Into<String>, result: impl Into<String>, target: impl Into<String>) -> Row {
+    Row {
+        what: what.into(),
+        result: result.into(),
+        target: target.into(),
+    }
+}
+
+/// The rows as a markdown table.
+pub fn table(rows: &[Row]) -> String {
+    let mut out = String::from("| measurement | result | target |\n|---|---|---|\n");
+    for r in rows {
+        out.push_str(&format!("| {} | {} | {} |\n", r.what, r.result, r.target));
+    }
+    out
+}
+
+/// The machine the numbers come from.
+pub struct Machine {
+    cores: usize,
+    cpu: String,
+    load: String,
+}
+
+impl Machine {
+    /// Cores, CPU model and load average, from `/proc`.
+    pub fn read() -> Self {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find_map(|l| l.strip_prefix("model name")?.split_once(':'))
+            .map_or("unknown CPU".to_owned(), |(_, m)| m.trim().to_owned());
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        Self {
+            cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+            cpu,
+            load: load
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+
+    /// One line for the table's heading.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} cores, {}; load average at start {}; {}",
+            self.cores,
+            self.cpu,
+            self.load,
+            chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+        )
+    }
+}
+
+/// Every measurement, in order.
+pub async fn all(fixtures: &Path) -> Vec<Row> {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut rows = Vec::new();
+    let small = subset(fixtures, 100, &scratch.path().join("100"));
+    let medium = subset(fixtures, 1_000, &scratch.path().join("1000"));
+    for dir in [&small, &medium] {
+        let emulator = Emulator::start(dir).await;
+        rows.extend(cold_start(&emulator, scratch.path()).await);
+    }
+    let full = Emulator::start(fixtures).await;
+    rows.extend(cold_start(&full, scratch.path()).await);
+    rows.extend(latency(&full).await);
+    let gateway = HttpGateway::start(&full).await;
+    eprintln!("throughput: HTTP gateway pid {}", gateway.pid());
+    rows.extend(throughput(&full, &gateway).await);
+    let small_emulator = Emulator::start(&small).await;
+    rows.extend(memory(&small_emulator, &full).await);
+    rows.extend(build_and_serialize(fixtures));
+    rows
+}
+
+/// A folder with whole toolkit files of `fixtures` (in name order, skipping any that
+/// would overshoot) holding at most `target` tools.
+fn subset(fixtures: &Path, target: usize, dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut total = 0;
+    for path in toolkit_files(fixtures) {
+        let count = read_toolkit(&path).items.len();
+        if total + count <= target {
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+            total += count;
+        }
+    }
+    dir.to_owned()
+}
+
+fn toolkit_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("fixture catalog {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn read_toolkit(path: &Path) -> ToolkitFile {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+/// Part 1: Spawn → `initialize` → first `tools/list` answered, without and with the cache;
+/// and the catalog fetch alone, by this process, paged as the gateway pages.
+async fn cold_start(emulator: &Emulator, scratch: &Path) -> Vec<Row> {
+    let http = reqwest::Client::new();
+    let cache = tempfile::tempdir_in(scratch).unwrap();
+    let tools = fill_cache(gateway_command(emulator, Some(cache.path())), cache.path()).await;
+    // Interleaved, so that all three see the same load on the machine.
+    let (mut cold, mut fetch, mut cached) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..STARTS {
+        let (elapsed, listed) = first_list(gateway_command(emulator, None)).await;
+        assert_eq!(listed, tools, "a cold start lists every tool");
+        cold.push(elapsed);
+        let started = Instant::now();
+        let fetched = fetch_catalog(&http, &emulator.url).await;
+        fetch.push(started.elapsed());
+        assert_eq!(fetched, tools, "the gateway lists every tool");
+        let (elapsed, listed) = first_list(gateway_command(emulator, Some(cache.path()))).await;
+        assert_eq!(listed, tools, "a start from the cache lists every tool");
+        cached.push(elapsed);
+    }
+    let (cold, fetch, cached) = (median(cold), median(fetch), median(cached));
+    let own = cold.saturating_sub(fetch);
+    vec![
+        row(
+            format!("1. cold start → first `tools/list`, {tools} tools (stdio, no cache)"),
+            format!(
+                "{} (catalog fetch alone {}; the rest {})",
+                ms(cold),
+                ms(fetch),
+                ms(own)
+            ),
+            format!("≤ 50 ms + fetch: {}", met(own <= Duration::from_millis(50))),
+        ),
+        row(
+            format!("1. second start, {tools} tools, served from the catalog cache"),
+            ms(cached),
+            format!(
+                "no wait on the network: {}",
+                met(cached < cold || cached <= Duration::from_millis(50))
+            ),
+        ),
+    ]
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "met" } else { "**missed**" }
+}
+
+/// Time from spawning `command` to its first `tools/list` answer, and the tools listed.
+async fn first_list(command: tokio::process::Command) -> (Duration, usize) {
+    let started = Instant::now();
+    let mut gateway = StdioGateway::start(command).await;
+    let list = gateway.request("tools/list", json!({})).await;
+    let elapsed = gateway.answered_at() - started;
+    (elapsed, list["tools"].as_array().map_or(0, Vec::len))
+}
+
+/// Starts a gateway with the cache until the cache file is written; returns how many
+/// tools it listed.
+async fn fill_cache(command: tokio::process::Command, dir: &Path) -> usize {
+    let mut gateway = StdioGateway::start(command).await;
+    let list = gateway.request("tools/list", json!({})).await;
+    let tools = list["tools"].as_array().map_or(0, Vec::len);
+    for _ in 0..600 {
+        let written = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "json"));
+        if written {
+            return tools;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the catalog cache was not written");
+}
+
+/// Every page of `GET /v1/tools`, 100 a page, 8 pages at once (as the gateway does).
+async fn fetch_catalog(http: &reqwest::Client, base: &str) -> usize {
+    let page = |offset: u64| async move {
+        let url = format!("{base}/v1/tools?limit=100&offset={offset}");
+        let response = http.get(url).bearer_auth(API_KEY).send().await?;
+        response.error_for_status()?.json::<Value>().await
+    };
+    let first = page(0).await.expect("the emulator lists tools");
+    let total = first["total_count"].as_u64().unwrap_or(0);
+    let rest: Vec<Value> = stream::iter((100..total).step_by(100))
+        .map(page)
+        .buffered(8)
+        .try_collect()
+        .await
+        .expect("the emulator lists tools");
+    std::iter::once(&first)
+        .chain(&rest)
+        .map(|p| p["items"].as_array().map_or(0, Vec::len))
+        .sum()
+}
+
+/// Part 2: Sequential authorized calls: over stdio, over Streamable HTTP, and the floor (this
+/// process calling the emulator's execute directly), interleaved so that all three see
+/// the same machine.
+async fn latency(emulator: &Emulator) -> Vec<Row> {
+    let http = reqwest::Client::new();
+    let mut stdio = StdioGateway::start(gateway_command(emulator, None)).await;
+    authorize(&mut stdio, &http).await;
+    let gateway = HttpGateway::start(emulator).await;
+    eprintln!(
+        "latency: stdio gateway pid {}, HTTP gateway pid {}",
+        stdio.pid(),
+        gateway.pid()
+    );
+    let session = HttpSession::open(&http, &gateway.mcp_url).await;
+    let call = json!({"name": MCP_TOOL, "arguments": {}});
+    let (mut over_stdio, mut over_http, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+    let before = upstream_requests(&http, &emulator.url).await;
+    for i in 0..CALLS + CALLS / 4 {
+        let started = Instant::now();
+        execute_directly(&http, &emulator.url).await;
+        let direct = started.elapsed();
+        let started = Instant::now();
+        assert_ok(&stdio.request("tools/call", call.clone()).await);
+        let via_stdio = started.elapsed();
+        let started = Instant::now();
+        assert_ok(&session.request("tools/call", call.clone()).await);
+        let via_http = started.elapsed();
+        if i >= CALLS / 4 {
+            floor.push(direct);
+            over_stdio.push(via_stdio);
+            over_http.push(via_http);
+        }
+    }
+    let after = upstream_requests(&http, &emulator.url).await;
+    // Each iteration: one direct execute and two gateway calls.
+    let iterations = (CALLS + CALLS / 4) as u64;
+    let gateway_requests = (after - before) - iterations;
+    let per_call = gateway_requests as f64 / (2 * iterations) as f64;
+    for samples in [&mut over_stdio, &mut over_http, &mut floor] {
+        samples.sort_unstable();
+    }
+    let floor_p50 = percentile(&floor, 0.5);
+    let mut rows = vec![row(
+        format!(
+            "2. floor: `POST /v1/tools/execute` from the same client, p50 / p99 ({CALLS} calls)"
+        ),
+        format!("{} / {}", us(floor_p50), us(percentile(&floor, 0.99))),
+        "",
+    )];
+    for (name, samples) in [("stdio", &over_stdio), ("Streamable HTTP", &over_http)] {
+        let p50 = percentile(samples, 0.5);
+        let added = p50.saturating_sub(floor_p50);
+        rows.push(row(
+            format!("2. authorized call over {name}, p50 / p99"),
+            format!(
+                "{} / {}: +{} over the floor ({:.2}×)",
+                us(p50),
+                us(percentile(samples, 0.99)),
+                us(added),
+                p50.as_secs_f64() / floor_p50.as_secs_f64()
+            ),
+            format!(
+                "≤ +100 µs p50: {}",
+                met(added <= Duration::from_micros(100))
+            ),
+        ));
+    }
+    rows.push(row(
+        "2. upstream requests per authorized call",
+        format!("{per_call:.3}"),
+        format!("exactly 1: {}", met(gateway_requests == 2 * iterations)),
+    ));
+    rows
+}
+
+/// Calls the tool until it runs, approving the grant its first answer links to.
+async fn authorize(stdio: &mut StdioGateway, http: &reqwest::Client) {
+    for _ in 0..5 {
+        let result = stdio
+            .request("tools/call", json!({"name": MCP_TOOL, "arguments": {}}))
+            .await;
+        let Some(url) = result["structuredContent"]["authorization_url"].as_str() else {
+            assert_ok(&result);
+            return;
+        };
+        http.get(url)
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+        http.post(url)
+            .form(&[("decision", "approve")])
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+    }
+    panic!("the grant was never approved");
+}
+
+fn assert_ok(result: &Value) {
+    assert_ne!(result["isError"], true, "the call failed: {result}");
+}
+
+/// The floor: one execute, as the gateway sends it.
+async fn execute_directly(http: &reqwest::Client, base: &str) {
+    let body = json!({"tool_name": TOOL, "input": {}, "user_id": USER});
+    let response = http
+        .post(format!("{base}/v1/tools/execute"))
+        .bearer_auth(API_KEY)
+        .json(&body)
+        .send()
+        .await
+        .expect("the emulator answers");
+    assert!(
+        response.status().is_success(),
+        "execute: {}",
+        response.status()
+    );
+    response.bytes().await.expect("a body");
+}
+
+/// Every `/v1` request the emulator has counted.
+async fn upstream_requests(http: &reqwest::Client, base: &str) -> u64 {
+    let stats: Value = http
+        .get(format!("{base}/_emulator/stats"))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["requests"]
+        .as_object()
+        .map_or(0, |m| m.values().filter_map(Value::as_u64).sum())
+}
+
+/// Part 3: Calls/s through the gateway over Streamable HTTP (one session a client) and
+/// straight to the emulator, at the same concurrency.
+async fn throughput(emulator: &Emulator, gateway: &HttpGateway) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for clients in [1, 16, 256] {
+        let http = reqwest::Client::new();
+        let sessions = open_sessions(&http, &gateway.mcp_url, clients).await;
+        let via_gateway = run_for(sessions, |session: Arc<HttpSession>| async move {
+            let call = json!({"name": MCP_TOOL, "arguments": {}});
+            assert_ok(&session.request("tools/call", call).await);
+        })
+        .await;
+        let client = (http.clone(), Arc::new(emulator.url.clone()));
+        let direct = run_for(vec![client; clients], |(http, base)| async move {
+            execute_directly(&http, &base).await;
+        })
+        .await;
+        let share = via_gateway / direct;
+        rows.push(row(
+            format!("3. throughput, {clients} concurrent Streamable HTTP clients"),
+            format!(
+                "{via_gateway:.0} calls/s = {:.0}% of the emulator's direct {direct:.0} calls/s",
+                share * 100.0
+            ),
+            if clients == 16 {
+                format!("≥ 50%: {}", met(share >= 0.5))
+            } else {
+                String::new()
+            },
+        ));
+    }
+    rows
+}
+
+async fn open_sessions(http: &reqwest::Client, url: &str, n: usize) -> Vec<Arc<HttpSession>> {
+    stream::iter(0..n)
+        .map(|_| async { Arc::new(HttpSession::open(http, url).await) })
+        .buffer_unordered(32)
+        .collect()
+        .await
+}
+
+/// Runs one client per item, each calling `call` back to back for
+/// [`THROUGHPUT_RUN`]; returns completed calls per second.
+async fn run_for<T, F, Fut>(clients: Vec<T>, call: F) -> f64
+where
+    T: Clone + Send + Sync + 'static,
+    F: Fn(T) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + THROUGHPUT_RUN;
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|client| {
+            let (done, call) = (done.clone(), call.clone());
+            tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    call(client.clone()).await;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("a client does not panic");
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Part 4: Resident memory of `serve --transport http`: idle with a small catalog, with the
+/// full one after a `tools/list`, and per idle session.
+async fn memory(small: &Emulator, full: &Emulator) -> Vec<Row> {
+    let http = reqwest::Client::new();
+    let idle = HttpGateway::start(small).await;
+    let idle_session = HttpSession::open(&http, &idle.mcp_url).await;
+    let small_tools = list_len(&idle_session).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let idle_memory = idle.memory();
+    drop(idle);
+
+    let gateway = HttpGateway::start(full).await;
+    let session = HttpSession::open(&http, &gateway.mcp_url).await;
+    let tools = list_len(&session).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let loaded = gateway.memory();
+    let sessions = open_sessions(&http, &gateway.mcp_url, IDLE_SESSIONS).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let with_sessions = gateway.memory();
+    let per_session =
+        with_sessions.rss_kib.saturating_sub(loaded.rss_kib) as f64 / sessions.len() as f64;
+    let mib = |kib: u64| format!("{:.1} MiB", kib as f64 / 1024.0);
+    vec![
+        row(
+            format!("4. gateway RSS, idle ({small_tools} tools, one session)"),
+            format!(
+                "{} (peak {})",
+                mib(idle_memory.rss_kib),
+                mib(idle_memory.peak_kib)
+            ),
+            "",
+        ),
+        row(
+            format!("4. gateway RSS with {tools} tools, after `tools/list`"),
+            format!("{} (peak {})", mib(loaded.rss_kib), mib(loaded.peak_kib)),
+            format!("≤ 40 MB: {}", met(loaded.peak_kib * 1024 <= 40_000_000)),
+        ),
+        row(
+            format!(
+                "4. gateway RSS with {} idle HTTP sessions more",
+                sessions.len()
+            ),
+            format!(
+                "{} (peak {}): {per_session:.1} KiB a session",
+                mib(with_sessions.rss_kib),
+                mib(with_sessions.peak_kib)
+            ),
+            format!("≤ 50 KB a session: {}", met(per_session * 1.024 <= 50.0)),
+        ),
+    ]
+}
+
+async fn list_len(session: &HttpSession) -> usize {
+    let list = session.request("tools/list", json!({})).await;
+    list["tools"].as_array().map_or(0, Vec::len)
+}
+
+/// Part 5: In process: Arcade definitions → the MCP catalog, and the whole `tools/list`
+/// answer → JSON.
+fn build_and_serialize(fixtures: &Path) -> Vec<Row> {
+    let definitions: Vec<ToolDefinition> = toolkit_files(fixtures)
+        .iter()
+        .flat_map(|path| read_toolkit(path).items)
+        .collect();
+    let mut build = Vec::new();
+    let mut serialize = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..STARTS {
+        let input = definitions.clone();
+        let started = Instant::now();
+        let catalog = Catalog::from_definitions(input);
+        build.push(started.elapsed());
+        let started = Instant::now();
+        let answer = ListToolsResult::with_all_items(catalog.tools());
+        bytes = serde_json::to_vec(&answer).unwrap().len();
+        serialize.push(started.elapsed());
+    }
+    vec![row(
+        format!(
+            "5. build the catalog / serialize `tools/list`, {} tools",
+            definitions.len()
+        ),
+        format!(
+            "{} / {} ({:.1} MB of JSON)",
+            ms(median(build)),
+            ms(median(serialize)),
+            bytes as f64 / 1e6
+        ),
+        "",
+    )]
+}

@@ -1,0 +1,91 @@
+//! The catalog being served, which a background refresh may replace while clients are
+//! connected: each connected client is then told with
+//! `notifications/tools/list_changed`.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use rmcp::RoleServer;
+use rmcp::service::Peer;
+
+use super::Catalog;
+
+/// The served catalog and the clients to tell when it changes. Cloning is cheap (one
+/// `Arc`): every connection holds the same one.
+#[derive(Clone, Default)]
+pub struct LiveCatalog {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    current: RwLock<Catalog>,
+    peers: Mutex<Vec<Peer<RoleServer>>>,
+}
+
+impl LiveCatalog {
+    /// Serves `catalog` until it is replaced.
+    pub fn new(catalog: Catalog) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                current: RwLock::new(catalog),
+                peers: Mutex::default(),
+            }),
+        }
+    }
+
+    /// The catalog now (a cheap clone: a call keeps using the catalog it started with).
+    pub fn current(&self) -> Catalog {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Tells `peer` about later replacements. Clients that have gone are forgotten here.
+    pub fn watch(&self, peer: Peer<RoleServer>) {
+        let mut peers = self.peers();
+        peers.retain(|p| !p.is_transport_closed());
+        peers.push(peer);
+    }
+
+    /// Serves `catalog` from now on and tells every connected client.
+    pub async fn replace(&self, catalog: Catalog) {
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = catalog;
+        let peers: Vec<Peer<RoleServer>> = {
+            let mut peers = self.peers();
+            peers.retain(|p| !p.is_transport_closed());
+            peers.clone()
+        };
+        for peer in peers {
+            if let Err(error) = peer.notify_tool_list_changed().await {
+                tracing::debug!(%error, "a client could not be told that the tool list changed");
+            }
+        }
+    }
+
+    fn peers(&self) -> std::sync::MutexGuard<'_, Vec<Peer<RoleServer>>> {
+        self.inner
+            .peers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl From<Catalog> for LiveCatalog {
+    fn from(catalog: Catalog) -> Self {
+        Self::new(catalog)
+    }
+}
+
+impl std::fmt::Debug for LiveCatalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveCatalog")
+            .field("tools", &self.current().len())
+            .finish_non_exhaustive()
+    }
+}

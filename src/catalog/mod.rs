@@ -13,6 +13,8 @@ pub mod listing;
 pub mod loader;
 mod names;
 mod schema;
+#[cfg(test)]
+mod schema_properties;
 
 use std::collections::HashMap;
 use std::sync::Arc;

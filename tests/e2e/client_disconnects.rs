@@ -3,7 +3,8 @@
 //! ran), and the tool never runs, although the engine would have answered later.
 //!
 //! Over stdio the client closes its pipes (as a client that exits or is killed does);
-//! over Streamable HTTP it deletes its session, or (stateless) drops the connection.
+//! over Streamable HTTP it deletes its session, or (stateless) drops the connection;
+//! over the legacy SSE transport it closes its event stream.
 //! A stateful session's connection dropping alone is not a cancellation: the MCP
 //! specification lets a client resume the stream, so the call goes on.
 
@@ -11,6 +12,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use arcade_mcp_gateway::emulator::{Emulator, EmulatorState, Faults};
+use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
@@ -200,6 +202,39 @@ async fn http_stateless_a_dropped_connection_cancels_the_upstream_request() {
     let state = emulator.state();
     assert_upstream_dropped_when(&state, async {
         call.abort();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn legacy_sse_closing_the_event_stream_cancels_the_upstream_request() {
+    let emulator = slow_engine().await;
+    let gateway = HttpGateway::start(&emulator.base_url(), &["--user-id", USER], &[]).await;
+    let http = reqwest::Client::new();
+    let mut events = http
+        .get(format!("{}/sse", gateway.base))
+        .send()
+        .await
+        .unwrap()
+        .bytes_stream();
+    let mut seen = String::new();
+    let endpoint = loop {
+        let chunk = events.next().await.expect("the endpoint event").unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+        if let Some(line) = seen.lines().find_map(|l| l.strip_prefix("data: /messages")) {
+            break format!("{}/messages{}", gateway.base, line.trim());
+        }
+    };
+    for message in [initialize(), initialized(), add_call(2)] {
+        let sent = http.post(&endpoint).json(&message).send().await.unwrap();
+        assert!(sent.status().is_success(), "{}", sent.status());
+        if message["id"] == 1 {
+            events.next().await.expect("initialize answered").unwrap();
+        }
+    }
+    let state = emulator.state();
+    assert_upstream_dropped_when(&state, async {
+        drop(events);
     })
     .await;
 }

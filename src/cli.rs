@@ -1,6 +1,7 @@
 //! The command line: `serve`, `tools` and `emulator`, and the exit codes.
 //!
-//! Exit code 2 means the configuration is wrong (a one-line error says what to set);
+//! Exit code 2 means the server could not start: the configuration is wrong, or Arcade
+//! could not give the catalog (a one-line error says what to set or what happened);
 //! 1 means the server failed while running.
 
 use std::process::ExitCode;

@@ -35,9 +35,9 @@ pub struct ArcadeArgs {
     #[arg(long = "tool", value_name = "TOOLKIT.TOOL")]
     pub tools: Vec<String>,
 
-    /// How long one request to Arcade may take, in seconds
-    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
-    pub request_timeout: u64,
+    /// How long one request to Arcade may take, in seconds (fractions allowed, e.g. 0.5)
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub request_timeout: f64,
 }
 
 /// Where `serve` keeps its copy of the catalog, so a second start need not wait on the
@@ -110,9 +110,9 @@ pub enum ConfigError {
     /// `hash-token` got no token.
     #[error("no token given: pass --token or write it on standard input")]
     EmptyToken,
-    /// A zero timeout.
-    #[error("--request-timeout must be at least 1 second")]
-    ZeroTimeout,
+    /// A timeout that is not a positive number of seconds.
+    #[error("--request-timeout must be a positive number of seconds, e.g. 60 or 0.5")]
+    BadTimeout,
 }
 
 impl ArcadeArgs {
@@ -135,11 +135,12 @@ impl ArcadeArgs {
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
             .ok_or_else(|| ConfigError::BadBaseUrl(base_url.clone()))?;
-        if self.request_timeout == 0 {
-            return Err(ConfigError::ZeroTimeout);
-        }
+        let timeout = Duration::try_from_secs_f64(self.request_timeout)
+            .ok()
+            .filter(|t| !t.is_zero())
+            .ok_or(ConfigError::BadTimeout)?;
         let mut settings = ArcadeSettings::new(url, SecretString::from(key.to_owned()));
-        settings.request_timeout = Duration::from_secs(self.request_timeout);
+        settings.request_timeout = timeout;
         Ok(settings)
     }
 
@@ -179,7 +180,7 @@ mod tests {
             base_url: Some("http://127.0.0.1:9".into()),
             toolkits: vec![],
             tools: vec![],
-            request_timeout: 60,
+            request_timeout: 60.0,
         }
     }
 
@@ -192,6 +193,22 @@ mod tests {
         .settings()
         .unwrap_err();
         assert!(err.to_string().contains("ARCADE_API_KEY"), "{err}");
+    }
+
+    #[test]
+    fn request_timeout_takes_fractions_and_refuses_what_is_not_positive() {
+        let with = |request_timeout| ArcadeArgs {
+            request_timeout,
+            ..args()
+        };
+        let settings = with(0.3).settings().unwrap();
+        assert_eq!(settings.request_timeout, Duration::from_millis(300));
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(
+                matches!(with(bad).settings(), Err(ConfigError::BadTimeout)),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -55,19 +55,16 @@ pub enum StartError {
 }
 
 impl StartError {
-    /// 2 for what the user must fix in the configuration, 1 for the rest.
+    /// 2 when the server could not start (a configuration mistake, or Arcade could
+    /// not give the catalog even after retries), 1 when it failed while running.
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_)
             | Self::Arcade(_)
             | Self::Authorization(_)
             | Self::DirectTools(_)
-            | Self::DirectRegistry(_) => 2,
-            Self::Load(LoadError::Arcade(e)) => match e {
-                ArcadeError::Unauthorized { .. } | ArcadeError::Unreachable { .. } => 2,
-                _ => 1,
-            },
-            Self::Load(_) => 2,
+            | Self::DirectRegistry(_)
+            | Self::Load(_) => 2,
             Self::Http(crate::transport::http::HttpError::Serve(_)) => 1,
             Self::Http(_) => 2,
             Self::Emulator(_) | Self::Transport(_) | Self::Stdin(_) => 1,

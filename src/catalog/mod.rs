@@ -18,6 +18,8 @@ pub mod loader;
 mod names;
 pub mod refresh;
 mod schema;
+#[cfg(test)]
+mod schema_properties;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -40,11 +40,18 @@ pub fn input_schema(params: &[ToolParameter]) -> JsonObject {
         .iter()
         .map(|p| (p.name.clone(), Value::Object(parameter_schema(p))))
         .collect();
-    let required: Vec<&str> = params
+    // JSON Schema wants `required` without repeats; a definition may name a
+    // parameter twice (found by fuzzing).
+    let mut required: Vec<&str> = Vec::new();
+    for name in params
         .iter()
         .filter(|p| p.required)
         .map(|p| p.name.as_str())
-        .collect();
+    {
+        if !required.contains(&name) {
+            required.push(name);
+        }
+    }
     as_object(json!({
         "type": "object",
         "properties": properties,
@@ -180,6 +187,17 @@ fn as_object(value: Value) -> JsonObject {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parameter_named_twice_is_required_once() {
+        let twice = [
+            param("label", true, vs(ValType::String, None, None)),
+            param("label", true, vs(ValType::String, None, None)),
+        ];
+        let schema = input_schema(&twice);
+        assert_eq!(schema["required"], json!(["label"]));
+        assert!(jsonschema::meta::is_valid(&Value::Object(schema)));
+    }
 
     fn vs(val_type: ValType, inner: Option<ValType>, en: Option<&[&str]>) -> ValueSchema {
         ValueSchema {

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::catalog::PageQuery;
 use super::errors::{ApiError, ApiJson, ApiQuery};
-use super::faults::{drop_after_headers, fault_response};
+use super::faults::{Fault, drop_after_headers, fault_response, truncate};
 use super::formats::ToolFormat;
 use super::grants::Ask;
 use super::options::AuthRequiredStyle;
@@ -48,6 +48,8 @@ pub fn endpoint_key(route: &str) -> &'static str {
 }
 
 /// In front of every `/v1` route: count, check the key, then delay and fault as set.
+/// A request whose client goes away before its answer is ready is counted as
+/// abandoned (see [`EmulatorState::abandoned`]).
 pub async fn v1_layer(
     State(state): State<EmulatorState>,
     route: MatchedPath,
@@ -56,6 +58,13 @@ pub async fn v1_layer(
 ) -> Response {
     let endpoint = endpoint_key(route.as_str());
     state.count_request(endpoint);
+    let unfinished = state.unfinished(endpoint);
+    let response = faulted(&state, endpoint, request, next).await;
+    unfinished.finish();
+    response
+}
+
+async fn faulted(state: &EmulatorState, endpoint: &str, request: Request, next: Next) -> Response {
     if !state.key_ok(request.headers()) {
         return ApiError::Unauthorized.into_response();
     }
@@ -67,9 +76,10 @@ pub async fn v1_layer(
         return next.run(request).await;
     };
     tracing::debug!(endpoint, ?fault, "injecting fault");
-    match fault_response(fault) {
-        Some(response) => response,
-        None => drop_after_headers(next.run(request).await).await,
+    match (fault_response(fault), fault) {
+        (Some(response), _) => response,
+        (None, Fault::Truncate) => truncate(next.run(request).await).await,
+        (None, _) => drop_after_headers(next.run(request).await).await,
     }
 }
 

@@ -53,9 +53,9 @@ pub enum ApiError {
     /// An injected 429.
     #[error("rate limit exceeded (emulator fault injection); retry after the Retry-After delay")]
     RateLimited,
-    /// An injected 500.
-    #[error("internal server error (emulator fault injection)")]
-    InjectedServerError,
+    /// An injected 5xx of this status.
+    #[error("server error {0} (emulator fault injection)")]
+    InjectedServerError(u16),
 }
 
 impl ApiError {
@@ -68,7 +68,9 @@ impl ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Rejected { status, .. } => *status,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::InjectedServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::InjectedServerError(status) => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
         }
     }
 
@@ -80,7 +82,7 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
             StatusCode::UNPROCESSABLE_ENTITY => "validation_error",
             StatusCode::TOO_MANY_REQUESTS => "rate_limited",
-            StatusCode::INTERNAL_SERVER_ERROR => "internal_error",
+            s if s.is_server_error() => "internal_error",
             _ => "bad_request",
         }
     }

@@ -1,11 +1,13 @@
-//! Fault injection: latency, 500s, 429s, malformed bodies and broken connections, so the
-//! gateway's error handling and retry policy can be tested.
+//! Fault injection: latency, 5xx, 429s, malformed and truncated bodies and broken
+//! connections, so the gateway's error handling and retry policy can be tested.
 //!
 //! Shares are applied deterministically, never by chance: the k-th request (counting
 //! from 1 since the faults were last set, and only requests the `endpoints` filter lets
 //! through) gets a fault of share `rate` iff `floor(k*rate) > floor((k-1)*rate)`. So 1.0
 //! faults every request, 0.5 every second one, 0.25 every fourth. When several kinds
-//! fall on one request the first of rate limit, error, malformed, drop wins.
+//! fall on one request the first of rate limit, error, malformed, drop, truncate wins.
+//! With `count`, only the first `count` such requests are touched (delay included):
+//! "fail the next N", after which the engine answers normally.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,8 +26,10 @@ use super::errors::ApiError;
 pub struct Faults {
     /// Delay added to every `/v1` request, in milliseconds.
     pub latency_ms: u64,
-    /// Share of requests answered 500.
+    /// Share of requests answered with `error_status`.
     pub error_rate: f64,
+    /// The 5xx status of those errors (500, 502, 503, …).
+    pub error_status: u16,
     /// Share of requests answered 429.
     pub rate_limit_rate: f64,
     /// The `Retry-After` of those 429s, in seconds.
@@ -36,8 +40,14 @@ pub struct Faults {
     /// faulted has RUN (and counts in `executions`): the client cannot know whether
     /// it did, which is the case a side-effecting call must survive.
     pub drop_rate: f64,
+    /// Share of requests answered 200 whose body stops halfway, short of its declared
+    /// `Content-Length`. Like a drop, a truncated execute has RUN.
+    pub truncate_rate: f64,
     /// Only these endpoint keys (`execute`, `tools.list`, …) are faulted; all when absent.
     pub endpoints: Option<Vec<String>>,
+    /// Only the first `count` requests the filter lets through are delayed or faulted;
+    /// every request when absent.
+    pub count: Option<u64>,
 }
 
 /// No faults; a 429, once set, asks the client to wait one second.
@@ -46,11 +56,14 @@ impl Default for Faults {
         Self {
             latency_ms: 0,
             error_rate: 0.0,
+            error_status: 500,
             rate_limit_rate: 0.0,
             retry_after_secs: 1,
             malformed_rate: 0.0,
             drop_rate: 0.0,
+            truncate_rate: 0.0,
             endpoints: None,
+            count: None,
         }
     }
 }
@@ -68,6 +81,9 @@ pub enum FaultsError {
         /// The value given.
         value: f64,
     },
+    /// An `error_status` that is not a server error.
+    #[error("fault `error_status` is {0}; give a server error status from 500 to 599, e.g. 502")]
+    NotServerError(u16),
 }
 
 impl Faults {
@@ -78,11 +94,15 @@ impl Faults {
             ("rate_limit_rate", self.rate_limit_rate),
             ("malformed_rate", self.malformed_rate),
             ("drop_rate", self.drop_rate),
+            ("truncate_rate", self.truncate_rate),
         ];
-        match shares.into_iter().find(|(_, v)| !(0.0..=1.0).contains(v)) {
-            Some((name, value)) => Err(FaultsError::ShareOutOfRange { name, value }),
-            None => Ok(()),
+        if let Some((name, value)) = shares.into_iter().find(|(_, v)| !(0.0..=1.0).contains(v)) {
+            return Err(FaultsError::ShareOutOfRange { name, value });
         }
+        if !(500..=599).contains(&self.error_status) {
+            return Err(FaultsError::NotServerError(self.error_status));
+        }
+        Ok(())
     }
 
     fn applies_to(&self, endpoint: &str) -> bool {
@@ -97,12 +117,14 @@ impl Faults {
 pub enum Fault {
     /// 429 with `Retry-After`.
     RateLimit(u64),
-    /// 500.
-    ServerError,
+    /// A 5xx of this status.
+    ServerError(u16),
     /// 200 with a body that is not JSON.
     Malformed,
     /// Run the request, then break the connection while sending the body.
     Drop,
+    /// Run the request, then send half its body and end short of `Content-Length`.
+    Truncate,
 }
 
 /// What the fault layer does to one request.
@@ -143,7 +165,7 @@ impl FaultInjector {
         let mut guard = self.inner.lock().expect("faults lock");
         let (faults, counter) = &mut *guard;
         let latency = Duration::from_millis(faults.latency_ms);
-        if !faults.applies_to(endpoint) {
+        if !faults.applies_to(endpoint) || faults.count.is_some_and(|n| *counter >= n) {
             return Decision::default();
         }
         *counter += 1;
@@ -151,11 +173,13 @@ impl FaultInjector {
         let fault = if hit(faults.rate_limit_rate) {
             Some(Fault::RateLimit(faults.retry_after_secs))
         } else if hit(faults.error_rate) {
-            Some(Fault::ServerError)
+            Some(Fault::ServerError(faults.error_status))
         } else if hit(faults.malformed_rate) {
             Some(Fault::Malformed)
         } else if hit(faults.drop_rate) {
             Some(Fault::Drop)
+        } else if hit(faults.truncate_rate) {
+            Some(Fault::Truncate)
         } else {
             None
         };
@@ -169,7 +193,8 @@ fn falls_on(k: u64, rate: f64) -> bool {
     (k * rate).floor() > ((k - 1.0) * rate).floor()
 }
 
-/// The answer of a fault that replaces the handler (everything but [`Fault::Drop`]).
+/// The answer of a fault that replaces the handler (all but [`Fault::Drop`] and
+/// [`Fault::Truncate`], which need the handler's answer).
 pub fn fault_response(fault: Fault) -> Option<Response> {
     match fault {
         Fault::RateLimit(secs) => {
@@ -178,7 +203,7 @@ pub fn fault_response(fault: Fault) -> Option<Response> {
             response.headers_mut().insert(header::RETRY_AFTER, value);
             Some(response)
         }
-        Fault::ServerError => Some(ApiError::InjectedServerError.into_response()),
+        Fault::ServerError(status) => Some(ApiError::InjectedServerError(status).into_response()),
         Fault::Malformed => Some(
             (
                 StatusCode::OK,
@@ -187,8 +212,23 @@ pub fn fault_response(fault: Fault) -> Option<Response> {
             )
                 .into_response(),
         ),
-        Fault::Drop => None,
+        Fault::Drop | Fault::Truncate => None,
     }
+}
+
+/// Makes `response` end short: its full `Content-Length` is declared, half the body
+/// is sent, then the body ends, so the client reads a truncated answer.
+pub async fn truncate(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    let half = bytes.slice(..bytes.len() / 2);
+    let chunks = futures::stream::iter([Ok::<Bytes, std::io::Error>(half)]).boxed();
+    Response::from_parts(parts, Body::from_stream(chunks))
 }
 
 /// Makes `response` break its connection: the headers go out, then half the body, then
@@ -238,7 +278,35 @@ mod tests {
             ..Faults::default()
         });
         assert_eq!(injector.decide("tools.list").fault, None);
-        assert_eq!(injector.decide("execute").fault, Some(Fault::ServerError));
+        assert_eq!(
+            injector.decide("execute").fault,
+            Some(Fault::ServerError(500))
+        );
+    }
+
+    #[test]
+    fn count_faults_only_the_next_n_requests() {
+        let injector = FaultInjector::new(Faults {
+            error_rate: 1.0,
+            error_status: 503,
+            latency_ms: 50,
+            count: Some(2),
+            ..Faults::default()
+        });
+        let decisions: Vec<Decision> = (0..4).map(|_| injector.decide("execute")).collect();
+        assert_eq!(decisions[0].fault, Some(Fault::ServerError(503)));
+        assert_eq!(decisions[1].latency, Duration::from_millis(50));
+        assert_eq!(decisions[2], Decision::default());
+        assert_eq!(decisions[3], Decision::default());
+    }
+
+    #[test]
+    fn an_error_status_must_be_a_server_error() {
+        let faults = Faults {
+            error_status: 404,
+            ..Faults::default()
+        };
+        assert_eq!(faults.validate(), Err(FaultsError::NotServerError(404)));
     }
 
     #[test]

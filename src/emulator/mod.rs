@@ -10,8 +10,9 @@
 //! - Authorization: per-user grants; an execute the user has not authorized answers
 //!   in the configured [`AuthRequiredStyle`]; authorization URLs point at
 //!   `GET /authorize/{id}`, an HTML page whose form posts `decision=approve|deny`.
-//! - Faults: latency, 500, 429, malformed bodies and dropped connections, applied
-//!   deterministically (see [`Faults`]).
+//! - Faults: latency, 5xx, 429, malformed and truncated bodies and dropped
+//!   connections, applied deterministically, optionally to the next N requests only
+//!   (see [`Faults`]).
 //!
 //! - Provider API: a fake Gmail and GitHub under `/provider/…` that accept only a
 //!   token this emulator issued (see [`provider_api`]), for the direct tools.
@@ -19,7 +20,7 @@
 //! Admin endpoints (API key required): `GET|PUT /_emulator/faults` (a [`Faults`] JSON
 //! body), `PUT /_emulator/auth-style` (`{"style": "forbidden" | "output_authorization"
 //! | "requirements_not_met"}`) and `GET /_emulator/stats` (request counts per endpoint
-//! key, executions per tool and user, faults, style).
+//! key, requests abandoned by their client, executions per tool and user, faults, style).
 
 mod admin;
 mod api;

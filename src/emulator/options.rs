@@ -35,9 +35,12 @@ pub struct EmulatorArgs {
     /// Delay added to every `/v1` request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
-    /// Share of `/v1` requests answered 500.
+    /// Share of `/v1` requests answered with --error-status.
     #[arg(long, default_value_t = 0.0)]
     pub error_rate: f64,
+    /// The 5xx status of those errors.
+    #[arg(long, default_value_t = 500)]
+    pub error_status: u16,
     /// Share of `/v1` requests answered 429.
     #[arg(long, default_value_t = 0.0)]
     pub rate_limit_rate: f64,
@@ -50,6 +53,9 @@ pub struct EmulatorArgs {
     /// Share of `/v1` requests whose connection breaks after the headers.
     #[arg(long, default_value_t = 0.0)]
     pub drop_rate: f64,
+    /// Share of `/v1` requests whose body stops halfway, short of its `Content-Length`.
+    #[arg(long, default_value_t = 0.0)]
+    pub truncate_rate: f64,
 }
 
 /// Where the emulator's tools come from.
@@ -114,11 +120,14 @@ impl From<&EmulatorArgs> for EmulatorOptions {
             faults: Faults {
                 latency_ms: args.latency_ms,
                 error_rate: args.error_rate,
+                error_status: args.error_status,
                 rate_limit_rate: args.rate_limit_rate,
                 retry_after_secs: args.retry_after_secs,
                 malformed_rate: args.malformed_rate,
                 drop_rate: args.drop_rate,
+                truncate_rate: args.truncate_rate,
                 endpoints: None,
+                count: None,
             },
             public_url: args.public_url.clone(),
             auth_required_style: args.auth_required_style,

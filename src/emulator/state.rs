@@ -26,6 +26,7 @@ struct Shared {
     faults: FaultInjector,
     style: Mutex<AuthRequiredStyle>,
     requests: Mutex<HashMap<&'static str, u64>>,
+    abandoned: Mutex<HashMap<&'static str, u64>>,
     executions: Mutex<HashMap<(String, String), u64>>,
 }
 
@@ -36,6 +37,8 @@ pub struct Stats {
     pub tools: usize,
     /// Requests seen per endpoint key.
     pub requests: BTreeMap<String, u64>,
+    /// Requests per endpoint key whose client went away before the answer was ready.
+    pub abandoned: BTreeMap<String, u64>,
     /// Runs per tool, then per user.
     pub executions: BTreeMap<String, BTreeMap<String, u64>>,
     /// The faults in force.
@@ -61,6 +64,7 @@ impl EmulatorState {
                 faults: FaultInjector::new(faults),
                 style: Mutex::new(style),
                 requests: Mutex::default(),
+                abandoned: Mutex::default(),
                 executions: Mutex::default(),
             }),
         }
@@ -90,6 +94,19 @@ impl EmulatorState {
             .requests
             .lock()
             .expect("requests lock")
+            .get(endpoint)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many requests to `endpoint` were abandoned: their handling was dropped
+    /// before the answer was ready because the client closed the connection. Shows
+    /// that a client that gives up also stops the work it asked for.
+    pub fn abandoned(&self, endpoint: &str) -> u64 {
+        self.shared
+            .abandoned
+            .lock()
+            .expect("abandoned lock")
             .get(endpoint)
             .copied()
             .unwrap_or(0)
@@ -164,6 +181,15 @@ impl EmulatorState {
             .or_default() += 1;
     }
 
+    /// A guard counting the request to `endpoint` as abandoned unless
+    /// [`Unfinished::finish`] is called before it is dropped.
+    pub(super) fn unfinished(&self, endpoint: &'static str) -> Unfinished {
+        Unfinished {
+            state: self.clone(),
+            endpoint: Some(endpoint),
+        }
+    }
+
     /// Counts one run of `tool` for `user`; returns its number (1 for the first).
     pub(super) fn record_execution(&self, tool: &str, user: &str) -> u64 {
         let mut executions = self.shared.executions.lock().expect("executions lock");
@@ -212,12 +238,43 @@ impl EmulatorState {
                 .or_default()
                 .insert(user.clone(), *count);
         }
+        let abandoned = self.shared.abandoned.lock().expect("abandoned lock");
         Stats {
             tools: self.shared.catalog.tool_count(),
             requests: requests.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            abandoned: abandoned.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             executions,
             faults: self.shared.faults.get(),
             auth_required_style: self.auth_required_style(),
+        }
+    }
+}
+
+/// A request being handled; dropped without [`Unfinished::finish`] (its future was
+/// dropped because the client went away), it counts as abandoned.
+pub(super) struct Unfinished {
+    state: EmulatorState,
+    endpoint: Option<&'static str>,
+}
+
+impl Unfinished {
+    /// The answer is ready: nothing was abandoned.
+    pub(super) fn finish(mut self) {
+        self.endpoint = None;
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if let Some(endpoint) = self.endpoint {
+            *self
+                .state
+                .shared
+                .abandoned
+                .lock()
+                .expect("abandoned lock")
+                .entry(endpoint)
+                .or_default() += 1;
         }
     }
 }

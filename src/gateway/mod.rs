@@ -22,6 +22,7 @@ use rmcp::model::{
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler};
+use tokio_util::sync::CancellationToken;
 
 use crate::arcade::ArcadeClient;
 use crate::catalog::LiveCatalog;
@@ -83,6 +84,9 @@ pub struct Gateway {
     authorization: AuthorizationSettings,
     direct: Option<DirectTools>,
     observer: Option<Arc<dyn CallObserver>>,
+    /// Cancelled when the client is gone (stdio: its end of stdin closed); an HTTP
+    /// request may carry its session's own [`ClientGone`] instead.
+    client_gone: ClientGone,
 }
 
 impl Gateway {
@@ -102,6 +106,7 @@ impl Gateway {
             authorization,
             direct: None,
             observer: None,
+            client_gone: ClientGone::default(),
         }
     }
 
@@ -119,6 +124,13 @@ impl Gateway {
         self
     }
 
+    /// The same gateway, cancelling every call in flight once `client_gone` is
+    /// cancelled: a client that went away does not leave upstream requests behind.
+    pub fn with_client_gone(mut self, client_gone: ClientGone) -> Self {
+        self.client_gone = client_gone;
+        self
+    }
+
     /// The same gateway acting for another caller (one per legacy SSE connection).
     pub fn with_caller(mut self, caller: Caller) -> Self {
         self.caller = caller;
@@ -131,6 +143,29 @@ impl Gateway {
         {
             observer.tool_call(tool, result, started.elapsed());
         }
+    }
+}
+
+/// Cancelled when a client is gone: its calls still in flight are dropped, with their
+/// upstream requests. Stdio cancels it when stdin closes; the HTTP transport puts a
+/// session's into every request of the session and cancels it on `DELETE /mcp`.
+#[derive(Debug, Clone, Default)]
+pub struct ClientGone(CancellationToken);
+
+impl ClientGone {
+    /// Marks the client gone.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+
+    /// Whether the client is gone.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+
+    /// Completes once the client is gone.
+    pub async fn cancelled(&self) {
+        self.0.cancelled().await;
     }
 }
 
@@ -197,10 +232,15 @@ impl ServerHandler for Gateway {
         let started = Instant::now();
         let name = request.name.clone();
         // Dropping a call on cancellation drops any upstream request or wait in flight.
+        let client_gone = self.client_gone(&context);
         let response = tokio::select! {
             response = self.dispatch(request, &user, &context) => response,
             () = context.ct.cancelled() => Err(McpError::internal_error(
                 "the call was cancelled by the client; nothing more was sent upstream",
+                None,
+            )),
+            () = client_gone.cancelled() => Err(McpError::internal_error(
+                "the client disconnected; the call was cancelled and nothing more was sent upstream",
                 None,
             )),
         };
@@ -210,6 +250,17 @@ impl ServerHandler for Gateway {
 }
 
 impl Gateway {
+    /// The token saying this request's client is gone: its session's, else the
+    /// connection's.
+    fn client_gone(&self, context: &RequestContext<RoleServer>) -> ClientGone {
+        context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<ClientGone>())
+            .unwrap_or(&self.client_gone)
+            .clone()
+    }
+
     /// Runs a call for `user`: a direct tool through its provider, a catalog tool
     /// through Arcade.
     async fn dispatch(

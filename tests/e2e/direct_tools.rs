@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 const GMAIL_SCOPE: &str = "https://www.googleapis.com/auth/gmail.readonly";
 
 /// A direct tools file whose tools call the emulator's fake providers.
-fn tools_file(base_url: &str) -> tempfile::TempDir {
+pub(crate) fn tools_file(base_url: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let toml = format!(
         r#"

@@ -88,13 +88,16 @@ pub enum HttpError {
     Serve(#[source] std::io::Error),
 }
 
-/// Serves `serving` over HTTP until SIGTERM or SIGINT, then shuts down gracefully.
-/// `fixed_user` is the user of `--user-id`, used when no other identity mode is chosen.
-pub async fn serve(
-    serving: Serving,
+/// The HTTP application of `serving` as the flags describe it, with the [`Shutdown`]
+/// its in-flight calls report to. [`serve`] listens with it; tests and the fuzz target
+/// drive it in-process.
+///
+/// [`Shutdown`]: shutdown::Shutdown
+pub async fn app(
+    serving: &Serving,
     fixed_user: Option<UserId>,
     args: &HttpArgs,
-) -> Result<(), HttpError> {
+) -> Result<(axum::Router, Arc<shutdown::Shutdown>), HttpError> {
     let identity = args.identity(fixed_user)?;
     let limits = args.limits()?;
     let policy = origin::OriginPolicy::new(
@@ -107,13 +110,25 @@ pub async fn serve(
     auth.spawn_reload_on_sighup()?;
     let shutdown = Arc::new(shutdown::Shutdown::default());
     let app = router::router(router::Parts {
-        serving: &serving,
+        serving,
         auth,
         policy,
         limits: &limits,
         stateless: args.stateless,
         shutdown: Arc::clone(&shutdown),
     });
+    Ok((app, shutdown))
+}
+
+/// Serves `serving` over HTTP until SIGTERM or SIGINT, then shuts down gracefully.
+/// `fixed_user` is the user of `--user-id`, used when no other identity mode is chosen.
+pub async fn serve(
+    serving: Serving,
+    fixed_user: Option<UserId>,
+    args: &HttpArgs,
+) -> Result<(), HttpError> {
+    let limits = args.limits()?;
+    let (app, shutdown) = app(&serving, fixed_user, args).await?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|source| HttpError::Bind {

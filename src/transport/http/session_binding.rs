@@ -4,6 +4,9 @@
 //! For `/mcp` the middleware learns the owner from the `Mcp-Session-Id` header of the
 //! `initialize` answer and checks it on every later request; the legacy SSE transport
 //! keeps the owner with its session and uses [`SessionOwners`] the same way.
+//!
+//! Deleting a session (`DELETE /mcp`) also cancels the calls still running in it: each
+//! request of a session carries the session's [`ClientGone`] token to the gateway.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +16,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::gateway::ClientGone;
 use crate::identity::UserId;
 
 /// The header rmcp's Streamable HTTP service names sessions with.
@@ -22,7 +26,14 @@ const SESSION_HEADER: &str = "mcp-session-id";
 /// forgotten (the session behind them has been closed by then), so the table stays small.
 #[derive(Clone)]
 pub struct SessionOwners {
-    owners: moka::sync::Cache<String, UserId>,
+    owners: moka::sync::Cache<String, Session>,
+}
+
+/// A live session: who opened it, and the token its deletion cancels.
+#[derive(Clone)]
+struct Session {
+    owner: UserId,
+    gone: ClientGone,
 }
 
 /// Why a request may not use a session.
@@ -63,28 +74,35 @@ impl SessionOwners {
 
     /// Records that `user` opened `session`.
     pub fn bind(&self, session: &str, user: &UserId) {
-        self.owners.insert(session.to_owned(), user.clone());
+        let session_state = Session {
+            owner: user.clone(),
+            gone: ClientGone::default(),
+        };
+        self.owners.insert(session.to_owned(), session_state);
     }
 
-    /// Whether `user` may use `session`.
-    pub fn check(&self, session: &str, user: &UserId) -> Result<(), SessionRefusal> {
+    /// Whether `user` may use `session`; if so, the token that the session's deletion
+    /// cancels.
+    pub fn check(&self, session: &str, user: &UserId) -> Result<ClientGone, SessionRefusal> {
         match self.owners.get(session) {
-            Some(owner) if owner == *user => Ok(()),
+            Some(found) if found.owner == *user => Ok(found.gone),
             Some(_) => Err(SessionRefusal::NotYours),
             None => Err(SessionRefusal::Unknown),
         }
     }
 
-    /// Forgets a closed session.
+    /// Forgets a closed session and cancels the calls still running in it.
     pub fn forget(&self, session: &str) {
-        self.owners.invalidate(session);
+        if let Some(closed) = self.owners.remove(session) {
+            closed.gone.cancel();
+        }
     }
 }
 
 /// The `/mcp` middleware; runs after the identity middleware, which put the [`UserId`] in.
 pub async fn bind_sessions(
     State(owners): State<Arc<SessionOwners>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let Some(user) = request.extensions().get::<UserId>().cloned() else {
@@ -101,9 +119,14 @@ pub async fn bind_sessions(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     if let Some(session) = &presented {
-        if let Err(refusal) = owners.check(session, &user) {
-            tracing::warn!(user = %user, ?refusal, "refused a session id");
-            return refusal.into_response();
+        match owners.check(session, &user) {
+            Err(refusal) => {
+                tracing::warn!(user = %user, ?refusal, "refused a session id");
+                return refusal.into_response();
+            }
+            Ok(gone) => {
+                request.extensions_mut().insert(gone);
+            }
         }
         if request.method() == Method::DELETE {
             owners.forget(session);
@@ -131,10 +154,30 @@ mod tests {
         let ann = UserId::new("ann");
         let bob = UserId::new("bob");
         owners.bind("s1", &ann);
-        assert_eq!(owners.check("s1", &ann), Ok(()));
-        assert_eq!(owners.check("s1", &bob), Err(SessionRefusal::NotYours));
-        assert_eq!(owners.check("s2", &ann), Err(SessionRefusal::Unknown));
+        assert!(owners.check("s1", &ann).is_ok());
+        assert_eq!(
+            owners.check("s1", &bob).err(),
+            Some(SessionRefusal::NotYours)
+        );
+        assert_eq!(
+            owners.check("s2", &ann).err(),
+            Some(SessionRefusal::Unknown)
+        );
         owners.forget("s1");
-        assert_eq!(owners.check("s1", &ann), Err(SessionRefusal::Unknown));
+        assert_eq!(
+            owners.check("s1", &ann).err(),
+            Some(SessionRefusal::Unknown)
+        );
+    }
+
+    #[test]
+    fn forgetting_a_session_cancels_its_calls() {
+        let owners = SessionOwners::new(Duration::from_secs(60));
+        let ann = UserId::new("ann");
+        owners.bind("s1", &ann);
+        let gone = owners.check("s1", &ann).unwrap();
+        assert!(!gone.is_cancelled());
+        owners.forget("s1");
+        assert!(gone.is_cancelled());
     }
 }

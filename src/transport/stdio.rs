@@ -5,18 +5,47 @@
 //! client that dies closes it too: either way the calls still in flight are cancelled
 //! at once, dropping their upstream requests, instead of running on for nobody.
 
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::FileTypeExt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use rmcp::ServiceExt;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::unix::pipe;
 
 use crate::gateway::{ClientGone, Gateway};
 use crate::startup::StartError;
 
 /// Serves one client on stdin/stdout until it disconnects.
 pub async fn serve(gateway: Gateway) -> Result<(), StartError> {
-    serve_io(gateway, tokio::io::stdin(), tokio::io::stdout()).await
+    match stdio_pipes() {
+        Some((input, output)) => serve_io(gateway, input, output).await,
+        None => serve_io(gateway, tokio::io::stdin(), tokio::io::stdout()).await,
+    }
+}
+
+/// Stdin and stdout as non-blocking pipes, when the client launched the server with
+/// pipes (as MCP clients do): each read and write then waits on tokio's reactor instead
+/// of a trip through its blocking thread pool, two thread switches fewer a call. `None`
+/// when either is a terminal or a file (tokio's own stdin/stdout serve those); both are
+/// checked before either is switched to non-blocking mode.
+fn stdio_pipes() -> Option<(pipe::Receiver, pipe::Sender)> {
+    let input = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let output = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+    if !(is_pipe(&input) && is_pipe(&output)) {
+        return None;
+    }
+    let input = pipe::Receiver::from_owned_fd(input).ok()?;
+    let output = pipe::Sender::from_owned_fd(output).ok()?;
+    Some((input, output))
+}
+
+fn is_pipe(fd: &OwnedFd) -> bool {
+    fd.try_clone()
+        .map(std::fs::File::from)
+        .and_then(|file| file.metadata())
+        .is_ok_and(|meta| meta.file_type().is_fifo())
 }
 
 /// Serves one client speaking newline-delimited JSON-RPC on `reader`/`writer` until it

@@ -12,12 +12,11 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use arcade_mcp_gateway::cli::{Cli, Command, ServeArgs};
+use arcade_mcp_gateway::cli::ServeArgs;
 use arcade_mcp_gateway::startup::{Serving, fixed_user};
 use arcade_mcp_gateway::transport::http::app;
 use axum::Router;
 use axum::body::Body;
-use clap::Parser;
 use http::{HeaderName, HeaderValue, Method, Request};
 use libfuzzer_sys::fuzz_target;
 use tokio::runtime::Runtime;
@@ -34,10 +33,7 @@ struct Fixture {
 }
 
 fn serve_args(extra: &[&str]) -> ServeArgs {
-    let base = [
-        "arcade-mcp-gateway",
-        "serve",
-        "--emulator",
+    let http = [
         "--transport",
         "http",
         "--bind",
@@ -49,21 +45,14 @@ fn serve_args(extra: &[&str]) -> ServeArgs {
         "--calls-per-minute",
         "1000000",
     ];
-    let cli = Cli::parse_from(base.iter().chain(extra));
-    match cli.command {
-        Command::Serve(args) => *args,
-        _ => unreachable!("parsed `serve`"),
-    }
+    let flags: Vec<&str> = http.iter().chain(extra).copied().collect();
+    arcade_mcp_gateway_fuzz::serve_args(&flags)
 }
 
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = arcade_mcp_gateway_fuzz::runtime();
         let stateful_args = serve_args(&[]);
         let stateless_args = serve_args(&["--stateless"]);
         let (serving, stateful, stateless) = runtime.block_on(async {

@@ -10,11 +10,9 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use arcade_mcp_gateway::cli::{Cli, Command};
 use arcade_mcp_gateway::gateway::Caller;
 use arcade_mcp_gateway::startup::Serving;
 use arcade_mcp_gateway::transport::stdio::serve_io;
-use clap::Parser;
 use libfuzzer_sys::fuzz_target;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
@@ -30,15 +28,8 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let cli = Cli::parse_from(["arcade-mcp-gateway", "serve", "--emulator"]);
-        let Command::Serve(args) = cli.command else {
-            unreachable!("parsed `serve`")
-        };
+        let runtime = arcade_mcp_gateway_fuzz::runtime();
+        let args = arcade_mcp_gateway_fuzz::serve_args(&[]);
         let serving = runtime
             .block_on(Serving::new(&args))
             .expect("gateway on the in-process emulator");

@@ -4,7 +4,7 @@
 //! The JSON Schema validator of each tool is compiled on its first call, not at
 //! start-up: a catalog of thousands of tools loads fast, and only tools in use pay.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
@@ -86,47 +86,72 @@ impl ArgumentError {
     }
 }
 
-/// The argument check of one tool: its `inputSchema`, compiled on first use.
-#[derive(Debug)]
+/// The argument check of one tool, compiled from its `inputSchema` on the tool's first
+/// call and kept: the schema itself is not kept here, so a catalog of thousands of
+/// tools holds no parsed schemas for the tools nobody calls.
+#[derive(Debug, Default)]
 pub struct ArgumentValidator {
-    schema: Arc<JsonObject>,
-    compiled: OnceLock<Result<Validator, String>>,
+    compiled: OnceLock<Result<Compiled, String>>,
+}
+
+/// A compiled schema and the argument names it declares (for "this tool takes: …").
+#[derive(Debug)]
+struct Compiled {
+    validator: Validator,
+    accepted: Vec<String>,
 }
 
 impl ArgumentValidator {
-    /// A validator for `schema`; nothing is compiled yet.
-    pub fn new(schema: Arc<JsonObject>) -> Self {
-        Self {
-            schema,
-            compiled: OnceLock::new(),
-        }
-    }
-
     /// Checks `args`, naming every argument that is missing, unknown or wrongly typed.
-    /// A schema that cannot be compiled refuses every call: nothing unchecked goes
-    /// upstream.
-    pub fn validate(&self, args: &JsonObject) -> Result<(), ArgumentError> {
-        let validator = match self.compiled.get_or_init(|| self.compile()) {
-            Ok(validator) => validator,
+    /// `schema` gives the tool's `inputSchema`; it is asked for only on the first call.
+    /// A schema that cannot be read or compiled refuses every call: nothing unchecked
+    /// goes upstream.
+    pub fn validate(
+        &self,
+        schema: impl FnOnce() -> Result<JsonObject, String>,
+        args: &JsonObject,
+    ) -> Result<(), ArgumentError> {
+        let compiled = match self.compiled.get_or_init(|| compile(schema())) {
+            Ok(compiled) => compiled,
             Err(reason) => {
                 let problem = ArgumentProblem::Other(reason.clone());
                 return ArgumentError::from_problems(std::iter::once(problem));
             }
         };
         let instance = Value::Object(args.clone());
-        let problems = validator
+        let problems = compiled
+            .validator
             .iter_errors(&instance)
-            .flat_map(|error| self.problems_of(&error));
+            .flat_map(|error| compiled.problems_of(&error));
         ArgumentError::from_problems(problems)
     }
+}
 
-    fn compile(&self) -> Result<Validator, String> {
-        jsonschema::validator_for(&Value::Object(self.schema.as_ref().clone())).map_err(|e| {
-            tracing::error!(error = %e, "a tool's input schema does not compile");
-            format!("the gateway cannot check the arguments of this tool ({e}); please report it")
-        })
-    }
+fn compile(schema: Result<JsonObject, String>) -> Result<Compiled, String> {
+    let schema = Value::Object(schema?);
+    let validator = jsonschema::validator_for(&schema).map_err(|e| {
+        tracing::error!(error = %e, "a tool's input schema does not compile");
+        format!("the gateway cannot check the arguments of this tool ({e}); please report it")
+    })?;
+    Ok(Compiled {
+        validator,
+        accepted: declared_arguments(&schema),
+    })
+}
 
+/// The argument names a schema declares, sorted (whatever map order serde_json was
+/// built with).
+fn declared_arguments(schema: &Value) -> Vec<String> {
+    let mut names: Vec<String> = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|properties| properties.keys().cloned().collect())
+        .unwrap_or_default();
+    names.sort_unstable();
+    names
+}
+
+impl Compiled {
     fn problems_of(&self, error: &ValidationError<'_>) -> Vec<ArgumentProblem> {
         match error.kind() {
             ValidationErrorKind::Required { property } => {
@@ -139,24 +164,11 @@ impl ArgumentValidator {
                 .iter()
                 .map(|argument| ArgumentProblem::Unknown {
                     argument: argument.clone(),
-                    accepted: self.accepted(),
+                    accepted: self.accepted.clone(),
                 })
                 .collect(),
             _ => vec![invalid(error)],
         }
-    }
-
-    /// The argument names the schema declares, sorted (whatever map order serde_json
-    /// was built with).
-    fn accepted(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .schema
-            .get("properties")
-            .and_then(Value::as_object)
-            .map(|properties| properties.keys().cloned().collect())
-            .unwrap_or_default();
-        names.sort_unstable();
-        names
     }
 }
 
@@ -210,7 +222,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn validator() -> ArgumentValidator {
+    fn schema() -> JsonObject {
         let schema = json!({
             "type": "object",
             "properties": {
@@ -221,11 +233,11 @@ mod tests {
             "required": ["email_id"],
             "additionalProperties": false,
         });
-        ArgumentValidator::new(Arc::new(schema.as_object().unwrap().clone()))
+        schema.as_object().unwrap().clone()
     }
 
     fn check(args: Value) -> Result<(), ArgumentError> {
-        validator().validate(args.as_object().unwrap())
+        ArgumentValidator::default().validate(|| Ok(schema()), args.as_object().unwrap())
     }
 
     #[test]
@@ -288,7 +300,9 @@ mod tests {
     #[test]
     fn problems_are_capped() {
         let args: JsonObject = (0..25).map(|i| (format!("x{i}"), json!(i))).collect();
-        let error = validator().validate(&args).unwrap_err();
+        let error = ArgumentValidator::default()
+            .validate(|| Ok(schema()), &args)
+            .unwrap_err();
         assert_eq!(error.problems().len(), MAX_PROBLEMS);
         assert_eq!(error.omitted(), 26 - MAX_PROBLEMS);
         assert!(
@@ -301,17 +315,36 @@ mod tests {
     #[test]
     fn a_broken_schema_refuses_every_call() {
         let schema = json!({"type": "no-such-type"});
-        let v = ArgumentValidator::new(Arc::new(schema.as_object().unwrap().clone()));
-        let error = v.validate(&JsonObject::new()).unwrap_err();
+        let v = ArgumentValidator::default();
+        let broken = || Ok(schema.as_object().unwrap().clone());
+        let error = v.validate(broken, &JsonObject::new()).unwrap_err();
         assert!(matches!(error.problems(), [ArgumentProblem::Other(_)]));
+        let again = v.validate(|| unreachable!("compiled once"), &JsonObject::new());
+        assert_eq!(again.unwrap_err(), error);
+    }
+
+    #[test]
+    fn an_unreadable_schema_refuses_every_call_with_its_reason() {
+        let v = ArgumentValidator::default();
+        let error = v
+            .validate(|| Err("the schema is damaged".into()), &JsonObject::new())
+            .unwrap_err();
+        assert_eq!(
+            error.problems(),
+            [ArgumentProblem::Other("the schema is damaged".into())]
+        );
     }
 
     #[test]
     fn a_tool_without_parameters_says_so() {
         let schema = json!({"type": "object", "properties": {}, "additionalProperties": false});
-        let v = ArgumentValidator::new(Arc::new(schema.as_object().unwrap().clone()));
         let args = json!({"q": 1});
-        let error = v.validate(args.as_object().unwrap()).unwrap_err();
+        let error = ArgumentValidator::default()
+            .validate(
+                || Ok(schema.as_object().unwrap().clone()),
+                args.as_object().unwrap(),
+            )
+            .unwrap_err();
         assert_eq!(
             error.to_string(),
             "invalid arguments: unknown argument `q`; this tool takes no arguments"

@@ -1,11 +1,13 @@
-//! The on-disk copy of the fetched tool definitions, so that a second start serves its
-//! tools without waiting on the network (the copy is then revalidated in the
-//! background, see [`super::refresh`]).
+//! The on-disk copy of the served catalog, so that a second start serves its tools
+//! without waiting on the network (the copy is then revalidated in the background, see
+//! [`super::refresh`]).
 //!
 //! One file per engine URL and tool selection, named by a hash of both. The file holds
-//! tool definitions only: the API key is never written (nor hashed into the name).
-//! A cache that cannot be read or parsed is ignored with a warning; the catalog is then
-//! fetched as if there were none.
+//! the converted tools ([`CatalogEntry`]: MCP tool text and what a call needs), so a
+//! start from it converts nothing; it is tied to the gateway version that wrote it,
+//! whose conversion it reflects. The API key is never written (nor hashed into the
+//! name). A cache that cannot be read or parsed, or that another version wrote, is
+//! ignored; the catalog is then fetched as if there were none.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,12 +15,14 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::Catalog;
-use crate::arcade::types::ToolDefinition;
+use super::{Catalog, CatalogEntry};
 use crate::config::ToolFilter;
 
+/// The gateway version writing and reading cache files.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// Bumped whenever the file's shape changes, so an old file is ignored, not misread.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Why the cache could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -42,17 +46,19 @@ pub struct CatalogCache {
     path: PathBuf,
 }
 
-/// What a cache file holds (written from borrowed definitions, read into owned ones).
+/// What a cache file holds (written from a borrowed catalog, read into owned entries).
 #[derive(Serialize)]
 struct FileOut<'a> {
     format: u32,
-    definitions: Vec<&'a ToolDefinition>,
+    gateway: &'a str,
+    tools: Vec<&'a CatalogEntry>,
 }
 
 #[derive(Deserialize)]
 struct FileIn {
     format: u32,
-    definitions: Vec<ToolDefinition>,
+    gateway: String,
+    tools: Vec<CatalogEntry>,
 }
 
 impl CatalogCache {
@@ -68,9 +74,9 @@ impl CatalogCache {
         &self.path
     }
 
-    /// The cached definitions, or `None` when there is no usable copy (a damaged or
+    /// The cached catalog, or `None` when there is no usable copy (a damaged or
     /// unreadable one is reported with a warning).
-    pub fn load(&self) -> Option<Vec<ToolDefinition>> {
+    pub fn load(&self) -> Option<Catalog> {
         let bytes = match std::fs::read(&self.path) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
@@ -80,9 +86,11 @@ impl CatalogCache {
             }
         };
         match serde_json::from_slice::<FileIn>(&bytes) {
-            Ok(file) if file.format == FORMAT => Some(file.definitions),
+            Ok(file) if file.format == FORMAT && file.gateway == VERSION => {
+                Some(Catalog::from_entries(file.tools))
+            }
             Ok(file) => {
-                tracing::info!(path = %self.path.display(), format = file.format, "catalog cache from another version; ignoring it");
+                tracing::info!(path = %self.path.display(), format = file.format, gateway = %file.gateway, "catalog cache from another version; ignoring it");
                 None
             }
             Err(error) => {
@@ -104,7 +112,8 @@ impl CatalogCache {
         let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail(dir))?;
         let contents = FileOut {
             format: FORMAT,
-            definitions: catalog.iter().map(|entry| &entry.definition).collect(),
+            gateway: VERSION,
+            tools: catalog.iter().collect(),
         };
         serde_json::to_writer(std::io::BufWriter::new(&mut file), &contents)
             .map_err(|e| fail(&self.path)(e.into()))?;
@@ -139,6 +148,7 @@ fn key(engine_url: &str, filter: &ToolFilter) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arcade::types::ToolDefinition;
     use serde_json::json;
 
     fn definitions() -> Vec<ToolDefinition> {
@@ -182,8 +192,13 @@ mod tests {
         assert!(cache.load().is_none());
         let catalog = Catalog::from_definitions(definitions());
         cache.store(&catalog).unwrap();
-        let loaded = Catalog::from_definitions(cache.load().unwrap());
+        let loaded = cache.load().unwrap();
         assert!(loaded.same_tools(&catalog));
+        assert_eq!(loaded.tools(), catalog.tools());
+        assert_eq!(
+            loaded.get("Gmail_SendEmail").unwrap().qualified_name(),
+            "Gmail.SendEmail"
+        );
     }
 
     #[test]
@@ -191,9 +206,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = CatalogCache::new(dir.path(), "http://a", &filter(&[]));
         for contents in [
-            "{\"format\": 1, \"definitions\": [",
+            "{\"format\": 2, \"gateway\": \"0\", \"tools\": [",
             "not json",
-            "{\"format\": 99, \"definitions\": []}",
+            "{\"format\": 99, \"gateway\": \"0\", \"tools\": []}",
+            "{\"format\": 1, \"definitions\": []}",
+            "{\"format\": 2, \"gateway\": \"0.0.0-other\", \"tools\": []}",
         ] {
             std::fs::write(cache.path(), contents).unwrap();
             assert!(cache.load().is_none(), "{contents}");

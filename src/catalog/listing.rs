@@ -10,7 +10,7 @@ pub fn table(catalog: &Catalog) -> String {
     let rows: Vec<[String; 4]> = catalog
         .iter()
         .map(|entry| {
-            let requirement = entry.definition.auth_requirement();
+            let requirement = entry.auth_requirement();
             [
                 entry.name().to_owned(),
                 if requirement.is_some() { "yes" } else { "no" }.to_owned(),

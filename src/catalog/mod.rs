@@ -12,6 +12,7 @@
 mod arguments;
 pub mod cache;
 mod convert;
+mod entry;
 pub mod listing;
 pub mod live;
 pub mod loader;
@@ -24,66 +25,16 @@ mod schema_properties;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rmcp::model::{JsonObject, Tool};
-use serde_json::Value;
+use rmcp::model::Tool;
 
 use crate::arcade::types::ToolDefinition;
 
 pub use arguments::{ArgumentError, ArgumentProblem, ArgumentValidator, MAX_PROBLEMS};
 pub use convert::{META_AUTHORIZATION, META_TOOL, authorization_meta, title, to_mcp_tool};
+pub use entry::CatalogEntry;
 pub use live::LiveCatalog;
 pub use names::{MAX_NAME_LEN, assign_names, base_name, is_valid_name};
-pub use schema::{RESULT_KEY, input_schema, output_schema, structured_content};
-
-/// One served tool: what MCP clients see, the Arcade definition it runs, and the
-/// check its arguments must pass.
-#[derive(Debug)]
-pub struct CatalogEntry {
-    /// The tool as `tools/list` shows it.
-    pub tool: Tool,
-    /// The Arcade tool behind it (its `qualified_name` is what execute takes).
-    pub definition: ToolDefinition,
-    arguments: ArgumentValidator,
-}
-
-impl CatalogEntry {
-    fn new(definition: ToolDefinition, mcp_name: &str) -> Self {
-        let tool = to_mcp_tool(&definition, mcp_name);
-        let arguments = ArgumentValidator::new(tool.input_schema.clone());
-        Self {
-            tool,
-            definition,
-            arguments,
-        }
-    }
-
-    /// The MCP name clients call this tool by.
-    pub fn name(&self) -> &str {
-        &self.tool.name
-    }
-
-    /// Checks the arguments of a `tools/call` against the tool's `inputSchema`.
-    pub fn validate_arguments(&self, args: &JsonObject) -> Result<(), ArgumentError> {
-        self.arguments.validate(args)
-    }
-
-    /// Whether the tool needs a user grant, so a call may first need authorization.
-    pub fn needs_authorization(&self) -> bool {
-        self.definition.auth_requirement().is_some()
-    }
-
-    /// Whether a failed execute of this tool may be sent again (see
-    /// [`ToolDefinition::safe_to_retry`]).
-    pub fn safe_to_retry(&self) -> bool {
-        self.definition.safe_to_retry()
-    }
-
-    /// The `structuredContent` of a successful call that returned `value`, matching
-    /// the tool's `outputSchema` (see [`structured_content`]).
-    pub fn structured_content(&self, value: Value) -> JsonObject {
-        structured_content(self.definition.output.as_ref(), value)
-    }
-}
+pub use schema::{RESULT_KEY, ResultShape, input_schema, output_schema};
 
 /// Every served tool, by MCP name. Cloning is cheap (one `Arc`), so handlers can
 /// share one catalog and a refresh can swap in a new one.
@@ -104,7 +55,11 @@ impl Catalog {
     /// renamed, see [`assign_names`]).
     pub fn from_definitions(definitions: Vec<ToolDefinition>) -> Self {
         let names = assign_names(&definitions);
-        let mut entries = convert_all(definitions.into_iter().zip(names).collect());
+        Self::from_entries(convert_all(definitions.into_iter().zip(names).collect()))
+    }
+
+    /// Serves converted tools (those of the on-disk cache), sorted by name.
+    pub fn from_entries(mut entries: Vec<CatalogEntry>) -> Self {
         entries.sort_unstable_by(|a, b| a.name().cmp(b.name()));
         let by_name = entries
             .iter()
@@ -122,11 +77,14 @@ impl Catalog {
         Some(&self.inner.entries[index])
     }
 
-    /// Every tool as `tools/list` shows it, sorted by name: a copy for one answer.
-    /// (The tools are kept once, in the entries: a second, shared copy of thousands of
-    /// tools cost more memory than copying them for each `tools/list`.)
+    /// Every tool as `tools/list` shows it, sorted by name: parsed for one answer from
+    /// the kept text (see [`CatalogEntry`] for why they are kept as text).
     pub fn tools(&self) -> Vec<Tool> {
-        self.inner.entries.iter().map(|e| e.tool.clone()).collect()
+        self.inner
+            .entries
+            .iter()
+            .filter_map(CatalogEntry::tool)
+            .collect()
     }
 
     /// How many tools are served.
@@ -139,14 +97,10 @@ impl Catalog {
         self.inner.entries.is_empty()
     }
 
-    /// Whether both serve the same tools from the same definitions (a refresh that
-    /// changed nothing need not be announced).
+    /// Whether both serve the same tools the same way (a refresh that changed nothing
+    /// need not be announced).
     pub fn same_tools(&self, other: &Catalog) -> bool {
-        self.len() == other.len()
-            && self
-                .iter()
-                .zip(other)
-                .all(|(a, b)| a.name() == b.name() && a.definition == b.definition)
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a.same_as(b))
     }
 
     /// Every entry, sorted by MCP name.
@@ -169,7 +123,7 @@ fn convert_all(mut named: Vec<(ToolDefinition, String)>) -> Vec<CatalogEntry> {
             let part = named.split_off(named.len().saturating_sub(chunk));
             workers.push(scope.spawn(move || {
                 part.into_iter()
-                    .map(|(definition, name)| CatalogEntry::new(definition, &name))
+                    .map(|(definition, name)| CatalogEntry::new(&definition, &name))
                     .collect::<Vec<_>>()
             }));
         }
@@ -196,7 +150,8 @@ impl<'a> IntoIterator for &'a Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use rmcp::model::JsonObject;
+    use serde_json::{Value, json};
 
     fn def(qualified_name: &str, auth: bool, read_only: bool) -> ToolDefinition {
         let (toolkit, name) = qualified_name.split_at(4);
@@ -232,7 +187,7 @@ mod tests {
         let listed: Vec<&str> = tools.iter().map(|t| &*t.name).collect();
         assert_eq!(listed, names);
         assert_eq!(
-            catalog.get("Math_Add_2").unwrap().definition.qualified_name,
+            catalog.get("Math_Add_2").unwrap().qualified_name(),
             "Math.Add"
         );
         assert!(catalog.get("Math.Add").is_none());
@@ -252,6 +207,42 @@ mod tests {
                 .is_ok()
         );
         assert!(add.validate_arguments(&JsonObject::new()).is_err());
+    }
+
+    #[test]
+    fn listed_tools_are_the_converted_ones() {
+        let catalog = catalog();
+        let listed = catalog.tools();
+        let expected = to_mcp_tool(&def("Gmail.SendEmail", true, false), "Gmail_SendEmail");
+        assert_eq!(listed[0], expected);
+        assert_eq!(
+            catalog.get("Gmail_SendEmail").unwrap().tool(),
+            Some(expected)
+        );
+    }
+
+    #[test]
+    fn null_optionals_are_dropped_and_required_kept() {
+        let catalog = catalog();
+        let add = catalog.get("Math_Add").unwrap();
+        let mut args = json!({"q": null, "extra": null, "n": 1});
+        let args = args.as_object_mut().unwrap();
+        add.drop_null_optionals(args);
+        assert_eq!(Value::Object(args.clone()), json!({"q": null, "n": 1}));
+    }
+
+    #[test]
+    fn a_changed_tool_is_not_the_same() {
+        let changed = Catalog::from_definitions(vec![
+            def("Math.Add", false, false),
+            def("Gmail.SendEmail", true, false),
+            def("Math Add", false, false),
+        ]);
+        assert!(catalog().same_tools(&catalog()));
+        assert!(
+            !catalog().same_tools(&changed),
+            "Math.Add no longer read-only"
+        );
     }
 
     #[test]

@@ -29,8 +29,8 @@ pub async fn load(
     cache: Option<CatalogCache>,
 ) -> Result<(LiveCatalog, Option<Revalidation>), LoadError> {
     let cached = cache.as_ref().and_then(CatalogCache::load);
-    if let (Some(definitions), Some(cache)) = (cached, cache.clone()) {
-        let live = LiveCatalog::new(Catalog::from_definitions(definitions));
+    if let (Some(catalog), Some(cache)) = (cached, cache.clone()) {
+        let live = LiveCatalog::new(catalog);
         tracing::info!(path = %cache.path().display(), "catalog served from the cache; fetching it again in the background");
         let revalidation = Revalidation {
             arcade: arcade.clone(),

@@ -11,7 +11,7 @@
 //! not match. Arcade's declared output types are not always what a tool returns (a
 //! `json` tool may answer `null` or a list, a `string` tool `null`), so the policy is
 //! built to never turn a real result into a client-side failure:
-//! - [`structured_content`] puts an object value of a `json` (or undeclared) output
+//! - [`ResultShape`] puts an object value of a `json` (or undeclared) output
 //!   in `structuredContent` as-is and wraps everything else as `{"result": value}`;
 //!   `structuredContent` is therefore always an object.
 //! - a `json` output declares only `{"type": "object"}`, which every object matches,
@@ -23,9 +23,10 @@
 //!   check; the type is kept because it tells a model what comes back;
 //! - a tool with no declared output type declares no `outputSchema`.
 //!
-//! The gateway must put [`structured_content`] in every successful result of a tool
+//! The gateway must put [`ResultShape::structured_content`] in every successful result of a tool
 //! that declares an `outputSchema` (MCP requires it).
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::arcade::types::{ToolOutput, ToolParameter, ValType, ValueSchema};
@@ -79,15 +80,34 @@ pub fn output_schema(output: Option<&ToolOutput>) -> Option<JsonObject> {
     Some(schema)
 }
 
-/// The `structuredContent` of a successful call of a tool with `output` that
-/// returned `value`: an object value of a `json` or undeclared output as-is, anything
-/// else as `{"result": value}`, so it always matches [`output_schema`].
-pub fn structured_content(output: Option<&ToolOutput>, value: Value) -> JsonObject {
-    let declared = output.and_then(|o| o.value_schema.as_ref());
-    let may_pass_through = declared.is_none_or(|s| s.val_type == ValType::Json);
-    match value {
-        Value::Object(object) if may_pass_through => object,
-        other => JsonObject::from_iter([(RESULT_KEY.to_owned(), other)]),
+/// How a tool's successful value becomes its `structuredContent`, so that it always
+/// matches [`output_schema`]: all a call needs to know of the declared output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultShape {
+    /// A `json` or undeclared output: an object value as-is, anything else wrapped.
+    ObjectOrWrapped,
+    /// Any other declared type: always `{"result": value}`.
+    Wrapped,
+}
+
+impl ResultShape {
+    /// The shape of a tool with `output`.
+    pub fn of(output: Option<&ToolOutput>) -> Self {
+        let declared = output.and_then(|o| o.value_schema.as_ref());
+        if declared.is_none_or(|s| s.val_type == ValType::Json) {
+            Self::ObjectOrWrapped
+        } else {
+            Self::Wrapped
+        }
+    }
+
+    /// The `structuredContent` of a successful call that returned `value`.
+    pub fn structured_content(self, value: Value) -> JsonObject {
+        match value {
+            Value::Object(object) if self == Self::ObjectOrWrapped => object,
+            other => JsonObject::from_iter([(RESULT_KEY.to_owned(), other)]),
+        }
     }
 }
 
@@ -358,7 +378,7 @@ mod tests {
             (None, json!(3), wrap(json!(3))),
         ];
         for (out, value, expected) in cases {
-            assert_eq!(structured_content(out, value), expected);
+            assert_eq!(ResultShape::of(out).structured_content(value), expected);
         }
     }
 }

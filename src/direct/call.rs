@@ -40,7 +40,7 @@ impl DirectCall<'_> {
         let started = Instant::now();
         let name = self.entry.name();
         arguments.retain(|_, value| !value.is_null());
-        let result = match self.entry.arguments.validate(&arguments) {
+        let result = match self.entry.validate_arguments(&arguments) {
             Err(error) => {
                 tracing::info!(tool = name, user = %self.user, "rejected bad arguments");
                 results::bad_arguments(name, &error)

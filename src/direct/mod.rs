@@ -27,7 +27,8 @@ use serde_json::Value;
 
 use crate::arcade::types::{AuthRequirement, OAuth2Requirement};
 use crate::catalog::{
-    ArgumentValidator, Catalog, META_AUTHORIZATION, authorization_meta, is_valid_name,
+    ArgumentError, ArgumentValidator, Catalog, META_AUTHORIZATION, authorization_meta,
+    is_valid_name,
 };
 
 pub use declarative::{DeclarativeTool, DirectConfigError, load_file};
@@ -83,6 +84,12 @@ impl DirectEntry {
     /// The grant the tool needs.
     pub fn grant(&self) -> &Grant {
         self.implementation.grant()
+    }
+
+    /// Checks the arguments of a call against the tool's `inputSchema`.
+    pub fn validate_arguments(&self, args: &JsonObject) -> Result<(), ArgumentError> {
+        let schema = || Ok(self.tool.input_schema.as_ref().clone());
+        self.arguments.validate(schema, args)
     }
 }
 
@@ -151,10 +158,9 @@ impl DirectToolsBuilder {
             if by_name.insert(name.clone(), entries.len()).is_some() {
                 return Err(RegistryError::Duplicate(name));
             }
-            let arguments = ArgumentValidator::new(tool.input_schema.clone());
             entries.push(DirectEntry {
                 tool,
-                arguments,
+                arguments: ArgumentValidator::default(),
                 implementation,
             });
         }

@@ -17,9 +17,7 @@ use serde_json::{Map, Value};
 
 use super::authorization::{self, AuthorizationSettings, Outcome, Prompt};
 use super::results;
-use crate::arcade::types::{
-    ExecuteToolRequest, ExecuteToolResponse, REQUIREMENTS_NOT_MET, ToolDefinition,
-};
+use crate::arcade::types::{ExecuteToolRequest, ExecuteToolResponse, REQUIREMENTS_NOT_MET};
 use crate::arcade::{ArcadeClient, ArcadeError, ExecuteRetry};
 use crate::catalog::CatalogEntry;
 use crate::identity::UserId;
@@ -67,7 +65,7 @@ impl ToolCall<'_> {
     ) -> Result<CallToolResponse, McpError> {
         let started = Instant::now();
         let name = self.entry.name();
-        drop_null_optionals(&self.entry.definition, &mut arguments);
+        self.entry.drop_null_optionals(&mut arguments);
         if let Err(error) = self.entry.validate_arguments(&arguments) {
             tracing::info!(tool = name, user = %self.user, "rejected bad arguments");
             return Ok(results::bad_arguments(name, &error).into());
@@ -158,7 +156,7 @@ impl ToolCall<'_> {
     /// Sends the execute and sorts its answer.
     async fn execute(&self, arguments: &Map<String, Value>) -> Executed {
         let request = ExecuteToolRequest {
-            tool_name: self.entry.definition.qualified_name.clone(),
+            tool_name: self.entry.qualified_name().to_owned(),
             input: arguments.clone(),
             user_id: self.user.to_string(),
             ..Default::default()
@@ -188,19 +186,6 @@ impl ToolCall<'_> {
             Executed::NeedsAuthorization(reason) => results::refused_despite_grant(name, &reason),
         }
     }
-}
-
-/// Treats `null` for an optional argument as "not given": models often send it, and
-/// Arcade's tools take an absent argument as their default.
-fn drop_null_optionals(definition: &ToolDefinition, arguments: &mut Map<String, Value>) {
-    arguments.retain(|name, value| {
-        !value.is_null()
-            || definition
-                .input
-                .parameters
-                .iter()
-                .any(|p| p.required && p.name == *name)
-    });
 }
 
 /// Arcade's ways of saying "authorization required" in a 200 answer: a pending

@@ -25,7 +25,7 @@ use rmcp::{ErrorData as McpError, ServerHandler};
 use tokio_util::sync::CancellationToken;
 
 use crate::arcade::ArcadeClient;
-use crate::catalog::LiveCatalog;
+use crate::catalog::{CatalogEntry, LiveCatalog};
 use crate::direct::DirectTools;
 use crate::identity::UserId;
 
@@ -219,7 +219,7 @@ impl ServerHandler for Gateway {
         self.catalog
             .current()
             .get(name)
-            .map(|entry| entry.tool.clone())
+            .and_then(CatalogEntry::tool)
             .or_else(|| Some(self.direct.as_ref()?.get(name)?.tool.clone()))
     }
 

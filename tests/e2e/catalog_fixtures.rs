@@ -3,11 +3,12 @@
 //! catalog keeps them all, names them legally and uniquely, produces valid JSON
 //! Schemas, and checks arguments the way a model would need.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use arcade_mcp_gateway::arcade::types::{ToolDefinition, ToolParameter, ToolkitFile, ValType};
 use arcade_mcp_gateway::catalog::{ArgumentProblem, Catalog, CatalogEntry};
+use rmcp::model::Tool;
 use serde_json::{Map, Value, json};
 
 /// Every 7th tool (in catalog order) gets the argument checks: about 900 tools,
@@ -52,16 +53,22 @@ fn every_fixture_tool_converts_and_checks_arguments() {
     assert!(!definitions.is_empty(), "no tools in {}", dir.display());
     let count = definitions.len();
 
+    let parameters: HashMap<String, Vec<ToolParameter>> = definitions
+        .iter()
+        .map(|d| (d.qualified_name.clone(), d.input.parameters.clone()))
+        .collect();
     let catalog = Catalog::from_definitions(definitions);
     assert_eq!(catalog.len(), count, "every definition becomes a tool");
-    assert_eq!(catalog.tools().len(), count);
+    let tools = catalog.tools();
+    assert_eq!(tools.len(), count, "every tool is listed");
 
     check_names(&catalog);
-    for entry in &catalog {
-        check_schemas(entry);
+    for (entry, tool) in catalog.iter().zip(&tools) {
+        assert_eq!(entry.name(), tool.name);
+        check_schemas(entry, tool);
     }
     for entry in catalog.iter().step_by(SAMPLE_EVERY) {
-        check_arguments(entry);
+        check_arguments(entry, &parameters[entry.qualified_name()]);
     }
 }
 
@@ -79,11 +86,11 @@ fn check_names(catalog: &Catalog) {
     }
 }
 
-fn check_schemas(entry: &CatalogEntry) {
-    let input = Value::Object(entry.tool.input_schema.as_ref().clone());
+fn check_schemas(entry: &CatalogEntry, tool: &Tool) {
+    let input = Value::Object(tool.input_schema.as_ref().clone());
     assert_valid_schema(entry, "inputSchema", &input);
     assert_eq!(input["type"], "object");
-    if let Some(output) = &entry.tool.output_schema {
+    if let Some(output) = &tool.output_schema {
         let output = Value::Object(output.as_ref().clone());
         assert_valid_schema(entry, "outputSchema", &output);
         assert_eq!(output["type"], "object", "MCP wants object output schemas");
@@ -99,8 +106,7 @@ fn assert_valid_schema(entry: &CatalogEntry, which: &str, schema: &Value) {
     }
 }
 
-fn check_arguments(entry: &CatalogEntry) {
-    let params = &entry.definition.input.parameters;
+fn check_arguments(entry: &CatalogEntry, params: &[ToolParameter]) {
     let mut args = valid_arguments(params);
     if let Err(error) = entry.validate_arguments(&args) {
         panic!(

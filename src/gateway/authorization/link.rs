@@ -42,7 +42,7 @@ pub(super) async fn wait_then_link(prompt: &Prompt<'_>, auth: &AuthorizationResp
 /// (Logging is deprecated by SEP-2577, but it is what 2025-11-25 clients show.)
 #[allow(deprecated)]
 async fn announce(prompt: &Prompt<'_>, auth: &AuthorizationResponse, url: &str) {
-    let access = Access::of(prompt.entry.definition.auth_requirement(), auth);
+    let access = Access::of(prompt.entry.auth_requirement(), auth);
     let message = format!("{} {url}", access.prompt(prompt.entry.name()));
     let mut param = LoggingMessageNotificationParam::new(
         LoggingLevel::Notice,

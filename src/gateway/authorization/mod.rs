@@ -123,7 +123,7 @@ impl Prompt<'_> {
     ) -> rmcp::model::CallToolResult {
         results::authorization_link(
             self.entry.name(),
-            self.entry.definition.auth_requirement(),
+            self.entry.auth_requirement(),
             auth,
             reason,
         )
@@ -134,7 +134,7 @@ impl Prompt<'_> {
     pub async fn ask(&self, auth: AuthorizationResponse) -> Outcome {
         let strategy = Strategy::for_request(self.context);
         let started = Instant::now();
-        let access = Access::of(self.entry.definition.auth_requirement(), &auth);
+        let access = Access::of(self.entry.auth_requirement(), &auth);
         tracing::info!(user = %self.user, tool = self.entry.name(), provider = %access.provider_id,
             strategy = strategy.label(), "asking the user for authorization");
         let outcome = match strategy {
@@ -180,7 +180,7 @@ impl Prompt<'_> {
 /// The `tools/authorize` request for `entry` by `user`.
 pub(super) fn authorize_request(entry: &CatalogEntry, user: &UserId) -> ToolAuthorizeRequest {
     ToolAuthorizeRequest {
-        tool_name: entry.definition.qualified_name.clone(),
+        tool_name: entry.qualified_name().to_owned(),
         user_id: user.to_string(),
         ..Default::default()
     }

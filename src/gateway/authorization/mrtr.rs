@@ -156,7 +156,7 @@ pub(in crate::gateway) async fn resume(
         url: Some(pending.url.clone()),
         ..Default::default()
     };
-    let access = Access::of(prompt.entry.definition.auth_requirement(), &auth);
+    let access = Access::of(prompt.entry.auth_requirement(), &auth);
     let action = match responses.and_then(|r| r.get(INPUT_KEY)) {
         Some(answer) => {
             ElicitResult::deserialize(answer)

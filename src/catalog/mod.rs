@@ -55,7 +55,10 @@ impl Catalog {
     /// renamed, see [`assign_names`]).
     pub fn from_definitions(definitions: Vec<ToolDefinition>) -> Self {
         let names = assign_names(&definitions);
-        Self::from_entries(convert_all(definitions.into_iter().zip(names).collect()))
+        let named: Vec<_> = definitions.iter().zip(names).collect();
+        Self::from_entries(map_on_every_core(&named, |(definition, name)| {
+            CatalogEntry::new(definition, name)
+        }))
     }
 
     /// Serves converted tools (those of the on-disk cache), sorted by name.
@@ -109,24 +112,23 @@ impl Catalog {
     }
 }
 
-/// Smallest share of the definitions worth a thread of its own.
+/// Smallest share of the tools worth a thread of its own.
 const MIN_CHUNK: usize = 256;
 
-/// Converts the definitions on every core: for thousands of tools the conversion is a
-/// good part of start-up (the order is lost; the caller sorts).
-fn convert_all(mut named: Vec<(ToolDefinition, String)>) -> Vec<CatalogEntry> {
+/// `f` of every item, in order, on every core: converting or listing thousands of
+/// tools is a good part of a start-up or a `tools/list`.
+fn map_on_every_core<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = named.len().div_ceil(threads).max(MIN_CHUNK);
+    let chunk = items.len().div_ceil(threads).max(MIN_CHUNK);
+    if items.len() <= chunk {
+        return items.iter().map(f).collect();
+    }
+    let f = &f;
     std::thread::scope(|scope| {
-        let mut workers = Vec::new();
-        while !named.is_empty() {
-            let part = named.split_off(named.len().saturating_sub(chunk));
-            workers.push(scope.spawn(move || {
-                part.into_iter()
-                    .map(|(definition, name)| CatalogEntry::new(&definition, &name))
-                    .collect::<Vec<_>>()
-            }));
-        }
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
+            .collect();
         workers
             .into_iter()
             .flat_map(|worker| {

@@ -467,24 +467,29 @@ where
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// How long the gateway is left alone before its memory is read "at rest": its
+/// allocator returns freed pages to the system after a second.
+const SETTLE: Duration = Duration::from_secs(2);
+
 /// Part 4: Resident memory of `serve --transport http`: idle with a small catalog, with the
-/// full one after a `tools/list`, and per idle session.
+/// full one after a `tools/list` (at rest, and the peak while answering it), and per
+/// idle session.
 async fn memory(small: &Emulator, full: &Emulator) -> Vec<Row> {
     let http = reqwest::Client::new();
     let idle = HttpGateway::start(small).await;
     let idle_session = HttpSession::open(&http, &idle.mcp_url).await;
     let small_tools = list_len(&idle_session).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(SETTLE).await;
     let idle_memory = idle.memory();
     drop(idle);
 
     let gateway = HttpGateway::start(full).await;
     let session = HttpSession::open(&http, &gateway.mcp_url).await;
     let tools = list_len(&session).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(SETTLE).await;
     let loaded = gateway.memory();
     let sessions = open_sessions(&http, &gateway.mcp_url, IDLE_SESSIONS).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(SETTLE).await;
     let with_sessions = gateway.memory();
     let per_session =
         with_sessions.rss_kib.saturating_sub(loaded.rss_kib) as f64 / sessions.len() as f64;
@@ -500,9 +505,17 @@ async fn memory(small: &Emulator, full: &Emulator) -> Vec<Row> {
             "",
         ),
         row(
-            format!("4. gateway RSS with {tools} tools, after `tools/list`"),
-            format!("{} (peak {})", mib(loaded.rss_kib), mib(loaded.peak_kib)),
-            format!("≤ 40 MB: {}", met(loaded.peak_kib * 1024 <= 40_000_000)),
+            format!("4. gateway RSS with {tools} tools, at rest after `tools/list`"),
+            format!(
+                "{} (peak {}, while answering `tools/list`)",
+                mib(loaded.rss_kib),
+                mib(loaded.peak_kib)
+            ),
+            format!(
+                "≤ 40 MB: at rest {}; peak {}",
+                met(loaded.rss_kib * 1024 <= 40_000_000),
+                met(loaded.peak_kib * 1024 <= 40_000_000)
+            ),
         ),
         row(
             format!(

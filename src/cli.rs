@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{self, ArcadeArgs, ConfigError};
 use crate::emulator::EmulatorArgs;
 use crate::gateway::{AuthorizationArgs, Caller};
-use crate::startup::{Prepared, Serving, StartError};
+use crate::startup::{self, Prepared, Serving, StartError};
 use crate::{emulator, identity, transport};
 
 /// An MCP server that serves Arcade's tools, with per-user authorization.
@@ -68,10 +68,9 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub authorization: AuthorizationArgs,
 
-    /// Also serve the direct tools declared in this TOML file: tools that call a
-    /// provider's API with the user's Arcade-issued token (see the README)
-    #[arg(long, value_name = "FILE")]
-    pub direct_tools: Option<std::path::PathBuf>,
+    /// The direct tools served beside Arcade's.
+    #[command(flatten)]
+    pub direct: config::DirectToolsArgs,
 
     /// How clients connect: `stdio` (one client, the one that launched the server) or
     /// `http` (Streamable HTTP at /mcp and legacy SSE at /sse, for many users)
@@ -98,6 +97,10 @@ pub struct ToolsArgs {
     /// Where Arcade is and which tools to list.
     #[command(flatten)]
     pub source: SourceArgs,
+
+    /// The direct tools listed beside Arcade's.
+    #[command(flatten)]
+    pub direct: config::DirectToolsArgs,
 
     /// Print the MCP tool definitions as JSON instead of a table
     #[arg(long)]
@@ -174,10 +177,11 @@ async fn serve(args: ServeArgs) -> Result<(), StartError> {
 async fn tools(args: ToolsArgs) -> Result<(), StartError> {
     let prepared = Prepared::new(&args.source, None).await?;
     let catalog = prepared.catalog.current();
+    let direct = startup::direct_tools(&args.direct, &catalog)?;
     let listing = if args.json {
-        crate::catalog::listing::json(&catalog)
+        crate::listing::json(&catalog, direct.as_ref())
     } else {
-        crate::catalog::listing::table(&catalog)
+        crate::listing::table(&catalog, direct.as_ref())
     };
     println!("{listing}");
     Ok(())

@@ -40,6 +40,15 @@ pub struct ArcadeArgs {
     pub request_timeout: f64,
 }
 
+/// The direct tools file of `serve` and `tools`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DirectToolsArgs {
+    /// Also serve the direct tools declared in this TOML file: tools that call a
+    /// provider's API with the user's Arcade-issued token (see the README)
+    #[arg(long, value_name = "FILE")]
+    pub direct_tools: Option<std::path::PathBuf>,
+}
+
 /// Where `serve` keeps its copy of the catalog, so a second start need not wait on the
 /// network (see [`crate::catalog::cache`]).
 #[derive(Debug, Clone, Default, clap::Args)]

@@ -13,7 +13,8 @@
 //! ```
 //!
 //! [`startup`] checks the configuration ([`config`]) and loads the catalog before
-//! anything is served; [`cli`] is the command line. The [`emulator`] is a local
+//! anything is served; [`cli`] is the command line ([`listing`] is what its `tools`
+//! prints). The [`emulator`] is a local
 //! Arcade-compatible engine for the offline demo and the tests.
 
 pub mod arcade;
@@ -24,6 +25,7 @@ pub mod direct;
 pub mod emulator;
 pub mod gateway;
 pub mod identity;
+pub mod listing;
 pub mod logging;
 pub mod startup;
 pub mod transport;

@@ -13,7 +13,6 @@ mod arguments;
 pub mod cache;
 mod convert;
 mod entry;
-pub mod listing;
 pub mod live;
 pub mod loader;
 mod names;

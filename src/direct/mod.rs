@@ -186,6 +186,11 @@ impl DirectTools {
         DirectToolsBuilder::default()
     }
 
+    /// Every tool, in registration order.
+    pub fn iter(&self) -> std::slice::Iter<'_, DirectEntry> {
+        self.inner.entries.iter()
+    }
+
     /// The tool clients call `name`.
     pub fn get(&self, name: &str) -> Option<&DirectEntry> {
         self.inner

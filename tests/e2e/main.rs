@@ -27,4 +27,5 @@ mod protocol_versions;
 mod secrets;
 mod startup_errors;
 mod stdio_flow;
+mod tools_command;
 mod upstream_faults;

@@ -1,0 +1,72 @@
+//! The `tools` subcommand: what `serve` would serve, the emulator's catalog and the
+//! direct tools of `--direct-tools` alike, as a table and as JSON.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::GATEWAY_BIN;
+
+fn tools(extra: &[&str]) -> String {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/direct-tools.toml");
+    let output = Command::new(GATEWAY_BIN)
+        .args(["tools", "--emulator", "--direct-tools"])
+        .arg(example)
+        .args(extra)
+        .env_remove("ARCADE_API_KEY")
+        .output()
+        .expect("the gateway runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+#[test]
+fn the_table_lists_catalog_and_direct_tools_with_their_grants() {
+    let table = tools(&[]);
+    let line = |name: &str| {
+        table
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} in\n{table}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line("Math_Add")[1..3], ["no", "-"]);
+    assert_eq!(line("Mail_SendEmail")[1..3], ["yes", "google"]);
+    assert_eq!(
+        line("Gmail_ListMyMessages")[1..],
+        [
+            "yes",
+            "google",
+            "https://www.googleapis.com/auth/gmail.readonly"
+        ]
+    );
+    let listed = table.lines().count() - 2;
+    assert!(
+        table.ends_with(&format!("{listed} tools\n")),
+        "the count covers both kinds:\n{table}"
+    );
+}
+
+#[test]
+fn the_json_is_what_tools_list_gives() {
+    let tools: Vec<Value> = serde_json::from_str(&tools(&["--json"])).expect("JSON");
+    let named = |name: &str| {
+        tools
+            .iter()
+            .find(|tool| tool["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(named("Math_Add")["inputSchema"]["type"], "object");
+    let direct = named("Gmail_GetMyMessage");
+    assert_eq!(
+        direct["_meta"]["dev.arcade/authorization"]["provider_id"],
+        "google"
+    );
+    assert_eq!(direct["annotations"]["readOnlyHint"], true);
+}

@@ -74,7 +74,9 @@ impl ToolCall<'_> {
         }
         // The authorization paths wait for the person and hold much more state than an
         // execute: boxed, they stay out of the future of every call (~7.5 KB otherwise),
-        // which the runtime copies several times when it spawns the call.
+        // which the runtime copies several times when it spawns the call, and which each
+        // Streamable HTTP session's task holds for its life (rmcp answers `initialize`
+        // inline there, in the future that can answer any request).
         let response = match retry {
             Some(retry) => Box::pin(self.resume(retry, &arguments)).await?,
             None => match self.execute(&arguments).await {

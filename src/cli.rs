@@ -127,17 +127,21 @@ pub enum Runtime {
     /// the request to Arcade), and on one thread no hop waits for another thread to
     /// wake up (a profile of stdio calls showed task switches as the largest cost).
     SingleThread,
-    /// A worker a core: many HTTP clients at once.
-    MultiThread,
+    /// Several workers, by default one a core: many HTTP clients at once.
+    MultiThread(Option<std::num::NonZeroUsize>),
 }
 
 impl Cli {
     /// The runtime this command needs: one thread for `serve` over stdio, several for
-    /// the rest (HTTP serving, the emulator).
+    /// the rest (HTTP serving as `--worker-threads` says, the emulator).
     pub fn runtime(&self) -> Runtime {
         match &self.command {
             Command::Serve(args) if args.transport == Transport::Stdio => Runtime::SingleThread,
-            _ => Runtime::MultiThread,
+            Command::Serve(args) => match args.http.worker_threads {
+                Some(n) if n.get() == 1 => Runtime::SingleThread,
+                workers => Runtime::MultiThread(workers),
+            },
+            _ => Runtime::MultiThread(None),
         }
     }
 }

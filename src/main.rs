@@ -22,7 +22,13 @@ fn main() -> ExitCode {
     logging::init();
     let runtime = match args.runtime() {
         cli::Runtime::SingleThread => tokio::runtime::Builder::new_current_thread(),
-        cli::Runtime::MultiThread => tokio::runtime::Builder::new_multi_thread(),
+        cli::Runtime::MultiThread(workers) => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            if let Some(workers) = workers {
+                builder.worker_threads(workers.get());
+            }
+            builder
+        }
     }
     .enable_all()
     .build();

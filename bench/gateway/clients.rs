@@ -93,11 +93,12 @@ impl StdioGateway {
     }
 }
 
-/// One stateful Streamable HTTP session.
+/// One Streamable HTTP session: stateful (the server named it in its `initialize`
+/// answer), or stateless (`--stateless`: no session id, each request stands alone).
 pub struct HttpSession {
     http: reqwest::Client,
     url: String,
-    session: String,
+    session: Option<String>,
     next_id: AtomicU64,
 }
 
@@ -109,10 +110,7 @@ impl HttpSession {
         let session = response
             .headers()
             .get("mcp-session-id")
-            .expect("a session id")
-            .to_str()
-            .unwrap()
-            .to_owned();
+            .map(|id| id.to_str().expect("an ASCII session id").to_owned());
         rpc_answer(response).await;
         let this = Self {
             http: http.clone(),
@@ -134,10 +132,14 @@ impl HttpSession {
     }
 
     fn builder(&self) -> reqwest::RequestBuilder {
-        self.http
+        let builder = self
+            .http
             .post(&self.url)
-            .header("mcp-session-id", &self.session)
-            .header("mcp-protocol-version", PROTOCOL)
+            .header("mcp-protocol-version", PROTOCOL);
+        match &self.session {
+            Some(session) => builder.header("mcp-session-id", session),
+            None => builder,
+        }
     }
 }
 

@@ -12,7 +12,12 @@
 //!    sessions;
 //! 5. building and serializing `tools/list` for every fixture tool, in process.
 //!
+//! Parts 2 and 3 measure Streamable HTTP both stateful and `--stateless`.
+//!
 //! The fixture catalog is `../shared/fixtures/catalog` (or `$BENCH_CATALOG`).
+//! `BENCH_ONLY=latency,throughput` runs only the named parts (`start`, `latency`,
+//! `throughput`, `memory`, `build`); `BENCH_COMPARE=/path/to/arcade-mcp-gateway` adds that
+//! build's HTTP rows to parts 2 and 3, measured interleaved with this one's.
 
 mod clients;
 mod measure;

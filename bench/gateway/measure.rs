@@ -12,7 +12,9 @@ use rmcp::model::ListToolsResult;
 use serde_json::{Value, json};
 
 use crate::clients::{HttpSession, StdioGateway};
-use crate::processes::{API_KEY, Emulator, HttpGateway, USER, gateway_command};
+use crate::processes::{
+    API_KEY, BIN, Emulator, HttpGateway, USER, compare_bin, cpu_time, gateway_command,
+};
 
 /// The tool every call runs: it needs a Google grant, which the bench approves first.
 const TOOL: &str = "Gmail.ListEmails";
@@ -90,26 +92,64 @@ impl Machine {
     }
 }
 
-/// Every measurement, in order.
+/// Every measurement, in order; `BENCH_ONLY` (a comma-separated list of `start`,
+/// `latency`, `throughput`, `memory`, `build`) runs only those parts.
 pub async fn all(fixtures: &Path) -> Vec<Row> {
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let runs = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
     let scratch = tempfile::tempdir().unwrap();
     let mut rows = Vec::new();
     let small = subset(fixtures, 100, &scratch.path().join("100"));
     let medium = subset(fixtures, 1_000, &scratch.path().join("1000"));
-    for dir in [&small, &medium] {
-        let emulator = Emulator::start(dir).await;
-        rows.extend(cold_start(&emulator, scratch.path()).await);
-    }
     let full = Emulator::start(fixtures).await;
-    rows.extend(cold_start(&full, scratch.path()).await);
-    rows.extend(latency(&full).await);
-    let gateway = HttpGateway::start(&full).await;
-    eprintln!("throughput: HTTP gateway pid {}", gateway.pid());
-    rows.extend(throughput(&full, &gateway).await);
-    let small_emulator = Emulator::start(&small).await;
-    rows.extend(memory(&small_emulator, &full).await);
-    rows.extend(build_and_serialize(fixtures));
+    if runs("start") {
+        for dir in [&small, &medium] {
+            let emulator = Emulator::start(dir).await;
+            rows.extend(cold_start(&emulator, scratch.path()).await);
+        }
+        rows.extend(cold_start(&full, scratch.path()).await);
+    }
+    let variants = http_variants();
+    if runs("latency") {
+        rows.extend(latency(&full, &variants).await);
+    }
+    if runs("throughput") {
+        rows.extend(throughput(&full, &variants).await);
+    }
+    if runs("memory") {
+        let small_emulator = Emulator::start(&small).await;
+        rows.extend(memory(&small_emulator, &full).await);
+    }
+    if runs("build") {
+        rows.extend(build_and_serialize(fixtures));
+    }
     rows
+}
+
+/// One way of serving Streamable HTTP that the latency and throughput parts measure.
+struct HttpVariant {
+    /// How the rows name it.
+    name: String,
+    bin: String,
+    stateless: bool,
+}
+
+/// Stateful and `--stateless`, each also for the `BENCH_COMPARE` binary if one is given.
+fn http_variants() -> Vec<HttpVariant> {
+    let mut bins = vec![(BIN.to_owned(), String::new())];
+    bins.extend(compare_bin().map(|bin| (bin, " [BENCH_COMPARE build]".to_owned())));
+    let mut variants = Vec::new();
+    for (bin, suffix) in bins {
+        for stateless in [false, true] {
+            let mode = if stateless { ", `--stateless`" } else { "" };
+            variants.push(HttpVariant {
+                name: format!("Streamable HTTP{mode}{suffix}"),
+                bin: bin.clone(),
+                stateless,
+            });
+        }
+    }
+    variants
 }
 
 /// A folder with whole toolkit files of `fixtures` (in name order, skipping any that
@@ -256,47 +296,61 @@ async fn fetch_catalog(http: &reqwest::Client, base: &str) -> usize {
         .sum()
 }
 
-/// Part 2: Sequential authorized calls: over stdio, over Streamable HTTP, and the floor (this
-/// process calling the emulator's execute directly), interleaved so that all three see
-/// the same machine.
-async fn latency(emulator: &Emulator) -> Vec<Row> {
+/// Part 2: Sequential authorized calls: over stdio, over each Streamable HTTP variant, and
+/// the floor (this process calling the emulator's execute directly), interleaved so that
+/// all of them see the same machine.
+async fn latency(emulator: &Emulator, variants: &[HttpVariant]) -> Vec<Row> {
     let http = reqwest::Client::new();
     let mut stdio = StdioGateway::start(gateway_command(emulator, None)).await;
     authorize(&mut stdio, &http).await;
-    let gateway = HttpGateway::start(emulator).await;
-    eprintln!(
-        "latency: stdio gateway pid {}, HTTP gateway pid {}",
-        stdio.pid(),
-        gateway.pid()
-    );
-    let session = HttpSession::open(&http, &gateway.mcp_url).await;
+    let mut gateways = Vec::new();
+    let mut sessions = Vec::new();
+    for variant in variants {
+        let gateway = HttpGateway::start_binary(&variant.bin, emulator, variant.stateless).await;
+        eprintln!("latency: {} gateway pid {}", variant.name, gateway.pid());
+        sessions.push(HttpSession::open(&http, &gateway.mcp_url).await);
+        gateways.push(gateway);
+    }
+    eprintln!("latency: stdio gateway pid {}", stdio.pid());
     let call = json!({"name": MCP_TOOL, "arguments": {}});
-    let (mut over_stdio, mut over_http, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut over_stdio, mut floor) = (Vec::new(), Vec::new());
+    let mut over_http = vec![Vec::new(); sessions.len()];
     let before = upstream_requests(&http, &emulator.url).await;
+    let pids: Vec<u32> = std::iter::once(stdio.pid())
+        .chain(gateways.iter().map(HttpGateway::pid))
+        .collect();
+    let cpu_before: Vec<Duration> = pids.iter().map(|&pid| cpu_time(pid)).collect();
     for i in 0..CALLS + CALLS / 4 {
+        let warm = i >= CALLS / 4;
         let started = Instant::now();
         execute_directly(&http, &emulator.url).await;
         let direct = started.elapsed();
         let started = Instant::now();
         assert_ok(&stdio.request("tools/call", call.clone()).await);
         let via_stdio = started.elapsed();
-        let started = Instant::now();
-        assert_ok(&session.request("tools/call", call.clone()).await);
-        let via_http = started.elapsed();
-        if i >= CALLS / 4 {
+        for (session, samples) in sessions.iter().zip(&mut over_http) {
+            let started = Instant::now();
+            assert_ok(&session.request("tools/call", call.clone()).await);
+            if warm {
+                samples.push(started.elapsed());
+            }
+        }
+        if warm {
             floor.push(direct);
             over_stdio.push(via_stdio);
-            over_http.push(via_http);
         }
     }
+    let cpu_per_call = pids
+        .iter()
+        .zip(cpu_before)
+        .map(|(&pid, before)| (cpu_time(pid) - before) / (CALLS + CALLS / 4) as u32);
     let after = upstream_requests(&http, &emulator.url).await;
-    // Each iteration: one direct execute and two gateway calls.
+    // Each iteration: one direct execute and one call through each gateway.
     let iterations = (CALLS + CALLS / 4) as u64;
+    let calls = iterations * (1 + sessions.len() as u64);
     let gateway_requests = (after - before) - iterations;
-    let per_call = gateway_requests as f64 / (2 * iterations) as f64;
-    for samples in [&mut over_stdio, &mut over_http, &mut floor] {
-        samples.sort_unstable();
-    }
+    let per_call = gateway_requests as f64 / calls as f64;
+    floor.sort_unstable();
     let floor_p50 = percentile(&floor, 0.5);
     let mut rows = vec![row(
         format!(
@@ -305,17 +359,23 @@ async fn latency(emulator: &Emulator) -> Vec<Row> {
         format!("{} / {}", us(floor_p50), us(percentile(&floor, 0.99))),
         "",
     )];
-    for (name, samples) in [("stdio", &over_stdio), ("Streamable HTTP", &over_http)] {
-        let p50 = percentile(samples, 0.5);
+    let names = std::iter::once("stdio").chain(variants.iter().map(|v| v.name.as_str()));
+    let measured = std::iter::once(over_stdio)
+        .chain(over_http)
+        .zip(cpu_per_call);
+    for (name, (mut samples, cpu)) in names.zip(measured) {
+        samples.sort_unstable();
+        let p50 = percentile(&samples, 0.5);
         let added = p50.saturating_sub(floor_p50);
         rows.push(row(
             format!("2. authorized call over {name}, p50 / p99"),
             format!(
-                "{} / {}: +{} over the floor ({:.2}×)",
+                "{} / {}: +{} over the floor ({:.2}×); gateway CPU {} a call",
                 us(p50),
-                us(percentile(samples, 0.99)),
+                us(percentile(&samples, 0.99)),
                 us(added),
-                p50.as_secs_f64() / floor_p50.as_secs_f64()
+                p50.as_secs_f64() / floor_p50.as_secs_f64(),
+                us(cpu)
             ),
             format!(
                 "≤ +100 µs p50: {}",
@@ -326,7 +386,7 @@ async fn latency(emulator: &Emulator) -> Vec<Row> {
     rows.push(row(
         "2. upstream requests per authorized call",
         format!("{per_call:.3}"),
-        format!("exactly 1: {}", met(gateway_requests == 2 * iterations)),
+        format!("exactly 1: {}", met(gateway_requests == calls)),
     ));
     rows
 }
@@ -396,36 +456,55 @@ async fn upstream_requests(http: &reqwest::Client, base: &str) -> u64 {
         .map_or(0, |m| m.values().filter_map(Value::as_u64).sum())
 }
 
-/// Part 3: Calls/s through the gateway over Streamable HTTP (one session a client) and
+/// Part 3: Calls/s through each Streamable HTTP variant (one session a client) and
 /// straight to the emulator, at the same concurrency.
-async fn throughput(emulator: &Emulator, gateway: &HttpGateway) -> Vec<Row> {
+async fn throughput(emulator: &Emulator, variants: &[HttpVariant]) -> Vec<Row> {
+    let mut gateways = Vec::new();
+    for variant in variants {
+        let gateway = HttpGateway::start_binary(&variant.bin, emulator, variant.stateless).await;
+        eprintln!("throughput: {} gateway pid {}", variant.name, gateway.pid());
+        gateways.push(gateway);
+    }
     let mut rows = Vec::new();
     for clients in [1, 16, 256] {
         let http = reqwest::Client::new();
-        let sessions = open_sessions(&http, &gateway.mcp_url, clients).await;
-        let via_gateway = run_for(sessions, |session: Arc<HttpSession>| async move {
-            let call = json!({"name": MCP_TOOL, "arguments": {}});
-            assert_ok(&session.request("tools/call", call).await);
-        })
-        .await;
+        let mut via_gateways = Vec::new();
+        for gateway in &gateways {
+            let sessions = open_sessions(&http, &gateway.mcp_url, clients).await;
+            let cpu_before = gateway.cpu();
+            let (calls_per_s, calls) = run_for(sessions, |session: Arc<HttpSession>| async move {
+                let call = json!({"name": MCP_TOOL, "arguments": {}});
+                assert_ok(&session.request("tools/call", call).await);
+            })
+            .await;
+            let cpu = (gateway.cpu() - cpu_before) / calls.max(1) as u32;
+            via_gateways.push((calls_per_s, cpu));
+        }
         let client = (http.clone(), Arc::new(emulator.url.clone()));
-        let direct = run_for(vec![client; clients], |(http, base)| async move {
+        let emulator_before = emulator.cpu();
+        let (direct, direct_calls) = run_for(vec![client; clients], |(http, base)| async move {
             execute_directly(&http, &base).await;
         })
         .await;
-        let share = via_gateway / direct;
-        rows.push(row(
-            format!("3. throughput, {clients} concurrent Streamable HTTP clients"),
-            format!(
-                "{via_gateway:.0} calls/s = {:.0}% of the emulator's direct {direct:.0} calls/s",
-                share * 100.0
-            ),
-            if clients == 16 {
-                format!("≥ 50%: {}", met(share >= 0.5))
-            } else {
-                String::new()
-            },
-        ));
+        let emulator_cpu = (emulator.cpu() - emulator_before) / direct_calls.max(1) as u32;
+        for (variant, (via_gateway, cpu)) in variants.iter().zip(via_gateways) {
+            let share = via_gateway / direct;
+            rows.push(row(
+                format!("3. throughput, {clients} concurrent {} clients", variant.name),
+                format!(
+                    "{via_gateway:.0} calls/s = {:.0}% of the emulator's direct {direct:.0} calls/s; \
+                     CPU a call: gateway {}, emulator alone (direct) {}",
+                    share * 100.0,
+                    us(cpu),
+                    us(emulator_cpu)
+                ),
+                if clients == 16 {
+                    format!("≥ 50%: {}", met(share >= 0.5))
+                } else {
+                    String::new()
+                },
+            ));
+        }
     }
     rows
 }
@@ -439,8 +518,8 @@ async fn open_sessions(http: &reqwest::Client, url: &str, n: usize) -> Vec<Arc<H
 }
 
 /// Runs one client per item, each calling `call` back to back for
-/// [`THROUGHPUT_RUN`]; returns completed calls per second.
-async fn run_for<T, F, Fut>(clients: Vec<T>, call: F) -> f64
+/// [`THROUGHPUT_RUN`]; returns completed calls per second, and how many completed.
+async fn run_for<T, F, Fut>(clients: Vec<T>, call: F) -> (f64, u64)
 where
     T: Clone + Send + Sync + 'static,
     F: Fn(T) -> Fut + Clone + Send + Sync + 'static,
@@ -464,7 +543,8 @@ where
     for task in tasks {
         task.await.expect("a client does not panic");
     }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+    let done = done.load(Ordering::Relaxed);
+    (done as f64 / started.elapsed().as_secs_f64(), done)
 }
 
 /// How long the gateway is left alone before its memory is read "at rest": its

@@ -11,6 +11,14 @@ use tokio::process::{Child, Command};
 
 /// The binary Cargo built (with the bench profile, i.e. release) for this bench.
 pub const BIN: &str = env!("CARGO_BIN_EXE_arcade-mcp-gateway");
+
+/// Another build of the gateway to measure next to [`BIN`] over HTTP, interleaved
+/// (`BENCH_COMPARE=/path/to/old/arcade-mcp-gateway`): a before/after on one machine load.
+pub fn compare_bin() -> Option<String> {
+    std::env::var("BENCH_COMPARE")
+        .ok()
+        .filter(|p| !p.is_empty())
+}
 /// The key the emulator accepts.
 pub const API_KEY: &str = "arc_bench_key";
 /// The user every call acts for.
@@ -20,7 +28,7 @@ pub const USER: &str = "bench@example.com";
 pub struct Emulator {
     /// Its base URL.
     pub url: String,
-    _child: Child,
+    child: Child,
 }
 
 impl Emulator {
@@ -39,7 +47,12 @@ impl Emulator {
             .expect("the emulator starts");
         let stdout = child.stdout.take().unwrap();
         let url = line_after(stdout, "arcade emulator listening on ").await;
-        Self { url, _child: child }
+        Self { url, child }
+    }
+
+    /// CPU time its threads have used so far.
+    pub fn cpu(&self) -> Duration {
+        cpu_time(self.child.id().unwrap_or(0))
     }
 }
 
@@ -53,7 +66,16 @@ pub struct HttpGateway {
 impl HttpGateway {
     /// Serves `emulator`'s catalog over HTTP for one fixed user, limits out of the way.
     pub async fn start(emulator: &Emulator) -> Self {
-        let mut child = gateway_command(emulator, None)
+        Self::start_binary(BIN, emulator, false).await
+    }
+
+    /// [`start`](Self::start) with the gateway binary `bin`, `--stateless` or not.
+    pub async fn start_binary(bin: &str, emulator: &Emulator, stateless: bool) -> Self {
+        let mut command = command_of(bin, emulator, None);
+        if stateless {
+            command.arg("--stateless");
+        }
+        let mut child = command
             .args(["--transport", "http", "--bind", "127.0.0.1:0"])
             .args(["--max-concurrent-calls", "1000000"])
             .args(["--calls-per-minute", "1000000000"])
@@ -79,12 +101,36 @@ impl HttpGateway {
     pub fn pid(&self) -> u32 {
         self.child.id().expect("running")
     }
+
+    /// CPU time its threads have used so far.
+    pub fn cpu(&self) -> Duration {
+        cpu_time(self.pid())
+    }
+}
+
+/// CPU time (user and system) the live threads of process `pid` have used: the sum of
+/// `/proc/PID/task/*/schedstat`, in nanoseconds. Unlike wall-clock latency, it hardly
+/// moves with the load other processes put on the machine.
+pub fn cpu_time(pid: u32) -> Duration {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten();
+    let nanos = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
 }
 
 /// `arcade-mcp-gateway serve` against `emulator`, with the catalog cache in `cache` or
 /// without one, logging warnings only.
 pub fn gateway_command(emulator: &Emulator, cache: Option<&Path>) -> Command {
-    let mut command = Command::new(BIN);
+    command_of(BIN, emulator, cache)
+}
+
+fn command_of(bin: &str, emulator: &Emulator, cache: Option<&Path>) -> Command {
+    let mut command = Command::new(bin);
     command.arg("serve");
     match cache {
         Some(dir) => command.arg("--catalog-cache-dir").arg(dir),

@@ -70,19 +70,16 @@ impl ToolCall<'_> {
             tracing::info!(tool = name, user = %self.user, "rejected bad arguments");
             return Ok(results::bad_arguments(name, &error).into());
         }
+        // The authorization paths wait for the person and hold much more state than an
+        // execute: boxed, they stay out of the future of every call (~7.5 KB otherwise),
+        // which the runtime copies several times when it spawns the call, and which each
+        // Streamable HTTP session's task holds for its life (rmcp answers `initialize`
+        // inline there, in the future that can answer any request).
         let response = match retry {
-            Some(retry) => {
-                let resumed = authorization::mrtr::resume(
-                    &self.prompt(&arguments),
-                    &retry.request_state,
-                    retry.input_responses.as_ref(),
-                )
-                .await?;
-                self.proceed(resumed, &arguments).await
-            }
+            Some(retry) => Box::pin(self.resume(retry, &arguments)).await?,
             None => match self.execute(&arguments).await {
                 Executed::NeedsAuthorization(reason) => {
-                    self.authorize_then_run(&arguments, reason).await
+                    Box::pin(self.authorize_then_run(&arguments, reason)).await
                 }
                 other => self.finish(other).into(),
             },
@@ -97,6 +94,22 @@ impl ToolCall<'_> {
             );
         }
         Ok(response)
+    }
+
+    /// A multi round-trip retry: checks its `requestState`, then runs the tool or
+    /// answers again.
+    async fn resume(
+        &self,
+        retry: Retry,
+        arguments: &Map<String, Value>,
+    ) -> Result<CallToolResponse, McpError> {
+        let resumed = authorization::mrtr::resume(
+            &self.prompt(arguments),
+            &retry.request_state,
+            retry.input_responses.as_ref(),
+        )
+        .await?;
+        Ok(self.proceed(resumed, arguments).await)
     }
 
     /// Asks Arcade for the user's grant; prompts the user, or runs the tool once more

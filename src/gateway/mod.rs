@@ -285,7 +285,8 @@ impl Gateway {
                 entry,
                 user,
             };
-            return Ok(call.run(arguments).await.into());
+            // Boxed like the authorization paths (see `call::ToolCall::run`).
+            return Ok(Box::pin(call.run(arguments)).await.into());
         }
         let entry = catalog.get(&request.name).ok_or_else(|| {
             McpError::invalid_params(

@@ -115,23 +115,20 @@ impl CallLimits {
     }
 }
 
-/// Whether a JSON-RPC body (one message or a batch) calls a tool.
+/// Whether a JSON-RPC body (one message or a batch) calls a tool. A batch is told
+/// apart by its first byte, so one message is parsed straight into its `method`
+/// (an untagged enum would first copy the whole body into an intermediate tree).
 fn calls_a_tool(body: &[u8]) -> bool {
     #[derive(serde::Deserialize)]
-    struct Message {
-        method: Option<String>,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum Messages {
-        One(Message),
-        Batch(Vec<Message>),
+    struct Message<'a> {
+        #[serde(borrow)]
+        method: Option<std::borrow::Cow<'a, str>>,
     }
     let is_call = |m: &Message| m.method.as_deref() == Some("tools/call");
-    match serde_json::from_slice::<Messages>(body) {
-        Ok(Messages::One(m)) => is_call(&m),
-        Ok(Messages::Batch(batch)) => batch.iter().any(is_call),
-        Err(_) => false,
+    if body.trim_ascii_start().starts_with(b"[") {
+        serde_json::from_slice::<Vec<Message>>(body).is_ok_and(|batch| batch.iter().any(is_call))
+    } else {
+        serde_json::from_slice::<Message>(body).is_ok_and(|m| is_call(&m))
     }
 }
 

@@ -29,6 +29,12 @@ pub struct HttpArgs {
     #[arg(long)]
     pub stateless: bool,
 
+    /// Threads serving requests (default: one a core). With 1, a request's hops
+    /// (connection, session, call, upstream request) never wait for another thread to
+    /// wake: less CPU a call, for a server sharing few cores with other busy processes
+    #[arg(long, value_name = "N")]
+    pub worker_threads: Option<std::num::NonZeroUsize>,
+
     /// Bearer tokens: a file of `sha256:<hex> <user id>` lines (see `hash-token`);
     /// reloaded on SIGHUP
     #[arg(long, value_name = "FILE")]

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -52,7 +53,7 @@ pub fn router(parts: Parts<'_>) -> Router {
     let close = parts.shutdown.close_streams.clone();
 
     let mcp = Router::new()
-        .route_service("/mcp", streamable_http(gateway.clone(), &parts))
+        .route("/mcp", streamable_http(gateway.clone(), &parts))
         .layer(middleware::from_fn_with_state(
             Arc::new(SessionOwners::new(parts.limits.idle_timeout)),
             bind_sessions,
@@ -66,17 +67,21 @@ pub fn router(parts: Parts<'_>) -> Router {
             parts.limits.idle_timeout,
         )));
     let calls = CallLimits::new(parts.limits, metrics.clone());
-    let protected = mcp
-        .merge(legacy)
-        .layer(middleware::from_fn_with_state(Arc::new(calls), limit_calls))
-        .layer(middleware::from_fn_with_state(
-            parts.auth.clone(),
-            require_identity,
-        ))
-        .layer(middleware::from_fn_with_state(
-            parts.shutdown.clone(),
-            track_in_flight,
-        ));
+    // One `ServiceBuilder` a group: axum wraps each route once for the whole group, where
+    // a `Router::layer` a middleware would box the route again at every level, and every
+    // level clones (and drops) all the boxed levels under it on every request.
+    let protected = mcp.merge(legacy).layer(
+        ServiceBuilder::new()
+            .layer(middleware::from_fn_with_state(
+                parts.shutdown.clone(),
+                track_in_flight,
+            ))
+            .layer(middleware::from_fn_with_state(
+                parts.auth.clone(),
+                require_identity,
+            ))
+            .layer(middleware::from_fn_with_state(Arc::new(calls), limit_calls)),
+    );
 
     let readiness = Readiness::new(
         parts.serving.prepared.arcade.clone(),
@@ -93,23 +98,27 @@ pub fn router(parts: Parts<'_>) -> Router {
     protected
         .merge(open)
         .merge(protected_resource_routes(parts.auth))
+        // Apart: the timeout's own answer needs a response body it can make empty.
         .layer(RequestBodyLimitLayer::new(parts.limits.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            parts.limits.request_timeout,
-        ))
-        .layer(middleware::from_fn_with_state(
-            Arc::new(parts.limits.clone()),
-            explain_refusals,
-        ))
-        .layer(middleware::from_fn_with_state(
-            Arc::new(parts.policy),
-            check_origin,
-        ))
-        .layer(middleware::from_fn_with_state(
-            metrics,
-            metrics::count_requests,
-        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::from_fn_with_state(
+                    metrics,
+                    metrics::count_requests,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    Arc::new(parts.policy),
+                    check_origin,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    Arc::new(parts.limits.clone()),
+                    explain_refusals,
+                ))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    parts.limits.request_timeout,
+                )),
+        )
 }
 
 /// rmcp's Streamable HTTP service. Its own Host check is off: [`check_origin`] applies

@@ -8,12 +8,13 @@
 //! the guards from the request and keeps them with the pending call until that answer
 //! goes out ([`legacy_sse`](super::legacy_sse)).
 
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::http::Extensions;
 use axum::response::Response;
-use futures::StreamExt;
 
 /// Something held for as long as a request is unanswered (dropped to release it).
 pub type Guard = Box<dyn Send>;
@@ -54,13 +55,42 @@ impl Drop for Release {
 
 /// Keeps `guard` alive until `response`'s body has been sent or dropped: a streamed
 /// answer (SSE) is still in flight after its headers are out.
-pub(crate) fn hold_until_sent<G: Send + 'static>(response: Response, guard: G) -> Response {
+pub(crate) fn hold_until_sent<G: Send + Unpin + 'static>(response: Response, guard: G) -> Response {
     let (parts, body) = response.into_parts();
-    let body = body.into_data_stream().map(move |chunk| {
-        let _held = &guard;
-        chunk
-    });
-    Response::from_parts(parts, Body::from_stream(body))
+    Response::from_parts(
+        parts,
+        Body::new(Holding {
+            body,
+            _guard: guard,
+        }),
+    )
+}
+
+/// A body that hands on its inner body's frames as they are (no conversion to a stream
+/// of chunks and back, which costs every frame of every answer) and keeps a guard.
+struct Holding<G> {
+    body: Body,
+    _guard: G,
+}
+
+impl<G: Unpin> http_body::Body for Holding<G> {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 #[cfg(test)]

@@ -233,9 +233,10 @@ impl ServerHandler for Gateway {
         let name = request.name.clone();
         // Dropping a call on cancellation drops any upstream request or wait in flight.
         let client_gone = self.client_gone(&context);
-        // Boxed: rmcp spawns every request's handler, and with all of a call's paths
-        // (authorization prompts, retries, direct tools) inline its future was tens of
-        // KB, copied twice a call (a third of a call's instructions, callgrind).
+        // Boxed: rmcp spawns every request's handler (and a Streamable HTTP session's
+        // task holds one for its life), so the handler's future holds a pointer, not the
+        // call's state machine; with it inline, the copies on each spawn were a third of
+        // a stdio call's instructions (callgrind, before the rare paths were boxed too).
         let dispatch = Box::pin(self.dispatch(request, &user, &context));
         let response = tokio::select! {
             response = dispatch => response,

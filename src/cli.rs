@@ -179,9 +179,12 @@ async fn serve(args: ServeArgs) -> Result<(), StartError> {
 }
 
 async fn tools(args: ToolsArgs) -> Result<(), StartError> {
+    let direct = startup::direct_tools(&args.direct)?;
     let prepared = Prepared::new(&args.source, None).await?;
     let catalog = prepared.catalog.current();
-    let direct = startup::direct_tools(&args.direct, &catalog)?;
+    if let Some(direct) = &direct {
+        direct.check_against(&catalog)?;
+    }
     let listing = if args.json {
         crate::listing::json(&catalog, direct.as_ref())
     } else {

@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use crate::arcade::{ArcadeClient, ArcadeError, ArcadeSettings};
+use crate::catalog::LiveCatalog;
 use crate::catalog::cache::CatalogCache;
 use crate::catalog::loader::LoadError;
 use crate::catalog::refresh::{self, Revalidation};
-use crate::catalog::{Catalog, LiveCatalog};
 use crate::cli::{ServeArgs, SourceArgs};
 use crate::config::{self, ConfigError, DirectToolsArgs};
 use crate::direct::{DirectConfigError, DirectTools, RegistryError};
@@ -124,8 +124,11 @@ impl Serving {
     /// Checks the authorization flags and the direct-tools file, then loads the catalog.
     pub async fn new(args: &ServeArgs) -> Result<Self, StartError> {
         let authorization = args.authorization.settings()?;
+        let direct = direct_tools(&args.direct)?;
         let mut prepared = Prepared::new(&args.source, args.cache.dir().as_deref()).await?;
-        let direct = direct_tools(&args.direct, &prepared.catalog.current())?;
+        if let Some(direct) = &direct {
+            direct.check_against(&prepared.catalog.current())?;
+        }
         if let Some(revalidation) = prepared.revalidation.take() {
             let direct = direct.clone();
             revalidation.spawn(Box::new(move |catalog| match &direct {
@@ -155,19 +158,15 @@ impl Serving {
     }
 }
 
-/// The direct tools of `--direct-tools FILE`, refused if one is named like a tool of
-/// `catalog`. (Without the flag there are none, and no HTTP client for them is built:
-/// setting one up reads the system's certificates, ~5 ms of start-up.)
-pub fn direct_tools(
-    args: &DirectToolsArgs,
-    catalog: &Catalog,
-) -> Result<Option<DirectTools>, StartError> {
-    let Some(path) = &args.direct_tools else {
-        return Ok(None);
-    };
-    let direct = load_direct_tools(path)?;
-    direct.check_against(catalog)?;
-    Ok(Some(direct))
+/// The direct tools of `--direct-tools FILE`, read before the catalog is loaded so a
+/// wrong file fails fast (check them against the catalog once it is loaded). Without
+/// the flag there are none, and no HTTP client for them is built: setting one up reads
+/// the system's certificates, ~5 ms of start-up.
+pub fn direct_tools(args: &DirectToolsArgs) -> Result<Option<DirectTools>, StartError> {
+    args.direct_tools
+        .as_deref()
+        .map(load_direct_tools)
+        .transpose()
 }
 
 /// The direct tools declared in `path`.

@@ -14,8 +14,13 @@
 //!
 //! The fixture catalog is `../shared/fixtures/catalog` (or `$BENCH_CATALOG`).
 
+// Shared with bench/soak, which uses other parts of them.
+#[allow(dead_code)]
+#[path = "../common/clients.rs"]
 mod clients;
 mod measure;
+#[allow(dead_code)]
+#[path = "../common/processes.rs"]
 mod processes;
 
 use std::path::PathBuf;

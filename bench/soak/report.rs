@@ -152,3 +152,37 @@ pub fn bound() -> String {
         FLAT_SHARE * 100.0
     )
 }
+
+/// Checks the memory verdict; `cargo test` runs it (it runs this bench without
+/// `--bench`).
+pub fn self_check() {
+    let me = Usage::of(std::process::id());
+    let sample = |minute| Sample {
+        minute,
+        http: me,
+        stdio: me,
+        cpu_ticks: (0, 0),
+        http_counts: Counts::default(),
+        stdio_counts: Counts::default(),
+    };
+    let long: Vec<Sample> = (1..=30).map(sample).collect();
+    let growth = Growth::of("test", &long, |s| 40_000 + s.minute as u64 * 10);
+    assert_eq!((growth.from_minute, growth.to_minute), (5, 30));
+    assert!(growth.flat(), "{}", growth.describe());
+    let short: Vec<Sample> = (1..=3).map(sample).collect();
+    assert_eq!(Growth::of("test", &short, |_| 1).from_minute, 1);
+    let growth = |from_kib, to_kib| Growth {
+        name: "test",
+        from_minute: 5,
+        from_kib,
+        to_minute: 30,
+        to_kib,
+    };
+    assert!(growth(40_000, 40_000 + 2_048).flat(), "2 MiB is flat");
+    assert!(!growth(40_000, 40_000 + 2_049).flat(), "more is growing");
+    assert!(
+        growth(100_000, 105_000).flat(),
+        "5% of a large baseline is flat"
+    );
+    assert!(!growth(100_000, 105_001).flat(), "more is growing");
+}

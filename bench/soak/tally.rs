@@ -147,3 +147,31 @@ impl Ledger {
         }
     }
 }
+
+/// Checks the classification and the ledger the soak's verdict rests on; `cargo test`
+/// runs them (it runs this bench without `--bench`).
+pub fn self_check() {
+    use serde_json::json;
+    let link = json!({"result": {"structuredContent": {"authorization_required": true}}});
+    let cases = [
+        (Ok(json!({"result": {"content": []}})), Outcome::Ok),
+        (Ok(json!({"result": {"isError": true}})), Outcome::ToolError),
+        (Ok(link), Outcome::AuthLink),
+        (Ok(json!({"error": {"code": -32602}})), Outcome::RpcError),
+        (Err(ClientError::Closed), Outcome::TransportError),
+    ];
+    for (answer, outcome) in cases {
+        assert_eq!(Outcome::of(&answer), outcome, "{answer:?}");
+    }
+    let ledger = Ledger::default();
+    ledger.sent("Mail.SendEmail", "ann");
+    let once = json!({"Mail.SendEmail": {"ann": 1}});
+    assert_eq!(ledger.check(&once, &["Mail.SendEmail"]), Ok((1, 1)));
+    let twice = json!({"Mail.SendEmail": {"ann": 2, "bob": 1}});
+    let errors = ledger.check(&twice, &["Mail.SendEmail"]).unwrap_err();
+    assert_eq!(
+        errors.len(),
+        2,
+        "a second run and a run never called: {errors:?}"
+    );
+}

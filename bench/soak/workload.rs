@@ -320,7 +320,7 @@ pub async fn caller(soak: Arc<Soak>, users: Vec<String>, per_second: f64) {
                 break;
             }
         }
-        soak.leave(session, turn % 2 == 0).await;
+        soak.leave(session, turn.is_multiple_of(2)).await;
     }
 }
 
@@ -335,23 +335,34 @@ pub async fn prompter(soak: Arc<Soak>, per_second: f64) {
         let Ok(session) = soak.open(&user).await else {
             continue;
         };
-        let request = if n % 2 == 0 {
+        let request = if n.is_multiple_of(2) {
             send_email(n)
         } else {
             create_issue(n)
         };
         let answer = soak.send(&session, &user, &request).await;
         match link(&answer) {
-            Some(url) if n % 3 != 0 => {
-                if approve(&soak.http, url).await.is_ok() {
-                    bump(&soak.events.approved);
-                    soak.send(&session, &user, &request).await.ok();
-                }
+            Some(url) if !n.is_multiple_of(3) => {
+                approve_and_call_again(&soak, &session, &user, &request, url).await;
             }
             Some(_) => bump(&soak.events.unapproved),
             None => {}
         }
-        soak.leave(session, n % 2 == 0).await;
+        soak.leave(session, n.is_multiple_of(2)).await;
+    }
+}
+
+/// The person approves `url`; the client calls again.
+async fn approve_and_call_again(
+    soak: &Soak,
+    session: &HttpSession,
+    user: &str,
+    request: &Request,
+    url: &str,
+) {
+    if approve(&soak.http, url).await.is_ok() {
+        bump(&soak.events.approved);
+        soak.send(session, user, request).await.ok();
     }
 }
 
@@ -364,7 +375,7 @@ pub async fn churner(soak: Arc<Soak>, users: Vec<String>, per_second: f64) {
         ticks.tick().await;
         n += 1;
         let user = &users[n as usize % users.len()];
-        if n % 30 == 0 {
+        if n.is_multiple_of(30) {
             short_lived_stdio(&soak, user, n).await;
             continue;
         }
@@ -434,7 +445,7 @@ pub async fn stdio(
     while soak.running() {
         ticks.tick().await;
         n += 1;
-        let request = if n % 40 == 0 {
+        let request = if n.is_multiple_of(40) {
             call("Mail_ListEmails", json!({"n_emails": 4}))
         } else {
             mixed(n)
@@ -442,7 +453,7 @@ pub async fn stdio(
         if let Some(tool) = request.side_effect {
             soak.ledger.sent(tool, &user);
         }
-        if n % 40 == 0 {
+        if n.is_multiple_of(40) {
             let cancelled = gateway.request_and_cancel(request.method, request.params);
             let outcome = match cancelled.await {
                 Ok(()) => Outcome::Dropped,

@@ -19,8 +19,13 @@
 //! `throughput`, `memory`, `build`); `BENCH_COMPARE=/path/to/arcade-mcp-gateway` adds that
 //! build's HTTP rows to parts 2 and 3, measured interleaved with this one's.
 
+// Shared with bench/soak, which uses other parts of them.
+#[allow(dead_code)]
+#[path = "../common/clients.rs"]
 mod clients;
 mod measure;
+#[allow(dead_code)]
+#[path = "../common/processes.rs"]
 mod processes;
 
 use std::path::PathBuf;

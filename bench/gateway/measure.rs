@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use crate::clients::{HttpSession, StdioGateway};
 use crate::processes::{
-    API_KEY, BIN, Emulator, HttpGateway, USER, compare_bin, cpu_time, gateway_command,
+    API_KEY, BIN, Emulator, HttpGateway, USER, approve, compare_bin, cpu_time,
+    emulator_stats, gateway_command,
 };
 
 /// The tool every call runs: it needs a Google grant, which the bench approves first.
@@ -401,19 +402,7 @@ async fn authorize(stdio: &mut StdioGateway, http: &reqwest::Client) {
             assert_ok(&result);
             return;
         };
-        http.get(url)
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap();
-        http.post(url)
-            .form(&[("decision", "approve")])
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap();
+        approve(http, url).await.expect("the grant is approved");
     }
     panic!("the grant was never approved");
 }
@@ -442,15 +431,9 @@ async fn execute_directly(http: &reqwest::Client, base: &str) {
 
 /// Every `/v1` request the emulator has counted.
 async fn upstream_requests(http: &reqwest::Client, base: &str) -> u64 {
-    let stats: Value = http
-        .get(format!("{base}/_emulator/stats"))
-        .bearer_auth(API_KEY)
-        .send()
+    let stats = emulator_stats(http, base)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .expect("the emulator answers");
     stats["requests"]
         .as_object()
         .map_or(0, |m| m.values().filter_map(Value::as_u64).sum())

@@ -1,11 +1,13 @@
 //! The processes under test: the release `arcade-mcp-gateway` binary as an emulator and
 //! as a gateway (stdio or HTTP), each its own process so their CPU and memory stay
-//! apart; and their resident memory, read from `/proc`.
+//! apart; and their resident memory, read from `/proc`. Shared by the `gateway` and
+//! `soak` benches.
 
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 
@@ -34,9 +36,22 @@ pub struct Emulator {
 impl Emulator {
     /// `emulator --catalog DIR` on a free loopback port, zero latency, no faults.
     pub async fn start(catalog: &Path) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["emulator", "--bind", "127.0.0.1:0", "--catalog"])
-            .arg(catalog)
+        let mut command = Command::new(BIN);
+        command.args(["emulator", "--catalog"]).arg(catalog);
+        Self::spawn(command).await
+    }
+
+    /// `emulator` with its demo catalog (tools that really run, some needing a grant,
+    /// some with side effects) on a free loopback port, zero latency, no faults.
+    pub async fn start_demo() -> Self {
+        let mut command = Command::new(BIN);
+        command.arg("emulator");
+        Self::spawn(command).await
+    }
+
+    async fn spawn(mut command: Command) -> Self {
+        let mut child = command
+            .args(["--bind", "127.0.0.1:0"])
             .env("ARCADE_API_KEY", API_KEY)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -75,6 +90,12 @@ impl HttpGateway {
         if stateless {
             command.arg("--stateless");
         }
+        Self::start_with(command).await
+    }
+
+    /// Serves over HTTP with `command` (a [`gateway_command`] with more flags or
+    /// variables), limits out of the way.
+    pub async fn start_with(mut command: Command) -> Self {
         let mut child = command
             .args(["--transport", "http", "--bind", "127.0.0.1:0"])
             .args(["--max-concurrent-calls", "1000000"])
@@ -145,6 +166,28 @@ fn command_of(bin: &str, emulator: &Emulator, cache: Option<&Path>) -> Command {
     command
 }
 
+/// What a person does with an authorization link: opens the page and presses Approve.
+pub async fn approve(http: &reqwest::Client, url: &str) -> Result<(), reqwest::Error> {
+    http.get(url).send().await?.error_for_status()?;
+    let form = [("decision", "approve")];
+    http.post(url)
+        .form(&form)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(())
+}
+
+/// `GET /_emulator/stats` of the emulator at `base`: its request and execution counters.
+pub async fn emulator_stats(http: &reqwest::Client, base: &str) -> Result<Value, reqwest::Error> {
+    let response = http
+        .get(format!("{base}/_emulator/stats"))
+        .bearer_auth(API_KEY)
+        .send()
+        .await?;
+    response.error_for_status()?.json().await
+}
+
 /// Reads lines until one starts with `prefix`; returns the rest of it. The rest of the
 /// output is drained in the background so the process never blocks on a full pipe.
 async fn line_after(output: impl AsyncRead + Unpin + Send + 'static, prefix: &str) -> String {
@@ -163,6 +206,55 @@ async fn line_after(output: impl AsyncRead + Unpin + Send + 'static, prefix: &st
     found
 }
 
+/// What `/proc` says about a process now: its memory, threads and open files.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    /// Its resident memory.
+    pub memory: Memory,
+    /// `Threads`.
+    pub threads: u64,
+    /// Entries of `/proc/PID/fd`.
+    pub fds: u64,
+    /// CPU time used so far (user + system), in clock ticks of 1/100 s.
+    pub cpu_ticks: u64,
+    /// Whether it still runs: neither gone nor a zombie.
+    pub alive: bool,
+}
+
+impl Usage {
+    /// Reads `/proc/PID/status` and `/proc/PID/fd`.
+    pub fn of(pid: u32) -> Self {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |dir| dir.count());
+        let state = status_field(&status, "State:");
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // After the command name in parentheses: state, …, utime (11th), stime (12th).
+        let times = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let cpu_ticks = times
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .filter_map(|ticks| ticks.parse::<u64>().ok())
+            .sum();
+        Self {
+            memory: Memory::parse(&status),
+            threads: status_field(&status, "Threads:").parse().unwrap_or(0),
+            fds: fds as u64,
+            cpu_ticks,
+            alive: !state.is_empty() && state != "Z",
+        }
+    }
+}
+
+/// The first word after `name` in a `/proc/PID/status` text, or "".
+fn status_field<'a>(status: &'a str, name: &str) -> &'a str {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(name))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or("")
+}
+
 /// Resident memory of a process, in KiB.
 #[derive(Debug, Clone, Copy)]
 pub struct Memory {
@@ -176,13 +268,11 @@ impl Memory {
     /// Reads `/proc/PID/status`.
     pub fn of(pid: u32) -> Self {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-                .unwrap_or(0)
-        };
+        Self::parse(&status)
+    }
+
+    fn parse(status: &str) -> Self {
+        let field = |name: &str| status_field(status, name).parse().unwrap_or(0);
         Self {
             rss_kib: field("VmRSS:"),
             peak_kib: field("VmHWM:"),

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 
 use crate::clients::{HttpSession, StdioGateway};
 use crate::processes::{
-    API_KEY, BIN, Emulator, HttpGateway, USER, approve, compare_bin, cpu_time,
-    emulator_stats, gateway_command,
+    API_KEY, BIN, Emulator, HttpGateway, USER, approve, compare_bin, cpu_time, emulator_stats,
+    gateway_command,
 };
 
 /// The tool every call runs: it needs a Google grant, which the bench approves first.

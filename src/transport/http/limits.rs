@@ -8,8 +8,8 @@
 //! SSE stream ([`UntilAnswered`]).
 
 use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -26,8 +26,10 @@ use super::options::Limits;
 use super::until_answered::{UntilAnswered, hold_until_sent};
 use crate::identity::UserId;
 
-/// Rate limiter entries kept before idle ones are swept.
-const SWEEP_ABOVE: usize = 10_000;
+/// How often the rate counters of users without a call in the last minute are dropped:
+/// a server meeting new users all day would otherwise keep a counter for each (the
+/// 30-minute soak, a new user every half second, read it as growing RSS).
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// The per-user counters.
 pub struct CallLimits {
@@ -36,6 +38,7 @@ pub struct CallLimits {
     max_concurrent: usize,
     calls_per_minute: u32,
     max_body_bytes: usize,
+    last_sweep: Mutex<Instant>,
     metrics: Arc<Metrics>,
 }
 
@@ -88,15 +91,27 @@ impl CallLimits {
             max_concurrent: limits.max_concurrent_calls as usize,
             calls_per_minute: limits.calls_per_minute,
             max_body_bytes: limits.max_body_bytes,
+            last_sweep: Mutex::new(Instant::now()),
             metrics,
+        }
+    }
+
+    /// Drops the rate counters of users idle for the last minute, at most once a
+    /// [`SWEEP_EVERY`] (a call that finds another sweeping goes on).
+    fn sweep_idle_users(&self) {
+        let Ok(mut last) = self.last_sweep.try_lock() else {
+            return;
+        };
+        if last.elapsed() >= SWEEP_EVERY {
+            *last = Instant::now();
+            self.per_minute.retain_recent();
+            self.per_minute.shrink_to_fit();
         }
     }
 
     /// A slot for one call of `user`, held until the returned permit is dropped.
     fn admit(&self, user: &UserId) -> Result<tokio::sync::OwnedSemaphorePermit, OverLimit> {
-        if self.per_minute.len() > SWEEP_ABOVE {
-            self.per_minute.retain_recent();
-        }
+        self.sweep_idle_users();
         if let Err(not_until) = self.per_minute.check_key(user) {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             return Err(OverLimit::Rate {
@@ -171,6 +186,35 @@ pub async fn limit_calls(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn users_idle_for_a_minute_are_swept() {
+        let limits = Limits {
+            max_body_bytes: 1024,
+            max_concurrent_calls: 1,
+            // One call's cell refills in a millisecond.
+            calls_per_minute: 60_000,
+            request_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(1),
+        };
+        let calls = CallLimits::new(&limits, Arc::new(Metrics::default()));
+        for n in 0..100 {
+            let user = UserId::new(format!("user{n}@example.com"));
+            drop(calls.admit(&user).unwrap());
+        }
+        assert_eq!(calls.per_minute.len(), 100);
+        std::thread::sleep(Duration::from_millis(20));
+        calls.sweep_idle_users();
+        assert_eq!(
+            calls.per_minute.len(),
+            100,
+            "not before a minute has passed"
+        );
+        *calls.last_sweep.lock().unwrap() -= SWEEP_EVERY;
+        calls.sweep_idle_users();
+        assert_eq!(calls.per_minute.len(), 0);
+    }
 
     #[test]
     fn recognises_tool_calls_only() {

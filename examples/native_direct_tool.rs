@@ -19,10 +19,11 @@ use std::process::ExitCode;
 
 use arcade_mcp_gateway::arcade::{ArcadeClient, ArcadeSettings};
 use arcade_mcp_gateway::catalog::Catalog;
+use arcade_mcp_gateway::catalog::ToolFilter;
 use arcade_mcp_gateway::catalog::loader::load_definitions;
-use arcade_mcp_gateway::config::ToolFilter;
+use arcade_mcp_gateway::cli::AuthorizationArgs;
 use arcade_mcp_gateway::direct::{DirectTool, DirectTools, Grant, ProviderError, ToolContext};
-use arcade_mcp_gateway::gateway::{AuthorizationArgs, Caller, Gateway};
+use arcade_mcp_gateway::gateway::{Caller, Gateway};
 use arcade_mcp_gateway::identity::UserId;
 use arcade_mcp_gateway::{logging, transport};
 use clap::Parser;
@@ -141,7 +142,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         arcade,
         catalog,
         Caller::Fixed(user),
-        args.authorization.settings()?,
+        args.authorization.settings(false)?,
     )
     .with_direct_tools(direct);
     transport::stdio::serve(gateway).await?;

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: Rust unit and integration tests (rmcp's client against the real
-# binary), then the Python clients (the `mcp` SDK and `arcadepy`) against it.
+# The whole test suite: Rust unit and integration tests of the whole workspace (rmcp's
+# client against the real binaries), then the Python clients (the `mcp` SDK against the
+# gateway, `arcadepy` against the emulator).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-python.sh
-cargo build --bins --examples
-cargo test --all-targets
-GATEWAY_BIN="$PWD/target/debug/arcade-mcp-gateway" .venv/bin/python -m pytest tests/python -q
+cargo build --workspace --bins --examples
+cargo test --workspace --all-targets
+GATEWAY_BIN="$PWD/target/debug/arcade-mcp-gateway" EMULATOR_BIN="$PWD/target/debug/arcade-emulator" \
+  .venv/bin/python -m pytest tests/python crates/arcade-emulator/tests/python -q

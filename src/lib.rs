@@ -1,31 +1,58 @@
 //! arcade-mcp-gateway: an MCP server that serves Arcade's tools to any MCP client and
 //! makes per-user authorization just work.
 //!
-//! The path of one tool call, and the module that owns each step:
+//! # The path of one tool call
 //!
 //! ```text
-//! MCP client ── transport (stdio) ── gateway (rmcp ServerHandler)
-//!                                      ├─ identity: who is calling (never the arguments)
-//!                                      ├─ catalog: MCP name → Arcade tool, argument checks
-//!                                      ├─ arcade: the typed HTTP client of the Arcade Engine
-//!                                      ├─ results: values, errors, the authorization link
-//!                                      └─ direct: tools calling a provider's API with an Arcade-issued token
+//! MCP client
+//!   └─ transport: stdio │ Streamable HTTP /mcp │ legacy SSE /sse + /messages
+//!        └─ identity: who is calling → UserId (HTTP only; stdio has one fixed user)
+//!             └─ gateway::Gateway::call_tool (the rmcp ServerHandler)
+//!                  ├─ catalog: MCP name → Arcade tool; check the arguments
+//!                  ├─ gateway::call: execute through arcade::ArcadeClient
+//!                  │    └─ not granted yet → gateway::authorization (link, URL
+//!                  │       elicitation or multi round-trip), then execute again
+//!                  ├─ direct: or call the provider's API with an Arcade-issued token
+//!                  └─ results: Arcade's answer → MCP content, structuredContent, isError
 //! ```
 //!
-//! [`startup`] checks the configuration ([`config`]) and loads the catalog before
-//! anything is served; [`cli`] is the command line ([`listing`] is what its `tools`
-//! prints). The [`emulator`] is a local
-//! Arcade-compatible engine for the offline demo and the tests.
+//! # Modules
+//!
+//! Dependencies point one way, down this list: `cli` reads the flags into `config`,
+//! `startup` builds what `config` says, the transports carry MCP to the `gateway`, and
+//! only `arcade` speaks HTTP to the engine.
+//!
+//! | module | what it owns |
+//! |---|---|
+//! | [`cli`] | every command-line definition (subcommands, flags, variables), checked once into [`config`]; exit codes |
+//! | [`config`] | the typed configuration `serve` and `tools` run with, and [`config::ConfigError`] |
+//! | [`startup`] | getting ready: start the emulator if asked, connect, load the catalog and the direct tools |
+//! | [`transport`] | stdio, and the HTTP server (Streamable HTTP, legacy SSE, health, metrics, limits) |
+//! | [`identity`] | who is calling over HTTP: fixed user, bearer tokens, OAuth JWT, trusted proxy header |
+//! | [`gateway`] | the rmcp `ServerHandler`: listing, the call pipeline, the authorization strategies |
+//! | [`direct`] | tools that call a provider's API directly with the user's Arcade-issued token |
+//! | [`results`] | how an answer becomes an MCP tool result, for Arcade and direct tools alike |
+//! | [`catalog`] | Arcade definitions → MCP tools (names, schemas, argument checks), cache, refresh |
+//! | [`arcade`] | the typed client of the Arcade Engine API: requests, errors, retry policy |
+//! | [`logging`] | `tracing` to stderr (stdout belongs to stdio MCP) |
+//! | `emulator` | the `arcade-emulator` crate, re-exported with the default `emulator` feature |
+//!
+//! Beside this crate, in `crates/`: `arcade-types` (the API's wire types, shared with
+//! the emulator) and `arcade-emulator` (a local Arcade-compatible engine, its own
+//! binary too, for the offline demo and every test).
 
 pub mod arcade;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod direct;
-pub mod emulator;
 pub mod gateway;
 pub mod identity;
-pub mod listing;
 pub mod logging;
+pub mod results;
 pub mod startup;
 pub mod transport;
+
+/// The built-in Arcade emulator (`serve --emulator`, the `emulator` subcommand).
+#[cfg(feature = "emulator")]
+pub use arcade_emulator as emulator;

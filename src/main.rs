@@ -3,12 +3,10 @@
 use std::process::ExitCode;
 
 use arcade_mcp_gateway::{cli, logging};
-use clap::Parser;
 
-/// jemalloc, because it gives memory back: a `tools/list` of thousands of tools builds
-/// its answer (tens of MB) and drops it, and glibc's malloc kept those pages for good
-/// (RSS with 6,360 tools stayed ~100 MB after one `tools/list`; with jemalloc it
-/// settles back within about a second).
+/// jemalloc, because it gives memory back: a large `tools/list` builds a big answer and
+/// drops it, and glibc's malloc keeps such pages for good, while jemalloc's background
+/// thread returns them (see `MALLOC_CONF`).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
@@ -18,7 +16,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 static MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = cli::parse();
     logging::init();
     let runtime = match args.runtime() {
         cli::Runtime::SingleThread => tokio::runtime::Builder::new_current_thread(),

@@ -1,30 +1,23 @@
-//! Getting ready to serve: check the configuration, start the built-in emulator if
-//! asked, connect to Arcade and load the catalog — all before anything is served, so
-//! a mistake ends the program with one clear line.
+//! Getting ready to serve, from the checked [`crate::config`]: start the built-in
+//! emulator if asked, connect to Arcade, load the catalog and the direct tools — all
+//! before anything is served, so a mistake ends the program with one clear line.
 
 use std::path::Path;
 
-use crate::arcade::{ArcadeClient, ArcadeError, ArcadeSettings};
+use crate::arcade::{ArcadeClient, ArcadeError};
 use crate::catalog::LiveCatalog;
 use crate::catalog::cache::CatalogCache;
 use crate::catalog::loader::LoadError;
 use crate::catalog::refresh::{self, Revalidation};
-use crate::cli::{ServeArgs, SourceArgs};
-use crate::config::{self, ConfigError, DirectToolsArgs};
+use crate::config::{Engine, ServeConfig, SourceConfig};
 use crate::direct::{DirectConfigError, DirectTools, RegistryError};
+#[cfg(feature = "emulator")]
 use crate::emulator::{Emulator, EmulatorError, EmulatorOptions};
-use crate::gateway::{AuthorizationSettings, Caller, Gateway, SettingsError};
-use crate::identity::UserId;
+use crate::gateway::{AuthorizationSettings, Caller, Gateway};
 
-/// The user the server acts for when it runs on the built-in emulator and none is set.
-const EMULATOR_USER: &str = "you@example.com";
-
-/// Why the server could not start or stopped with an error.
+/// Why the server could not get ready to serve.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The configuration is wrong.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
     /// The catalog could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
@@ -32,6 +25,7 @@ pub enum StartError {
     #[error(transparent)]
     Arcade(#[from] ArcadeError),
     /// The built-in emulator failed.
+    #[cfg(feature = "emulator")]
     #[error(transparent)]
     Emulator(#[from] EmulatorError),
     /// The direct tools file is wrong.
@@ -40,34 +34,16 @@ pub enum StartError {
     /// The direct tools cannot be served (e.g. a name the catalog already uses).
     #[error(transparent)]
     DirectRegistry(#[from] RegistryError),
-    /// Reading standard input failed.
-    #[error("could not read standard input: {0}")]
-    Stdin(#[from] std::io::Error),
-    /// The authorization flags are wrong.
-    #[error(transparent)]
-    Authorization(#[from] SettingsError),
-    /// The HTTP transport could not start or failed.
-    #[error(transparent)]
-    Http(#[from] crate::transport::http::HttpError),
-    /// The MCP transport failed.
-    #[error("the MCP connection failed: {0}")]
-    Transport(String),
 }
 
 impl StartError {
     /// 2 when the server could not start (a configuration mistake, or Arcade could
-    /// not give the catalog even after retries), 1 when it failed while running.
+    /// not give the catalog even after retries), 1 when the built-in emulator failed.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_)
-            | Self::Arcade(_)
-            | Self::Authorization(_)
-            | Self::DirectTools(_)
-            | Self::DirectRegistry(_)
-            | Self::Load(_) => 2,
-            Self::Http(crate::transport::http::HttpError::Serve(_)) => 1,
-            Self::Http(_) => 2,
-            Self::Emulator(_) | Self::Transport(_) | Self::Stdin(_) => 1,
+            #[cfg(feature = "emulator")]
+            Self::Emulator(_) => 1,
+            _ => 2,
         }
     }
 }
@@ -79,32 +55,42 @@ pub struct Prepared {
     /// The tools to serve (a background fetch may replace them).
     pub catalog: LiveCatalog,
     /// The in-process emulator, kept running while this lives.
+    #[cfg(feature = "emulator")]
     pub emulator: Option<Emulator>,
     /// The fetch that checks a catalog served from the cache, not yet started.
     revalidation: Option<Revalidation>,
 }
 
 impl Prepared {
-    /// Checks the flags, starts the emulator if asked, and loads the catalog: from the
-    /// cache in `cache_dir` when it holds a copy (not for the in-process emulator, whose
-    /// address changes at every start), else from the engine.
-    pub async fn new(source: &SourceArgs, cache_dir: Option<&Path>) -> Result<Self, StartError> {
-        let filter = source.arcade.filter()?;
-        let (settings, emulator) = if source.emulator {
-            let emulator = start_emulator().await?;
-            (emulator_settings(source, &emulator)?, Some(emulator))
-        } else {
-            (source.arcade.settings()?, None)
+    /// Starts the emulator if asked, and loads the catalog: from the cache in
+    /// `cache_dir` when it holds a copy (not for the in-process emulator, whose address
+    /// changes at every start), else from the engine.
+    pub async fn new(source: &SourceConfig, cache_dir: Option<&Path>) -> Result<Self, StartError> {
+        let filter = &source.filter;
+        #[cfg(feature = "emulator")]
+        let (settings, emulator) = match &source.engine {
+            Engine::Arcade(settings) => (settings.clone(), None),
+            Engine::Emulator { request_timeout } => {
+                let emulator = start_emulator().await?;
+                let settings = emulator_settings(&emulator, *request_timeout);
+                (settings, Some(emulator))
+            }
+        };
+        #[cfg(not(feature = "emulator"))]
+        let settings = match &source.engine {
+            Engine::Arcade(settings) => settings.clone(),
+            Engine::Emulator { .. } => unreachable!("the flags refuse --emulator without it"),
         };
         let arcade = ArcadeClient::new(settings)?;
         let cache = cache_dir
-            .filter(|_| emulator.is_none())
-            .map(|dir| CatalogCache::new(dir, arcade.base_url().as_str(), &filter));
-        let (catalog, revalidation) = refresh::load(&arcade, &filter, cache).await?;
+            .filter(|_| matches!(source.engine, Engine::Arcade(_)))
+            .map(|dir| CatalogCache::new(dir, arcade.base_url().as_str(), filter));
+        let (catalog, revalidation) = refresh::load(&arcade, filter, cache).await?;
         tracing::info!(tools = catalog.current().len(), base_url = %arcade.base_url(), "catalog loaded");
         Ok(Self {
             arcade,
             catalog,
+            #[cfg(feature = "emulator")]
             emulator,
             revalidation,
         })
@@ -121,11 +107,11 @@ pub struct Serving {
 }
 
 impl Serving {
-    /// Checks the authorization flags and the direct-tools file, then loads the catalog.
-    pub async fn new(args: &ServeArgs) -> Result<Self, StartError> {
-        let authorization = args.authorization.settings()?;
-        let direct = direct_tools(&args.direct)?;
-        let mut prepared = Prepared::new(&args.source, args.cache.dir().as_deref()).await?;
+    /// Reads the direct-tools file, then loads the catalog.
+    pub async fn new(config: &ServeConfig) -> Result<Self, StartError> {
+        let authorization = config.authorization.clone();
+        let direct = direct_tools(config.direct_tools.as_deref())?;
+        let mut prepared = Prepared::new(&config.source, config.catalog_cache.as_deref()).await?;
         if let Some(direct) = &direct {
             direct.check_against(&prepared.catalog.current())?;
         }
@@ -161,12 +147,9 @@ impl Serving {
 /// The direct tools of `--direct-tools FILE`, read before the catalog is loaded so a
 /// wrong file fails fast (check them against the catalog once it is loaded). Without
 /// the flag there are none, and no HTTP client for them is built: setting one up reads
-/// the system's certificates, ~5 ms of start-up.
-pub fn direct_tools(args: &DirectToolsArgs) -> Result<Option<DirectTools>, StartError> {
-    args.direct_tools
-        .as_deref()
-        .map(load_direct_tools)
-        .transpose()
+/// every system certificate.
+pub fn direct_tools(path: Option<&Path>) -> Result<Option<DirectTools>, StartError> {
+    path.map(load_direct_tools).transpose()
 }
 
 /// The direct tools declared in `path`.
@@ -184,19 +167,7 @@ fn load_direct_tools(path: &Path) -> Result<DirectTools, StartError> {
     Ok(direct)
 }
 
-/// The user `serve` acts for: `--user-id`/`ARCADE_USER_ID`, or a demo user on the
-/// emulator.
-pub fn user_for(args: &ServeArgs) -> Result<UserId, ConfigError> {
-    fixed_user(args).ok_or(ConfigError::MissingUserId)
-}
-
-/// The fixed user of `serve`, if one is configured (HTTP can do without: its callers
-/// prove who they are).
-pub fn fixed_user(args: &ServeArgs) -> Option<UserId> {
-    let fallback = args.source.emulator.then_some(EMULATOR_USER);
-    config::user_id(args.user_id.as_deref().or(fallback)).ok()
-}
-
+#[cfg(feature = "emulator")]
 async fn start_emulator() -> Result<Emulator, EmulatorError> {
     let options = EmulatorOptions::default();
     let emulator = Emulator::start(options, ([127, 0, 0, 1], 0).into()).await?;
@@ -204,12 +175,15 @@ async fn start_emulator() -> Result<Emulator, EmulatorError> {
     Ok(emulator)
 }
 
+/// The settings reaching the in-process emulator: its address and key.
+#[cfg(feature = "emulator")]
 fn emulator_settings(
-    source: &SourceArgs,
     emulator: &Emulator,
-) -> Result<ArcadeSettings, ConfigError> {
-    let mut arcade = source.arcade.clone();
-    arcade.api_key = Some(emulator.state().api_key());
-    arcade.base_url = Some(emulator.base_url());
-    arcade.settings()
+    request_timeout: std::time::Duration,
+) -> crate::arcade::ArcadeSettings {
+    let url = url::Url::parse(&emulator.base_url()).expect("the emulator's URL is a URL");
+    let key = secrecy::SecretString::from(emulator.state().api_key());
+    let mut settings = crate::arcade::ArcadeSettings::new(url, key);
+    settings.request_timeout = request_timeout;
+    settings
 }

@@ -14,7 +14,8 @@
 //!
 //! Parts 2 and 3 measure Streamable HTTP both stateful and `--stateless`.
 //!
-//! The fixture catalog is `../shared/fixtures/catalog` (or `$BENCH_CATALOG`).
+//! The fixture catalog is `tests/fixtures/catalog.tar.gz` (or `$BENCH_CATALOG`, a
+//! folder or archive of toolkit files).
 //! `BENCH_ONLY=latency,throughput` runs only the named parts (`start`, `latency`,
 //! `throughput`, `memory`, `build`); `BENCH_COMPARE=/path/to/arcade-mcp-gateway` adds that
 //! build's HTTP rows to parts 2 and 3, measured interleaved with this one's.
@@ -44,7 +45,7 @@ async fn main() {
         || {
             PathBuf::from(concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/../shared/fixtures/catalog"
+                "/tests/fixtures/catalog.tar.gz"
             ))
         },
         PathBuf::from,

@@ -158,28 +158,21 @@ fn http_variants() -> Vec<HttpVariant> {
 fn subset(fixtures: &Path, target: usize, dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let mut total = 0;
-    for path in toolkit_files(fixtures) {
-        let count = read_toolkit(&path).items.len();
+    for (i, toolkit) in toolkits(fixtures).iter().enumerate() {
+        let count = toolkit.items.len();
         if total + count <= target {
-            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+            let file = dir.join(format!("{i:03}.json"));
+            std::fs::write(file, serde_json::to_vec(toolkit).unwrap()).unwrap();
             total += count;
         }
     }
     dir.to_owned()
 }
 
-fn toolkit_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("fixture catalog {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
-}
-
-fn read_toolkit(path: &Path) -> ToolkitFile {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+/// The toolkit files of the fixture catalog (a folder or the repository's archive).
+fn toolkits(fixtures: &Path) -> Vec<ToolkitFile> {
+    arcade_mcp_gateway::emulator::load_toolkits(fixtures)
+        .unwrap_or_else(|e| panic!("fixture catalog: {e}"))
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -603,9 +596,9 @@ async fn list_len(session: &HttpSession) -> usize {
 /// Part 5: In process: Arcade definitions → the MCP catalog, and the whole `tools/list`
 /// answer → JSON.
 fn build_and_serialize(fixtures: &Path) -> Vec<Row> {
-    let definitions: Vec<ToolDefinition> = toolkit_files(fixtures)
-        .iter()
-        .flat_map(|path| read_toolkit(path).items)
+    let definitions: Vec<ToolDefinition> = toolkits(fixtures)
+        .into_iter()
+        .flat_map(|toolkit| toolkit.items)
         .collect();
     let mut build = Vec::new();
     let mut serialize = Vec::new();

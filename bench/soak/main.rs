@@ -1,5 +1,5 @@
 //! `cargo bench --bench soak`: a long mixed run against the release gateway, with its
-//! memory sampled each minute, to show it stays flat (issue 6's soak).
+//! memory sampled each minute, to show it stays flat.
 //!
 //! One emulator (the demo catalog), one HTTP gateway (stateful Streamable HTTP, users
 //! named by a trusted proxy header) and one stdio gateway, each its own process on

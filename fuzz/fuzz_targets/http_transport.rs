@@ -12,9 +12,10 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use arcade_mcp_gateway::cli::ServeArgs;
-use arcade_mcp_gateway::startup::{Serving, fixed_user};
-use arcade_mcp_gateway::transport::http::app;
+use arcade_mcp_gateway::config::TransportConfig;
+use arcade_mcp_gateway::gateway::Caller;
+use arcade_mcp_gateway::startup::Serving;
+use arcade_mcp_gateway::transport::http::{HttpSettings, Readiness, app};
 use axum::Router;
 use axum::body::Body;
 use http::{HeaderName, HeaderValue, Method, Request};
@@ -32,7 +33,8 @@ struct Fixture {
     _serving: Serving,
 }
 
-fn serve_args(extra: &[&str]) -> ServeArgs {
+/// The checked HTTP settings of `serve --emulator --transport http` with `extra` flags.
+fn http_settings(extra: &[&str]) -> HttpSettings {
     let http = [
         "--transport",
         "http",
@@ -46,22 +48,28 @@ fn serve_args(extra: &[&str]) -> ServeArgs {
         "1000000",
     ];
     let flags: Vec<&str> = http.iter().chain(extra).copied().collect();
-    arcade_mcp_gateway_fuzz::serve_args(&flags)
+    match arcade_mcp_gateway_fuzz::serve_config(&flags).transport {
+        TransportConfig::Http(settings) => *settings,
+        TransportConfig::Stdio { .. } => unreachable!("--transport http"),
+    }
 }
 
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let runtime = arcade_mcp_gateway_fuzz::runtime();
-        let stateful_args = serve_args(&[]);
-        let stateless_args = serve_args(&["--stateless"]);
+        let config = arcade_mcp_gateway_fuzz::serve_config(&["--transport", "http"]);
         let (serving, stateful, stateless) = runtime.block_on(async {
-            let serving = Serving::new(&stateful_args).await.expect("serving");
-            let user = fixed_user(&stateful_args);
-            let (stateful, _) = app(&serving, user.clone(), &stateful_args.http)
+            let serving = Serving::new(&config).await.expect("serving");
+            let readiness = || {
+                let tools = serving.prepared.catalog.current().len();
+                Readiness::new(serving.prepared.arcade.clone(), tools)
+            };
+            let gateway = serving.gateway(Caller::FromTransport);
+            let (stateful, _) = app(gateway.clone(), readiness(), &http_settings(&[]))
                 .await
                 .expect("stateful app");
-            let (stateless, _) = app(&serving, user, &stateless_args.http)
+            let (stateless, _) = app(gateway, readiness(), &http_settings(&["--stateless"]))
                 .await
                 .expect("stateless app");
             (serving, stateful, stateless)

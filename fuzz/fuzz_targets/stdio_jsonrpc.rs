@@ -29,9 +29,9 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let runtime = arcade_mcp_gateway_fuzz::runtime();
-        let args = arcade_mcp_gateway_fuzz::serve_args(&[]);
+        let config = arcade_mcp_gateway_fuzz::serve_config(&[]);
         let serving = runtime
-            .block_on(Serving::new(&args))
+            .block_on(Serving::new(&config))
             .expect("gateway on the in-process emulator");
         Fixture { runtime, serving }
     })

@@ -1,7 +1,8 @@
 //! What the fuzz targets that run the whole server share: the runtime they drive it on,
-//! and `serve` arguments parsed the way the command line parses them.
+//! and `serve` arguments parsed and checked the way the command line does it.
 
-use arcade_mcp_gateway::cli::{Cli, Command, ServeArgs};
+use arcade_mcp_gateway::cli::{Cli, Command};
+use arcade_mcp_gateway::config::ServeConfig;
 use clap::Parser;
 use tokio::runtime::Runtime;
 
@@ -14,11 +15,12 @@ pub fn runtime() -> Runtime {
         .expect("runtime")
 }
 
-/// `serve --emulator` with `extra` flags, as the command line would parse them.
-pub fn serve_args(extra: &[&str]) -> ServeArgs {
+/// The configuration of `serve --emulator` with `extra` flags, as the command line
+/// would parse and check them.
+pub fn serve_config(extra: &[&str]) -> ServeConfig {
     let base = ["arcade-mcp-gateway", "serve", "--emulator"];
     match Cli::parse_from(base.iter().chain(extra)).command {
-        Command::Serve(args) => *args,
+        Command::Serve(args) => args.config().expect("valid flags"),
         _ => unreachable!("parsed `serve`"),
     }
 }

@@ -8,7 +8,8 @@
 
 mod client;
 mod error;
-pub mod types;
 
+/// The wire types of the API, shared with the emulator (the `arcade-types` crate).
+pub use arcade_types as types;
 pub use client::{ArcadeClient, ArcadeSettings, ExecuteRetry, ToolsQuery};
 pub use error::ArcadeError;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{Catalog, CatalogEntry};
-use crate::config::ToolFilter;
+use crate::catalog::ToolFilter;
 
 /// The gateway version writing and reading cache files.
 const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,10 +1,11 @@
 //! One served tool, kept small: the MCP tool as the JSON text `tools/list` shows, and of
 //! the Arcade definition only what a call needs.
 //!
-//! A catalog holds thousands of tools for as long as the server runs. Kept as trees of
-//! JSON maps (and beside the whole Arcade definition), 6,360 tools took ~80 MB; as text
-//! they take ~10 MB. A `tools/list` parses the text back for its answer, and a call
-//! parses its tool's `inputSchema` once, when it first compiles the argument check.
+//! A catalog holds thousands of tools for as long as the server runs, so each is kept as
+//! its MCP JSON text, far smaller than a tree of JSON maps, and only the part of the
+//! Arcade definition a call needs. A `tools/list` parses the text back for its answer,
+//! and a call parses its tool's `inputSchema` once, when it first compiles the argument
+//! check.
 
 use rmcp::model::{JsonObject, Tool};
 use serde::{Deserialize, Serialize};

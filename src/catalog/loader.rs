@@ -5,7 +5,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::arcade::types::{Page, ToolDefinition};
 use crate::arcade::{ArcadeClient, ArcadeError, ToolsQuery};
-use crate::config::ToolFilter;
+use crate::catalog::ToolFilter;
 
 /// Arcade's largest page.
 const PAGE_SIZE: u32 = 100;

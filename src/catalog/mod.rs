@@ -13,6 +13,7 @@ mod arguments;
 pub mod cache;
 mod convert;
 mod entry;
+mod filter;
 pub mod live;
 pub mod loader;
 mod names;
@@ -24,6 +25,7 @@ mod schema_properties;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use rmcp::model::Tool;
 
 use crate::arcade::types::ToolDefinition;
@@ -31,6 +33,7 @@ use crate::arcade::types::ToolDefinition;
 pub use arguments::{ArgumentError, ArgumentProblem, ArgumentValidator, MAX_PROBLEMS};
 pub use convert::{META_AUTHORIZATION, META_TOOL, authorization_meta, title, to_mcp_tool};
 pub use entry::CatalogEntry;
+pub use filter::ToolFilter;
 pub use live::LiveCatalog;
 pub use names::{MAX_NAME_LEN, assign_names, base_name, is_valid_name};
 pub use schema::{RESULT_KEY, ResultShape, input_schema, output_schema};
@@ -55,9 +58,13 @@ impl Catalog {
     pub fn from_definitions(definitions: Vec<ToolDefinition>) -> Self {
         let names = assign_names(&definitions);
         let named: Vec<_> = definitions.iter().zip(names).collect();
-        Self::from_entries(map_on_every_core(&named, |(definition, name)| {
-            CatalogEntry::new(definition, name)
-        }))
+        // Converting thousands of tools is a good part of a start-up: on every core.
+        Self::from_entries(
+            named
+                .into_par_iter()
+                .map(|(definition, name)| CatalogEntry::new(definition, &name))
+                .collect(),
+        )
     }
 
     /// Serves converted tools (those of the on-disk cache), sorted by name.
@@ -109,34 +116,6 @@ impl Catalog {
     pub fn iter(&self) -> std::slice::Iter<'_, CatalogEntry> {
         self.inner.entries.iter()
     }
-}
-
-/// Smallest share of the tools worth a thread of its own.
-const MIN_CHUNK: usize = 256;
-
-/// `f` of every item, in order, on every core: converting or listing thousands of
-/// tools is a good part of a start-up or a `tools/list`.
-fn map_on_every_core<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = items.len().div_ceil(threads).max(MIN_CHUNK);
-    if items.len() <= chunk {
-        return items.iter().map(f).collect();
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
 }
 
 impl<'a> IntoIterator for &'a Catalog {

@@ -9,7 +9,7 @@ use super::cache::CatalogCache;
 use super::live::LiveCatalog;
 use super::loader::{LoadError, load_definitions};
 use crate::arcade::ArcadeClient;
-use crate::config::ToolFilter;
+use crate::catalog::ToolFilter;
 
 /// How long a start served from the cache waits before fetching the catalog again:
 /// the start's own work (the handshake, the first `tools/list`) goes first, so that

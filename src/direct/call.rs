@@ -19,8 +19,8 @@ use super::{DirectEntry, DirectTools};
 use crate::arcade::ArcadeClient;
 use crate::arcade::types::AuthAuthorizeRequest;
 use crate::catalog::RESULT_KEY;
-use crate::gateway::results;
 use crate::identity::UserId;
+use crate::results;
 
 /// A call of one direct tool by one user.
 pub(crate) struct DirectCall<'a> {

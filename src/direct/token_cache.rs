@@ -1,11 +1,12 @@
 //! Provider tokens in memory, per (user, provider, scope set), for a short time: a
 //! call for a user who granted access needs one provider round trip, not an extra one
-//! to Arcade. Nothing is written anywhere; entries expire after [`TOKEN_TTL`] and are
-//! wiped when dropped ([`ProviderToken`] is a `SecretString`).
+//! to Arcade. Nothing is written anywhere; entries expire after [`TOKEN_TTL`] (moka's
+//! time-to-live) and are wiped when dropped ([`ProviderToken`] is a `SecretString`).
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use moka::sync::Cache;
 
 use super::tool::{Grant, ProviderToken};
 use crate::identity::UserId;
@@ -31,11 +32,13 @@ impl Key {
     }
 }
 
+/// Most tokens kept at once, so a flood of users cannot grow memory without bound.
+const MAX_TOKENS: u64 = 100_000;
+
 /// The cache; clones share it.
 #[derive(Debug, Clone)]
 pub struct TokenCache {
-    ttl: Duration,
-    entries: Arc<Mutex<HashMap<Key, (ProviderToken, Instant)>>>,
+    entries: Cache<Key, ProviderToken>,
 }
 
 impl Default for TokenCache {
@@ -48,32 +51,26 @@ impl TokenCache {
     /// A cache whose tokens live `ttl`.
     pub fn with_ttl(ttl: Duration) -> Self {
         Self {
-            ttl,
-            entries: Arc::default(),
+            entries: Cache::builder()
+                .max_capacity(MAX_TOKENS)
+                .time_to_live(ttl)
+                .build(),
         }
     }
 
     /// The user's unexpired token for `grant`.
     pub fn get(&self, user: &UserId, grant: &Grant) -> Option<ProviderToken> {
-        let mut entries = self.lock();
-        let now = Instant::now();
-        entries.retain(|_, (_, stored)| now.duration_since(*stored) < self.ttl);
-        entries.get(&Key::new(user, grant)).map(|(t, _)| t.clone())
+        self.entries.get(&Key::new(user, grant))
     }
 
     /// Keeps the user's token for `grant`.
     pub fn put(&self, user: &UserId, grant: &Grant, token: ProviderToken) {
-        self.lock()
-            .insert(Key::new(user, grant), (token, Instant::now()));
+        self.entries.insert(Key::new(user, grant), token);
     }
 
     /// Forgets the user's token for `grant` (the provider refused it).
     pub fn remove(&self, user: &UserId, grant: &Grant) {
-        self.lock().remove(&Key::new(user, grant));
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, (ProviderToken, Instant)>> {
-        self.entries.lock().expect("token cache lock")
+        self.entries.invalidate(&Key::new(user, grant));
     }
 }
 

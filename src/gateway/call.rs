@@ -16,11 +16,11 @@ use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Map, Value};
 
 use super::authorization::{self, AuthorizationSettings, Outcome, Prompt};
-use super::results;
 use crate::arcade::types::{ExecuteToolRequest, ExecuteToolResponse, REQUIREMENTS_NOT_MET};
 use crate::arcade::{ArcadeClient, ArcadeError, ExecuteRetry};
 use crate::catalog::CatalogEntry;
 use crate::identity::UserId;
+use crate::results;
 
 /// A call of one catalog tool by one user.
 pub(super) struct ToolCall<'a> {
@@ -71,7 +71,7 @@ impl ToolCall<'_> {
             return Ok(results::bad_arguments(name, &error).into());
         }
         // The authorization paths wait for the person and hold much more state than an
-        // execute: boxed, they stay out of the future of every call (~7.5 KB otherwise),
+        // execute: boxed, they stay out of the future of every call,
         // which the runtime copies several times when it spawns the call, and which each
         // Streamable HTTP session's task holds for its life (rmcp answers `initialize`
         // inline there, in the future that can answer any request).

@@ -3,15 +3,16 @@
 //!
 //! - [`call`]: the pipeline of one call (check, execute, authorize when needed).
 //! - [`authorization`]: how a pending grant reaches the person, per client.
-//! - [`results`]: how Arcade's answers become MCP tool results.
+//!
+//! How Arcade's answers become MCP tool results is [`crate::results`], shared with the
+//! direct tools.
 //!
 //! Direct tools ([`crate::direct`]) are listed next to the catalog and dispatched by name.
 
 mod authorization;
 mod call;
-pub(crate) mod results;
 
-pub use authorization::{AuthorizationArgs, AuthorizationSettings, SettingsError};
+pub use authorization::AuthorizationSettings;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -234,9 +235,8 @@ impl ServerHandler for Gateway {
         // Dropping a call on cancellation drops any upstream request or wait in flight.
         let client_gone = self.client_gone(&context);
         // Boxed: rmcp spawns every request's handler (and a Streamable HTTP session's
-        // task holds one for its life), so the handler's future holds a pointer, not the
-        // call's state machine; with it inline, the copies on each spawn were a third of
-        // a stdio call's instructions (callgrind, before the rare paths were boxed too).
+        // task holds one for its life), so the handler's future should hold a pointer,
+        // not the call's large state machine, which every spawn would copy.
         let dispatch = Box::pin(self.dispatch(request, &user, &context));
         let response = tokio::select! {
             response = dispatch => response,

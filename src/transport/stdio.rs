@@ -15,10 +15,14 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::unix::pipe;
 
 use crate::gateway::{ClientGone, Gateway};
-use crate::startup::StartError;
+
+/// The MCP connection on stdin/stdout failed.
+#[derive(Debug, thiserror::Error)]
+#[error("the MCP connection failed: {0}")]
+pub struct StdioError(String);
 
 /// Serves one client on stdin/stdout until it disconnects.
-pub async fn serve(gateway: Gateway) -> Result<(), StartError> {
+pub async fn serve(gateway: Gateway) -> Result<(), StdioError> {
     match stdio_pipes() {
         Some((input, output)) => serve_io(gateway, input, output).await,
         None => serve_io(gateway, tokio::io::stdin(), tokio::io::stdout()).await,
@@ -51,7 +55,7 @@ fn is_pipe(fd: &OwnedFd) -> bool {
 /// Serves one client speaking newline-delimited JSON-RPC on `reader`/`writer` until it
 /// closes its side. [`serve`] runs this on stdin/stdout; tests and the fuzz target run
 /// it on an in-memory pipe.
-pub async fn serve_io<R, W>(gateway: Gateway, reader: R, writer: W) -> Result<(), StartError>
+pub async fn serve_io<R, W>(gateway: Gateway, reader: R, writer: W) -> Result<(), StdioError>
 where
     R: AsyncRead + Send + Unpin + 'static,
     W: AsyncWrite + Send + Unpin + 'static,
@@ -65,11 +69,11 @@ where
         .with_client_gone(client_gone)
         .serve((reader, writer))
         .await
-        .map_err(|e| StartError::Transport(e.to_string()))?;
+        .map_err(|e| StdioError(e.to_string()))?;
     running
         .waiting()
         .await
-        .map_err(|e| StartError::Transport(e.to_string()))?;
+        .map_err(|e| StdioError(e.to_string()))?;
     Ok(())
 }
 

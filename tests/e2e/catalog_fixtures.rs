@@ -1,13 +1,14 @@
-//! Converts every real Arcade tool in `../shared/fixtures/catalog` (third-party data,
-//! not shipped with the crate; skipped with a note where absent) and checks that the
+//! Converts every real Arcade tool of the fixture catalog (`tests/fixtures/catalog.tar.gz`,
+//! about 6,400 definitions; a missing archive fails the test) and checks that the
 //! catalog keeps them all, names them legally and uniquely, produces valid JSON
 //! Schemas, and checks arguments the way a model would need.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use arcade_mcp_gateway::arcade::types::{ToolDefinition, ToolParameter, ToolkitFile, ValType};
+use arcade_mcp_gateway::arcade::types::{ToolDefinition, ToolParameter, ValType};
 use arcade_mcp_gateway::catalog::{ArgumentProblem, Catalog, CatalogEntry};
+use arcade_mcp_gateway::emulator::load_toolkits;
 use rmcp::model::Tool;
 use serde_json::{Map, Value, json};
 
@@ -17,40 +18,29 @@ const SAMPLE_EVERY: usize = 7;
 
 const UNKNOWN_ARGUMENT: &str = "definitely_not_a_parameter";
 
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/catalog")
+/// The repository's copy of the real catalog (a `.tar.gz` of the toolkit files).
+fn fixture_archive() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/catalog.tar.gz")
 }
 
-fn load_definitions(dir: &Path) -> Vec<ToolDefinition> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("fixture folder is readable")
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .flat_map(|path| {
-            let text = std::fs::read_to_string(path).expect("fixture is readable");
-            let file: ToolkitFile = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()));
-            file.items
-        })
+fn load_definitions(archive: &Path) -> Vec<ToolDefinition> {
+    load_toolkits(archive)
+        .unwrap_or_else(|e| panic!("the fixture catalog must load: {e}"))
+        .into_iter()
+        .flat_map(|toolkit| toolkit.items)
         .collect()
 }
 
 #[test]
 fn every_fixture_tool_converts_and_checks_arguments() {
-    let dir = fixtures_dir();
-    if !dir.is_dir() {
-        eprintln!(
-            "SKIPPED: fixture catalog not found at {}; this test needs the shared fixtures",
-            dir.display()
-        );
-        return;
-    }
-    let definitions = load_definitions(&dir);
-    assert!(!definitions.is_empty(), "no tools in {}", dir.display());
+    let archive = fixture_archive();
+    let definitions = load_definitions(&archive);
+    assert!(
+        definitions.len() > 6000,
+        "{} tools in {}",
+        definitions.len(),
+        archive.display()
+    );
     let count = definitions.len();
 
     let parameters: HashMap<String, Vec<ToolParameter>> = definitions

@@ -17,7 +17,9 @@ from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
-from conftest import gateway_bin, stop
+from emulator_process import stop
+
+GATEWAY_BIN = os.environ.get("GATEWAY_BIN", "target/debug/arcade-mcp-gateway")
 from test_mcp_stdio import approve, text
 
 LISTENING = "arcade-mcp-gateway listening on "
@@ -37,7 +39,7 @@ def gateway(emulator, tmp_path):
     env = {**os.environ, "ARCADE_API_KEY": emulator.api_key, "ARCADE_BASE_URL": emulator.base_url, "RUST_LOG": "info"}
     env.pop("ARCADE_USER_ID", None)
     process = subprocess.Popen(
-        [str(gateway_bin()), "serve", "--no-catalog-cache", "--transport", "http", "--bind", "127.0.0.1:0",
+        [GATEWAY_BIN, "serve", "--no-catalog-cache", "--transport", "http", "--bind", "127.0.0.1:0",
          "--tokens-file", str(tokens)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

@@ -12,7 +12,7 @@ use url::Url;
 use super::waiting::{self, Waited};
 use super::{Outcome, Prompt};
 use crate::arcade::types::AuthorizationResponse;
-use crate::gateway::results::{Access, LinkReason};
+use crate::results::{Access, LinkReason};
 
 /// The notification that closes a URL elicitation once its out-of-band step is done.
 const COMPLETE: &str = "notifications/elicitation/complete";

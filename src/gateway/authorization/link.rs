@@ -12,7 +12,7 @@ use serde_json::json;
 use super::waiting::{self, Waited};
 use super::{Outcome, Prompt};
 use crate::arcade::types::AuthorizationResponse;
-use crate::gateway::results::{Access, LinkReason};
+use crate::results::{Access, LinkReason};
 
 /// How often progress is reported while waiting.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);

@@ -24,14 +24,14 @@ use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-pub use settings::{AuthorizationArgs, AuthorizationSettings, SettingsError};
+pub use settings::AuthorizationSettings;
 use waiting::Waited;
 
-use super::results::{self, Access, LinkReason};
 use crate::arcade::ArcadeClient;
 use crate::arcade::types::{AuthorizationResponse, ToolAuthorizeRequest};
 use crate::catalog::CatalogEntry;
 use crate::identity::UserId;
+use crate::results::{self, Access, LinkReason};
 
 /// How a pending grant reaches the person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

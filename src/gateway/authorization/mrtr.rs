@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use super::waiting;
 use super::{AuthorizationSettings, Outcome, Prompt};
 use crate::arcade::types::{AuthStatus, AuthorizationResponse};
-use crate::gateway::results::{Access, LinkReason};
+use crate::results::{Access, LinkReason};
 
 /// The key of the one input request: the URL elicitation.
 const INPUT_KEY: &str = "authorization";

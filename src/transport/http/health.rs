@@ -36,6 +36,11 @@ impl Readiness {
         }
     }
 
+    /// How many tools the server serves.
+    pub fn tools(&self) -> usize {
+        self.tools
+    }
+
     /// Arcade's answer, from the cache when it is fresh; concurrent probes share one check.
     async fn arcade_reachable(&self) -> Result<(), String> {
         let mut last = self.last.lock().await;

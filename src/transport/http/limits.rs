@@ -22,13 +22,13 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::Semaphore;
 
 use super::metrics::Metrics;
-use super::options::Limits;
+use super::settings::Limits;
 use super::until_answered::{UntilAnswered, hold_until_sent};
 use crate::identity::UserId;
 
 /// How often the rate counters of users without a call in the last minute are dropped:
-/// a server meeting new users all day would otherwise keep a counter for each (the
-/// 30-minute soak, a new user every half second, read it as growing RSS).
+/// a server meeting new users all day would otherwise keep a counter for each, and its
+/// memory would grow without bound.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// The per-user counters.

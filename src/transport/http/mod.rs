@@ -6,7 +6,7 @@
 //! limit, the identity middleware (who is calling: [`crate::identity`]), the session
 //! binding ([`session_binding`]), the per-user call limits ([`limits`]); the
 //! [`Gateway`](crate::gateway::Gateway) then takes the caller from the request. One module
-//! a concern: [`options`] (flags), [`router`] (the wiring), [`legacy_sse`], [`health`],
+//! a concern: [`settings`] (what it runs with), [`router`] (the wiring), [`legacy_sse`], [`health`],
 //! [`metrics`], [`shutdown`], and [`until_answered`] (what lives until a request is
 //! answered: call slots, the count of requests in flight).
 
@@ -14,10 +14,10 @@ pub mod health;
 pub mod legacy_sse;
 pub mod limits;
 pub mod metrics;
-pub mod options;
 pub mod origin;
 pub mod router;
 pub mod session_binding;
+pub mod settings;
 pub mod shutdown;
 pub mod until_answered;
 
@@ -29,10 +29,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
 
-pub use options::HttpArgs;
+pub use health::Readiness;
+pub use origin::{OriginError, OriginPolicy};
+pub use settings::{HttpSettings, Limits};
 
-use crate::identity::{Authenticator, IdentityError, UserId};
-use crate::startup::Serving;
+use crate::gateway::Gateway;
+use crate::identity::{Authenticator, IdentityError};
 
 /// The line (on stderr) that says where the server listens, so scripts and tests using
 /// `--bind 127.0.0.1:0` can find the port.
@@ -44,36 +46,6 @@ pub enum HttpError {
     /// The identity configuration is unusable.
     #[error(transparent)]
     Identity(#[from] IdentityError),
-    /// More than one identity mode was asked for.
-    #[error(
-        "choose one identity mode: --tokens-file, --oauth-issuer or --trust-user-header (not several)"
-    )]
-    SeveralIdentityModes,
-    /// No way to tell who is calling.
-    #[error(
-        "no identity mode: pass --user-id for a single user on loopback, or --tokens-file, \
-         --oauth-issuer or --trust-user-header for many users"
-    )]
-    NoIdentityMode,
-    /// OAuth without the resource URL.
-    #[error(
-        "--oauth-issuer needs --public-url: this server's public MCP URL, e.g. https://mcp.example.com/mcp"
-    )]
-    MissingPublicUrl,
-    /// A public bind without host names.
-    #[error(
-        "listening on a non-loopback address needs --allowed-host with each host name clients \
-         use to reach this server (DNS rebinding protection), e.g. --allowed-host mcp.example.com"
-    )]
-    NoAllowedHost,
-    /// An `--allowed-origin` that is not an origin.
-    #[error(
-        "--allowed-origin `{0}` is not an origin: write scheme://host[:port], e.g. https://app.example.com"
-    )]
-    BadOrigin(String),
-    /// A limit of zero.
-    #[error("{0} must be at least 1")]
-    ZeroLimit(&'static str),
     /// The address cannot be listened on.
     #[error("cannot listen on {addr}: {source}; pick a free port or another address with --bind")]
     Bind {
@@ -88,64 +60,56 @@ pub enum HttpError {
     Serve(#[source] std::io::Error),
 }
 
-/// The HTTP application of `serving` as the flags describe it, with the [`Shutdown`]
-/// its in-flight calls report to. [`serve`] listens with it; tests and the fuzz target
-/// drive it in-process.
+/// The HTTP application serving `gateway` as `settings` describe it, with the
+/// [`Shutdown`] its in-flight calls report to. [`serve`] listens with it; tests and the
+/// fuzz target drive it in-process.
 ///
 /// [`Shutdown`]: shutdown::Shutdown
 pub async fn app(
-    serving: &Serving,
-    fixed_user: Option<UserId>,
-    args: &HttpArgs,
+    gateway: Gateway,
+    readiness: Readiness,
+    settings: &HttpSettings,
 ) -> Result<(axum::Router, Arc<shutdown::Shutdown>), HttpError> {
-    let identity = args.identity(fixed_user)?;
-    let limits = args.limits()?;
-    let policy = origin::OriginPolicy::new(
-        &args.allowed_hosts,
-        &args.allowed_origins,
-        args.bind.ip().to_canonical().is_loopback(),
-    )?;
-    let auth = Arc::new(Authenticator::new(identity).await?);
+    let auth = Arc::new(Authenticator::new(settings.identity.clone()).await?);
     #[cfg(unix)]
     auth.spawn_reload_on_sighup()?;
     let shutdown = Arc::new(shutdown::Shutdown::default());
     let app = router::router(router::Parts {
-        serving,
+        gateway,
+        readiness,
         auth,
-        policy,
-        limits: &limits,
-        stateless: args.stateless,
+        policy: settings.origins.clone(),
+        limits: &settings.limits,
+        stateless: settings.stateless,
         shutdown: Arc::clone(&shutdown),
     });
     Ok((app, shutdown))
 }
 
-/// Serves `serving` over HTTP until SIGTERM or SIGINT, then shuts down gracefully.
-/// `fixed_user` is the user of `--user-id`, used when no other identity mode is chosen.
+/// Serves `gateway` over HTTP until SIGTERM or SIGINT, then shuts down gracefully.
 pub async fn serve(
-    serving: Serving,
-    fixed_user: Option<UserId>,
-    args: &HttpArgs,
+    gateway: Gateway,
+    readiness: Readiness,
+    settings: &HttpSettings,
 ) -> Result<(), HttpError> {
-    let limits = args.limits()?;
-    let (app, shutdown) = app(&serving, fixed_user, args).await?;
-    let listener = tokio::net::TcpListener::bind(args.bind)
+    let tools = readiness.tools();
+    let (app, shutdown) = app(gateway, readiness, settings).await?;
+    let bind = settings.bind;
+    let listener = tokio::net::TcpListener::bind(bind)
         .await
-        .map_err(|source| HttpError::Bind {
-            addr: args.bind,
-            source,
-        })?;
+        .map_err(|source| HttpError::Bind { addr: bind, source })?;
     let local = listener.local_addr().map_err(HttpError::Serve)?;
     // Answers leave as soon as they are written: without TCP_NODELAY, an SSE answer
-    // written in parts waits for the client's delayed ACK (~40 ms a call).
+    // written in parts waits for the client's delayed ACK.
     let listener = listener.tap_io(|tcp| {
         if let Err(error) = tcp.set_nodelay(true) {
             tracing::debug!(%error, "TCP_NODELAY not set on a connection");
         }
     });
     eprintln!("{LISTENING_PREFIX}http://{local}");
-    tracing::info!(%local, stateless = args.stateless, tools = serving.prepared.catalog.current().len(), "serving MCP over HTTP at /mcp and legacy SSE at /sse");
+    tracing::info!(%local, stateless = settings.stateless, tools, "serving MCP over HTTP at /mcp and legacy SSE at /sse");
 
+    let grace = settings.limits.shutdown_grace;
     let stop_accepting = tokio_util::sync::CancellationToken::new();
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(stop_accepting.clone().cancelled_owned())
@@ -156,11 +120,11 @@ pub async fn serve(
         () = shutdown::signalled() => {}
     }
     tracing::info!(
-        grace_s = limits.shutdown_grace.as_secs(),
+        grace_s = grace.as_secs(),
         "shutting down: no new connections"
     );
     stop_accepting.cancel();
-    shutdown.drain(limits.shutdown_grace).await;
+    shutdown.drain(grace).await;
     match tokio::time::timeout(std::time::Duration::from_secs(2), &mut server).await {
         Ok(ended) => finished(ended),
         Err(_) => {

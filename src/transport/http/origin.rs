@@ -13,7 +13,21 @@ use axum::http::{StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::HttpError;
+/// The allowed hosts or origins cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum OriginError {
+    /// A public bind without host names.
+    #[error(
+        "listening on a non-loopback address needs --allowed-host with each host name clients \
+         use to reach this server (DNS rebinding protection), e.g. --allowed-host mcp.example.com"
+    )]
+    NoAllowedHost,
+    /// An `--allowed-origin` that is not an origin.
+    #[error(
+        "--allowed-origin `{0}` is not an origin: write scheme://host[:port], e.g. https://app.example.com"
+    )]
+    BadOrigin(String),
+}
 
 /// Host names a loopback server answers to when no `--allowed-host` is given.
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
@@ -35,9 +49,9 @@ impl OriginPolicy {
         hosts: &[String],
         origins: &[String],
         loopback_bind: bool,
-    ) -> Result<Self, HttpError> {
+    ) -> Result<Self, OriginError> {
         if hosts.is_empty() && !loopback_bind {
-            return Err(HttpError::NoAllowedHost);
+            return Err(OriginError::NoAllowedHost);
         }
         let hosts = if hosts.is_empty() {
             LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect()
@@ -58,7 +72,7 @@ impl OriginPolicy {
                 let origin = o.trim().trim_end_matches('/').to_lowercase();
                 match url::Url::parse(&origin) {
                     Ok(url) if url.host().is_some() && url.path() == "/" => Ok(origin),
-                    _ => Err(HttpError::BadOrigin(o.clone())),
+                    _ => Err(OriginError::BadOrigin(o.clone())),
                 }
             })
             .collect::<Result<_, _>>()?;
@@ -181,11 +195,11 @@ mod tests {
     fn a_public_bind_must_name_its_hosts() {
         assert!(matches!(
             OriginPolicy::new(&[], &[], false),
-            Err(HttpError::NoAllowedHost)
+            Err(OriginError::NoAllowedHost)
         ));
         assert!(matches!(
             OriginPolicy::new(&[], &["app.example.com".into()], true),
-            Err(HttpError::BadOrigin(_))
+            Err(OriginError::BadOrigin(_))
         ));
     }
 }

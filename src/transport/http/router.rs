@@ -19,18 +19,19 @@ use super::health::{self, Readiness};
 use super::legacy_sse::{self, LegacySse};
 use super::limits::{CallLimits, limit_calls};
 use super::metrics::{self, Metrics};
-use super::options::Limits;
 use super::origin::{OriginPolicy, check_origin};
 use super::session_binding::{SessionOwners, bind_sessions};
+use super::settings::Limits;
 use super::shutdown::{Shutdown, track_in_flight};
-use crate::gateway::{Caller, Gateway};
+use crate::gateway::Gateway;
 use crate::identity::{Authenticator, protected_resource_routes, require_identity};
-use crate::startup::Serving;
 
 /// What the router is built from.
 pub struct Parts<'a> {
-    /// The loaded catalog and the Arcade client.
-    pub serving: &'a Serving,
+    /// The MCP server, taking each caller from the request.
+    pub gateway: Gateway,
+    /// What `/readyz` checks.
+    pub readiness: Readiness,
     /// Who is calling.
     pub auth: Arc<Authenticator>,
     /// Allowed hosts and origins.
@@ -46,10 +47,7 @@ pub struct Parts<'a> {
 /// The whole HTTP application.
 pub fn router(parts: Parts<'_>) -> Router {
     let metrics = Arc::new(Metrics::new());
-    let gateway = parts
-        .serving
-        .gateway(Caller::FromTransport)
-        .with_observer(metrics.clone());
+    let gateway = parts.gateway.clone().with_observer(metrics.clone());
     let close = parts.shutdown.close_streams.clone();
 
     let mcp = Router::new()
@@ -83,15 +81,11 @@ pub fn router(parts: Parts<'_>) -> Router {
             .layer(middleware::from_fn_with_state(Arc::new(calls), limit_calls)),
     );
 
-    let readiness = Readiness::new(
-        parts.serving.prepared.arcade.clone(),
-        parts.serving.prepared.catalog.current().len(),
-    );
     let open = Router::new()
         .route("/healthz", get(health::healthz))
         .route(
             "/readyz",
-            get(health::readyz).with_state(Arc::new(readiness)),
+            get(health::readyz).with_state(Arc::new(parts.readiness)),
         )
         .route("/metrics", get(metrics::render).with_state(metrics.clone()));
 

@@ -1,6 +1,7 @@
 //! The flags of `serve --transport http`: where to listen, how callers prove who they
 //! are, which browsers and host names may reach the server, and the limits. Checked
-//! before anything listens, so a mistake ends the program with one clear line.
+//! once into [`HttpSettings`] before anything listens, so a mistake ends the program
+//! with one clear line.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,9 +10,9 @@ use std::time::Duration;
 use secrecy::SecretString;
 use url::Url;
 
+use crate::config::ConfigError;
 use crate::identity::{DEFAULT_USER_CLAIM, IdentityConfig, OAuthConfig, UserId};
-
-use super::HttpError;
+use crate::transport::http::{HttpSettings, Limits, OriginPolicy};
 
 /// The environment variable holding the secret a trusted proxy sends (never a flag, so it
 /// stays out of `ps` output and shell history).
@@ -37,11 +38,11 @@ pub struct HttpArgs {
 
     /// Bearer tokens: a file of `sha256:<hex> <user id>` lines (see `hash-token`);
     /// reloaded on SIGHUP
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["oauth_issuer", "trust_user_header"])]
     pub tokens_file: Option<PathBuf>,
 
     /// OAuth: the authorization server whose access tokens (JWT) are accepted
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "trust_user_header")]
     pub oauth_issuer: Option<Url>,
 
     /// OAuth: where the issuer's signing keys are (default: discovered from the issuer)
@@ -104,42 +105,34 @@ pub struct HttpArgs {
     pub shutdown_grace: u64,
 }
 
-/// The limits, checked and in their working units.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// Largest request body.
-    pub max_body_bytes: usize,
-    /// Tool calls one user may have running at once.
-    pub max_concurrent_calls: u32,
-    /// Tool calls one user may start per minute.
-    pub calls_per_minute: u32,
-    /// Time for one request.
-    pub request_timeout: Duration,
-    /// Time a session may sit unused.
-    pub idle_timeout: Duration,
-    /// Time calls in flight get at shutdown.
-    pub shutdown_grace: Duration,
-}
-
 impl HttpArgs {
-    /// The identity mode the flags choose; `fixed_user` is `--user-id` (or the emulator's
-    /// demo user), used only when no other mode is asked for.
-    pub fn identity(&self, fixed_user: Option<UserId>) -> Result<IdentityConfig, HttpError> {
-        let chosen = [
-            self.tokens_file.is_some(),
-            self.oauth_issuer.is_some(),
-            self.trust_user_header,
-        ]
-        .into_iter()
-        .filter(|&chosen| chosen)
-        .count();
-        if chosen > 1 {
-            return Err(HttpError::SeveralIdentityModes);
-        }
+    /// The HTTP settings, checked; `fixed_user` is `--user-id` (or the emulator's demo
+    /// user), used only when no other identity mode is asked for.
+    pub fn settings(&self, fixed_user: Option<UserId>) -> Result<HttpSettings, ConfigError> {
+        let identity = self.identity(fixed_user)?;
+        let origins = OriginPolicy::new(
+            &self.allowed_hosts,
+            &self.allowed_origins,
+            self.bind.ip().to_canonical().is_loopback(),
+        )?;
+        Ok(HttpSettings {
+            bind: self.bind,
+            stateless: self.stateless,
+            identity,
+            limits: self.limits()?,
+            origins,
+        })
+    }
+
+    /// The identity mode the flags choose (clap keeps the modes exclusive).
+    fn identity(&self, fixed_user: Option<UserId>) -> Result<IdentityConfig, ConfigError> {
         let config = if let Some(file) = &self.tokens_file {
             IdentityConfig::BearerTokens { file: file.clone() }
         } else if let Some(issuer) = &self.oauth_issuer {
-            let resource = self.public_url.clone().ok_or(HttpError::MissingPublicUrl)?;
+            let resource = self
+                .public_url
+                .clone()
+                .ok_or(ConfigError::MissingPublicUrl)?;
             let mut oauth = OAuthConfig::new(issuer.clone(), resource);
             oauth.jwks_url = self.oauth_jwks_url.clone();
             oauth.audience = self.oauth_audience.clone();
@@ -150,14 +143,14 @@ impl HttpArgs {
             let secret = std::env::var(PROXY_SECRET_ENV).ok().map(SecretString::from);
             IdentityConfig::trusted_header(secret)?
         } else {
-            IdentityConfig::Fixed(fixed_user.ok_or(HttpError::NoIdentityMode)?)
+            IdentityConfig::Fixed(fixed_user.ok_or(ConfigError::NoIdentityMode)?)
         };
         config.check_bind(self.bind)?;
         Ok(config)
     }
 
     /// The limits, refusing zeros that would make the server answer nothing.
-    pub fn limits(&self) -> Result<Limits, HttpError> {
+    fn limits(&self) -> Result<Limits, ConfigError> {
         let positive = [
             ("--max-body-bytes", self.max_body_bytes as u64),
             (
@@ -169,7 +162,7 @@ impl HttpArgs {
             ("--idle-timeout", self.idle_timeout),
         ];
         if let Some((flag, _)) = positive.iter().find(|(_, value)| *value == 0) {
-            return Err(HttpError::ZeroLimit(flag));
+            return Err(ConfigError::ZeroLimit(flag));
         }
         Ok(Limits {
             max_body_bytes: self.max_body_bytes,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::grants::Snapshot;
 use super::state::EmulatorState;
-use crate::arcade::types::AuthStatus;
+use arcade_types::AuthStatus;
 
 /// The form the page posts: `decision=approve` or `decision=deny`.
 #[derive(Debug, Deserialize)]

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::catalog::{CatalogTool, Runner};
 use super::demo_tools;
-use crate::arcade::types::{
+use arcade_types::{
     AuthorizationResponse, ExecuteToolResponse, OutputError, REQUIREMENTS_NOT_MET, ToolCallOutput,
     ToolDefinition, ValType, ValueSchema,
 };
@@ -185,7 +185,7 @@ fn response(output: ToolCallOutput, started: Instant) -> ExecuteToolResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::demo_catalog::demo_tools;
+    use crate::demo_catalog::demo_tools;
 
     fn tool(name: &str) -> ToolDefinition {
         demo_tools()

@@ -19,7 +19,7 @@ use super::grants::Ask;
 use super::options::AuthRequiredStyle;
 use super::state::EmulatorState;
 use super::tools;
-use crate::arcade::types::{
+use arcade_types::{
     AuthAuthorizeRequest, AuthStatus, AuthorizationResponse, ExecuteToolRequest,
     ExecuteToolResponse, HealthResponse, Page, ToolAuthorizeRequest, ToolDefinition,
     UserConnection,

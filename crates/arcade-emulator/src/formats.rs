@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::arcade::types::{ToolDefinition, ToolParameter, ValType, ValueSchema};
+use arcade_types::{ToolDefinition, ToolParameter, ValType, ValueSchema};
 
 /// A provider's function-calling format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,7 @@ fn type_schema(val_type: &ValType) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::demo_catalog::demo_tools;
+    use crate::demo_catalog::demo_tools;
 
     #[test]
     fn openai_and_anthropic_shapes() {

@@ -11,7 +11,7 @@ use super::catalog::{Catalog, CatalogTool};
 use super::faults::{FaultInjector, Faults};
 use super::grants::{Ask, Grants};
 use super::options::AuthRequiredStyle;
-use crate::arcade::types::{AuthStatus, ToolDefinition};
+use arcade_types::{AuthStatus, ToolDefinition};
 
 /// A handle on a running emulator's state; cheap to clone (one `Arc`).
 #[derive(Clone)]

@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-use crate::arcade::types::ErrorBody;
+use arcade_types::ErrorBody;
 
 /// Everything a `/v1` or admin request can fail with, as the engine would say it.
 #[derive(Debug, thiserror::Error)]

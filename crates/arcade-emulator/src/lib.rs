@@ -1,11 +1,11 @@
 //! A local Arcade-compatible engine (axum) for the offline demo and every test.
 //!
 //! It serves the `/v1` API of `shared/ARCADE_API.md` with the wire types of
-//! [`crate::arcade::types`], so it cannot drift from what the gateway reads, and the
+//! [`arcade_types`], so it cannot drift from what the gateway reads, and the
 //! official clients (`arcadepy`) work against it too.
 //!
 //! - Tools: the built-in demo catalog (`Math`, `Mail`, `CodeHost`, in
-//!   `demo_catalog.rs`) or every toolkit file of a folder ([`CatalogSource::Dir`]),
+//!   `demo_catalog.rs`) or every toolkit file of a folder or archive ([`CatalogSource::Files`]),
 //!   whose tools echo their input.
 //! - Authorization: per-user grants; an execute the user has not authorized answers
 //!   in the configured [`AuthRequiredStyle`]; authorization URLs point at
@@ -49,7 +49,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{Faults, FaultsError};
-pub use fixtures::FixtureError;
+pub use fixtures::{FixtureError, load_toolkits};
 pub use options::{AuthRequiredStyle, CatalogSource, EmulatorArgs, EmulatorOptions};
 pub use state::EmulatorState;
 
@@ -184,9 +184,11 @@ async fn stop_signal() -> std::io::Result<()> {
 async fn load_catalog(source: CatalogSource) -> Result<Catalog, FixtureError> {
     let tools = match source {
         CatalogSource::Demo => demo_catalog::demo_tools(),
-        CatalogSource::Dir(dir) => tokio::task::spawn_blocking(move || fixtures::load_dir(&dir))
-            .await
-            .expect("catalog loading panicked")?,
+        CatalogSource::Files(path) => {
+            tokio::task::spawn_blocking(move || fixtures::load_tools(&path))
+                .await
+                .expect("catalog loading panicked")?
+        }
     };
     Ok(Catalog::new(tools))
 }

@@ -1,7 +1,7 @@
 //! Wire types of the Arcade Engine HTTP API (see `shared/ARCADE_API.md`).
 //!
-//! Both sides of the wire use these: the [`crate::arcade::ArcadeClient`] reads them and
-//! the [`crate::emulator`] writes them, so the emulator cannot drift from what the
+//! Both sides of the wire use these: the gateway's Arcade client reads them and the
+//! `arcade-emulator` crate writes them, so the emulator cannot drift from what the
 //! gateway understands. Every optional field is `Option` or defaulted, and unknown
 //! fields are ignored (serde's default), because the real service varies.
 

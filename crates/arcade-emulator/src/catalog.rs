@@ -6,7 +6,7 @@ use std::ops::Range;
 use serde::Deserialize;
 
 use super::demo_catalog::DemoTool;
-use crate::arcade::types::{Page, ToolDefinition};
+use arcade_types::{Page, ToolDefinition};
 
 /// How a tool runs when executed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,12 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use arcade_mcp_gateway::arcade::types::{
+use arcade_emulator::{AuthRequiredStyle, CatalogSource, Emulator, EmulatorOptions, Faults};
+use arcade_types::{
     AuthStatus, AuthorizationResponse, ErrorBody, ExecuteToolResponse, Page, ToolDefinition,
     UserConnection,
-};
-use arcade_mcp_gateway::emulator::{
-    AuthRequiredStyle, CatalogSource, Emulator, EmulatorOptions, Faults,
 };
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
@@ -789,15 +787,13 @@ async fn fault_endpoint_filter_and_admin_endpoint() {
 
 #[tokio::test]
 async fn fixture_catalog_loads_and_echoes() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/catalog");
-    if !dir.is_dir() {
-        eprintln!("skipped: fixture catalog {} is absent", dir.display());
-        return;
-    }
+    // The repository's copy of the real catalog; a missing file fails the start.
+    let archive = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/catalog.tar.gz");
     let started = Instant::now();
     let h = Harness::with(EmulatorOptions {
         api_key: KEY.into(),
-        catalog: CatalogSource::Dir(dir),
+        catalog: CatalogSource::Files(archive),
         ..EmulatorOptions::default()
     })
     .await;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::arcade::types::{AuthContext, AuthStatus, AuthorizationResponse, UserConnection};
+use arcade_types::{AuthContext, AuthStatus, AuthorizationResponse, UserConnection};
 
 /// Who asks for what: the identity of an authorization.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

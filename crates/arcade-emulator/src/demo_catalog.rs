@@ -10,7 +10,7 @@
 use serde_json::json;
 
 use super::catalog::{CatalogTool, Runner};
-use crate::arcade::types::*;
+use arcade_types::*;
 
 /// The demo tools, so execute can dispatch without string matching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! A fake third-party API, so the direct tools (`crate::direct`) can be tested end to
+//! A fake third-party API, so the gateway's direct tools can be tested end to
 //! end on loopback: a stand-in for Gmail's `users.messages` and GitHub's `user/repos`.
 //!
 //! Each route accepts only `Authorization: Bearer <token>` where the token belongs to
@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sha2::Digest;
 
 use super::state::EmulatorState;
 
@@ -145,6 +146,6 @@ fn unauthorized() -> Response {
 
 /// A stable message id for the user's `n`-th message.
 fn message_id(user: &str, n: usize) -> String {
-    let digest = crate::identity::hash_token(&format!("{user}/{n}"));
-    format!("m{}", &digest[..12])
+    let digest = sha2::Sha256::digest(format!("{user}/{n}"));
+    format!("m{}", &hex::encode(digest)[..12])
 }

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::faults::Faults;
 
-/// The flags of `arcade-mcp-gateway emulator`, so the lead's CLI can embed them as
-/// `Command::Emulator(EmulatorArgs)`.
+/// The flags of the emulator: of its own binary, and of `arcade-mcp-gateway emulator`,
+/// which embeds them.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EmulatorArgs {
     /// Address to listen on; port 0 picks a free port (printed on stdout).
@@ -23,8 +23,9 @@ pub struct EmulatorArgs {
         hide_env_values = true
     )]
     pub api_key: String,
-    /// Serve every `*.json` toolkit file of this folder instead of the demo catalog.
-    #[arg(long, value_name = "DIR")]
+    /// Serve every `*.json` toolkit file of this folder, or of this `.tar.gz` archive,
+    /// instead of the demo catalog.
+    #[arg(long, value_name = "PATH")]
     pub catalog: Option<PathBuf>,
     /// Base of the authorization URLs handed out (default: the emulator's own URL).
     #[arg(long, value_name = "URL")]
@@ -64,8 +65,9 @@ pub enum CatalogSource {
     /// The small built-in catalog (Math, Mail, CodeHost) whose tools really run.
     #[default]
     Demo,
-    /// Every `*.json` toolkit file of a folder; their tools echo their input.
-    Dir(PathBuf),
+    /// Every `*.json` toolkit file of a folder or a `.tar.gz` archive; their tools echo
+    /// their input.
+    Files(PathBuf),
 }
 
 /// The three ways ARCADE_API.md says the engine answers an execute the user has not
@@ -116,7 +118,7 @@ impl From<&EmulatorArgs> for EmulatorOptions {
             catalog: args
                 .catalog
                 .clone()
-                .map_or(CatalogSource::Demo, CatalogSource::Dir),
+                .map_or(CatalogSource::Demo, CatalogSource::Files),
             faults: Faults {
                 latency_ms: args.latency_ms,
                 error_rate: args.error_rate,

@@ -1,0 +1,170 @@
+//! The command line: every clap definition of the program, checked once into the typed
+//! [`crate::config`], and the exit codes.
+//!
+//! Subcommands: `serve`, `tools`, `emulator` (with the default `emulator` feature) and
+//! `hash-token`. Exit code 2 means the server could not start: the configuration is
+//! wrong, or Arcade could not give the catalog (a one-line error says what to set or
+//! what happened); 1 means the server failed while running.
+
+mod authorization;
+mod hash_token;
+mod http;
+mod listing;
+mod serve;
+mod source;
+mod tools;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use authorization::AuthorizationArgs;
+pub use hash_token::HashTokenArgs;
+pub use http::{HttpArgs, PROXY_SECRET_ENV};
+pub use serve::{ServeArgs, Transport};
+pub use source::{ArcadeArgs, CatalogCacheArgs, DirectToolsArgs, SourceArgs};
+pub use tools::ToolsArgs;
+
+use crate::config::{ConfigError, ServeConfig, TransportConfig};
+use crate::gateway::Caller;
+use crate::startup::{Serving, StartError};
+use crate::transport::http::{HttpError, Readiness};
+use crate::transport::stdio::StdioError;
+
+/// An MCP server that serves Arcade's tools, with per-user authorization.
+#[derive(Debug, Parser)]
+#[command(name = "arcade-mcp-gateway", version, about)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve Arcade's tools to MCP clients: over stdio (one user), or over HTTP (many)
+    Serve(Box<ServeArgs>),
+    /// Print the tools the server would serve: name, authorization, provider, scopes
+    Tools(ToolsArgs),
+    /// Run a local Arcade-compatible engine (no Arcade account needed)
+    #[cfg(feature = "emulator")]
+    Emulator(crate::emulator::EmulatorArgs),
+    /// Print the line of a bearer-token file for a token and a user (only the token's
+    /// hash is stored)
+    HashToken(HashTokenArgs),
+}
+
+/// Why a command failed, each with its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The flags are wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The server could not get ready.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The HTTP transport could not start or failed.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The stdio transport failed.
+    #[error(transparent)]
+    Stdio(#[from] StdioError),
+    /// The `emulator` subcommand failed.
+    #[cfg(feature = "emulator")]
+    #[error(transparent)]
+    Emulator(#[from] crate::emulator::EmulatorError),
+    /// Reading standard input failed.
+    #[error("could not read standard input: {0}")]
+    Stdin(#[from] std::io::Error),
+}
+
+impl CliError {
+    /// 2 when the program could not start (a configuration mistake, or Arcade could
+    /// not give the catalog even after retries), 1 when it failed while running.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) => 2,
+            Self::Start(error) => error.exit_code(),
+            Self::Http(HttpError::Serve(_)) => 1,
+            Self::Http(_) => 2,
+            Self::Stdio(_) | Self::Stdin(_) => 1,
+            #[cfg(feature = "emulator")]
+            Self::Emulator(_) => 1,
+        }
+    }
+}
+
+/// Which async runtime a command runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// One thread: one stdio client's calls are a chain of hops (stdin, the handler,
+    /// the request to Arcade), and on one thread no hop waits for another thread to
+    /// wake up.
+    SingleThread,
+    /// Several workers, by default one a core: many HTTP clients at once.
+    MultiThread(Option<std::num::NonZeroUsize>),
+}
+
+impl Cli {
+    /// The runtime this command needs: one thread for `serve` over stdio, several for
+    /// the rest (HTTP serving as `--worker-threads` says, the emulator).
+    pub fn runtime(&self) -> Runtime {
+        match &self.command {
+            Command::Serve(args) if args.transport == Transport::Stdio => Runtime::SingleThread,
+            Command::Serve(args) => match args.http.worker_threads {
+                Some(n) if n.get() == 1 => Runtime::SingleThread,
+                workers => Runtime::MultiThread(workers),
+            },
+            _ => Runtime::MultiThread(None),
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve(args) => serve(&args).await,
+        Command::Tools(args) => tools::run(&args).await,
+        #[cfg(feature = "emulator")]
+        Command::Emulator(args) => crate::emulator::run(args).await.map_err(CliError::from),
+        Command::HashToken(args) => hash_token::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// `serve`: every flag is checked before the catalog is loaded, so a flag mistake ends
+/// the program at once.
+async fn serve(args: &ServeArgs) -> Result<(), CliError> {
+    let config = args.config()?;
+    let serving = Serving::new(&config).await?;
+    serve_with(&config, &serving).await
+}
+
+async fn serve_with(config: &ServeConfig, serving: &Serving) -> Result<(), CliError> {
+    let tools = serving.prepared.catalog.current().len();
+    match &config.transport {
+        TransportConfig::Stdio { user } => {
+            tracing::info!(tools, user = %user, "serving over stdio");
+            let gateway = serving.gateway(Caller::Fixed(user.clone()));
+            Ok(crate::transport::stdio::serve(gateway).await?)
+        }
+        TransportConfig::Http(settings) => {
+            let readiness = Readiness::new(serving.prepared.arcade.clone(), tools);
+            let gateway = serving.gateway(Caller::FromTransport);
+            Ok(crate::transport::http::serve(gateway, readiness, settings).await?)
+        }
+    }
+}
+
+/// The command line of this process, parsed (clap prints help, versions and usage
+/// mistakes itself, and exits 2 on a mistake).
+pub fn parse() -> Cli {
+    <Cli as clap::Parser>::parse()
+}

@@ -1,0 +1,85 @@
+//! The flags of `serve`, checked once into a [`ServeConfig`].
+
+use clap::Args;
+
+use super::authorization::AuthorizationArgs;
+use super::http::HttpArgs;
+use super::source::{CatalogCacheArgs, DirectToolsArgs, SourceArgs};
+use crate::config::{self, ConfigError, ServeConfig, TransportConfig};
+use crate::identity::UserId;
+
+/// The user the server acts for when it runs on the built-in emulator and none is set.
+const EMULATOR_USER: &str = "you@example.com";
+
+/// Flags of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Where Arcade is and which tools to serve.
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Where the catalog is cached between starts.
+    #[command(flatten)]
+    pub cache: CatalogCacheArgs,
+
+    /// The Arcade user id this server acts for [env: ARCADE_USER_ID]; over HTTP only on
+    /// a loopback address, when no other identity mode is chosen
+    #[arg(long, env = "ARCADE_USER_ID")]
+    pub user_id: Option<String>,
+
+    /// How authorization prompts reach the person.
+    #[command(flatten)]
+    pub authorization: AuthorizationArgs,
+
+    /// The direct tools served beside Arcade's.
+    #[command(flatten)]
+    pub direct: DirectToolsArgs,
+
+    /// How clients connect: `stdio` (one client, the one that launched the server) or
+    /// `http` (Streamable HTTP at /mcp and legacy SSE at /sse, for many users)
+    #[arg(long, value_enum, default_value_t = Transport::Stdio)]
+    pub transport: Transport,
+
+    /// The HTTP transport's flags.
+    #[command(flatten, next_help_heading = "HTTP transport")]
+    pub http: HttpArgs,
+}
+
+/// The transports `serve` speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    /// MCP over stdin/stdout.
+    Stdio,
+    /// MCP over HTTP.
+    Http,
+}
+
+impl ServeArgs {
+    /// Every flag of `serve`, checked, as the configuration it runs with.
+    pub fn config(&self) -> Result<ServeConfig, ConfigError> {
+        let transport = match self.transport {
+            Transport::Stdio => TransportConfig::Stdio {
+                user: self.fixed_user().ok_or(ConfigError::MissingUserId)?,
+            },
+            Transport::Http => {
+                TransportConfig::Http(Box::new(self.http.settings(self.fixed_user())?))
+            }
+        };
+        let replicas = self.transport == Transport::Http && self.http.stateless;
+        Ok(ServeConfig {
+            source: self.source.config()?,
+            catalog_cache: self.cache.dir(),
+            authorization: self.authorization.settings(replicas)?,
+            direct_tools: self.direct.direct_tools.clone(),
+            transport,
+        })
+    }
+
+    /// The fixed user of `serve`, if one is configured: `--user-id`/`ARCADE_USER_ID`,
+    /// or a demo user on the emulator (HTTP can do without: its callers prove who they
+    /// are).
+    fn fixed_user(&self) -> Option<UserId> {
+        let fallback = self.source.emulator.then_some(EMULATOR_USER);
+        config::user_id(self.user_id.as_deref().or(fallback)).ok()
+    }
+}

@@ -1,0 +1,39 @@
+//! What the HTTP transport runs with, checked from `serve`'s flags by [`crate::cli`].
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::origin::OriginPolicy;
+use crate::identity::IdentityConfig;
+
+/// Where to listen, who may call, and the limits.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// The address to listen on.
+    pub bind: SocketAddr,
+    /// `/mcp` without sessions.
+    pub stateless: bool,
+    /// How callers prove who they are.
+    pub identity: IdentityConfig,
+    /// Sizes, rates and times.
+    pub limits: Limits,
+    /// The hosts and browser origins allowed.
+    pub origins: OriginPolicy,
+}
+
+/// The limits, checked and in their working units.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Tool calls one user may have running at once.
+    pub max_concurrent_calls: u32,
+    /// Tool calls one user may start per minute.
+    pub calls_per_minute: u32,
+    /// Time for one request.
+    pub request_timeout: Duration,
+    /// Time a session may sit unused.
+    pub idle_timeout: Duration,
+    /// Time calls in flight get at shutdown.
+    pub shutdown_grace: Duration,
+}

@@ -2,10 +2,11 @@
 """Validate bench/discovery/queries.json against the fixture tool catalog.
 
 Usage:
-    python3 bench/discovery/check_queries.py [CATALOG_DIR] [QUERIES_JSON]
+    python3 bench/discovery/check_queries.py [CATALOG] [QUERIES_JSON]
 
-CATALOG_DIR defaults to ../shared/fixtures/catalog relative to the repository
-root; QUERIES_JSON defaults to queries.json next to this script. Stdlib only.
+CATALOG is a folder or a .tar.gz of toolkit files, by default the repository's
+tests/fixtures/catalog.tar.gz; QUERIES_JSON defaults to queries.json next to this
+script. Stdlib only.
 
 Exits non-zero with a message on the first class of problems found:
   * a query entry is malformed (missing/extra keys, wrong types, empty values)
@@ -19,6 +20,7 @@ import glob
 import json
 import os
 import sys
+import tarfile
 from collections import Counter
 
 MIN_QUERIES = 120
@@ -35,17 +37,28 @@ def fail(msg, problems=()):
     sys.exit(1)
 
 
+def toolkit_files(catalog):
+    """(name, parsed JSON) of every *.json toolkit file of a folder or a .tar.gz."""
+    try:
+        if os.path.isdir(catalog):
+            for path in sorted(glob.glob(os.path.join(catalog, "*.json"))):
+                with open(path, encoding="utf-8") as fh:
+                    yield path, json.load(fh)
+            return
+        with tarfile.open(catalog, "r:gz") as archive:
+            for member in sorted(archive.getmembers(), key=lambda m: m.name):
+                if member.isfile() and member.name.endswith(".json"):
+                    yield member.name, json.load(archive.extractfile(member))
+    except (OSError, ValueError, tarfile.TarError) as exc:
+        fail("cannot read the catalog %s: %s" % (catalog, exc))
+
+
 def load_catalog(catalog_dir):
-    files = sorted(glob.glob(os.path.join(catalog_dir, "*.json")))
+    files = list(toolkit_files(catalog_dir))
     if not files:
         fail("no *.json catalog files found in %s" % catalog_dir)
     names, toolkits = set(), set()
-    for path in files:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except (OSError, ValueError) as exc:
-            fail("cannot read catalog file %s: %s" % (path, exc))
+    for path, data in files:
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
             fail("catalog file %s has no 'items' list" % path)
         for item in data["items"]:
@@ -66,12 +79,12 @@ def norm(text):
 
 def main(argv):
     catalog_dir = argv[1] if len(argv) > 1 else os.path.join(
-        REPO_ROOT, "..", "shared", "fixtures", "catalog")
+        REPO_ROOT, "tests", "fixtures", "catalog.tar.gz")
     queries_path = argv[2] if len(argv) > 2 else os.path.join(HERE, "queries.json")
     catalog_dir = os.path.normpath(catalog_dir)
 
-    if not os.path.isdir(catalog_dir):
-        fail("catalog directory not found: %s" % catalog_dir)
+    if not os.path.exists(catalog_dir):
+        fail("catalog not found: %s" % catalog_dir)
     names, toolkits = load_catalog(catalog_dir)
 
     try:

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::arcade::ArcadeSettings;
 use crate::catalog::ToolFilter;
-use crate::gateway::AuthorizationSettings;
+use crate::gateway::{AuthorizationSettings, ListingSettings};
 use crate::identity::{IdentityError, UserId};
 use crate::transport::http::{HttpSettings, OriginError};
 
@@ -48,6 +48,8 @@ pub struct ServeConfig {
     pub authorization: AuthorizationSettings,
     /// The direct tools file, if any.
     pub direct_tools: Option<PathBuf>,
+    /// What `tools/list` shows besides the served tools.
+    pub listing: ListingSettings,
     /// How clients connect.
     pub transport: TransportConfig,
 }

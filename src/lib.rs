@@ -7,7 +7,8 @@
 //! MCP client
 //!   └─ transport: stdio │ Streamable HTTP /mcp │ legacy SSE /sse + /messages
 //!        └─ identity: who is calling → UserId (HTTP only; stdio has one fixed user)
-//!             └─ gateway::Gateway::call_tool (the rmcp ServerHandler)
+//!             └─ gateway::Gateway::call_tool (the rmcp ServerHandler; `call_tool` of
+//!                  │  discovery runs the named tool through the same steps)
 //!                  ├─ catalog: MCP name → Arcade tool; check the arguments
 //!                  ├─ gateway::call: execute through arcade::ArcadeClient
 //!                  │    └─ not granted yet → gateway::authorization (link, URL
@@ -30,6 +31,7 @@
 //! | [`transport`] | stdio, and the HTTP server (Streamable HTTP, legacy SSE, health, metrics, limits) |
 //! | [`identity`] | who is calling over HTTP: fixed user, bearer tokens, OAuth JWT, trusted proxy header |
 //! | [`gateway`] | the rmcp `ServerHandler`: listing, the call pipeline, the authorization strategies |
+//! | [`discovery`] | the search index behind `search_tools`: BM25 fields over the served tools |
 //! | [`direct`] | tools that call a provider's API directly with the user's Arcade-issued token |
 //! | [`results`] | how an answer becomes an MCP tool result, for Arcade and direct tools alike |
 //! | [`catalog`] | Arcade definitions → MCP tools (names, schemas, argument checks), cache, refresh |
@@ -46,6 +48,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod direct;
+pub mod discovery;
 pub mod gateway;
 pub mod identity;
 pub mod logging;

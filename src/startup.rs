@@ -13,7 +13,7 @@ use crate::config::{Engine, ServeConfig, SourceConfig};
 use crate::direct::{DirectConfigError, DirectTools, RegistryError};
 #[cfg(feature = "emulator")]
 use crate::emulator::{Emulator, EmulatorError, EmulatorOptions};
-use crate::gateway::{AuthorizationSettings, Caller, Gateway};
+use crate::gateway::{AuthorizationSettings, Caller, Gateway, ListingSettings};
 
 /// Why the server could not get ready to serve.
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +103,7 @@ pub struct Serving {
     /// The client for Arcade and the loaded catalog.
     pub prepared: Prepared,
     authorization: AuthorizationSettings,
+    listing: ListingSettings,
     direct: Option<DirectTools>,
 }
 
@@ -125,6 +126,7 @@ impl Serving {
         Ok(Self {
             prepared,
             authorization,
+            listing: config.listing,
             direct,
         })
     }
@@ -136,11 +138,14 @@ impl Serving {
             self.prepared.catalog.clone(),
             caller,
             self.authorization.clone(),
-        );
-        match &self.direct {
+        )
+        .with_listing(self.listing);
+        let gateway = match &self.direct {
             Some(direct) => gateway.with_direct_tools(direct.clone()),
             None => gateway,
-        }
+        };
+        gateway.warm_search();
+        gateway
     }
 }
 

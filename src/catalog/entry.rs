@@ -84,6 +84,12 @@ impl CatalogEntry {
             .ok()
     }
 
+    /// The tool's MCP JSON as `tools/list` shows it: pages are bounded by its length
+    /// without parsing it.
+    pub fn tool_json(&self) -> &str {
+        self.tool.get()
+    }
+
     /// The Arcade tool behind it: what execute and authorize take.
     pub fn qualified_name(&self) -> &str {
         &self.arcade.qualified_name

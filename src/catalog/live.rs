@@ -1,11 +1,13 @@
 //! The catalog being served, which a background refresh may replace while clients are
 //! connected: each connected client is then told with
-//! `notifications/tools/list_changed`.
+//! `notifications/tools/list_changed` (clients of 2026-07-28 listen for it with
+//! `subscriptions/listen`, through [`LiveCatalog::changes`]).
 
 use std::sync::{Arc, Mutex, RwLock};
 
 use rmcp::RoleServer;
 use rmcp::service::Peer;
+use tokio::sync::watch;
 
 use super::Catalog;
 
@@ -16,20 +18,34 @@ pub struct LiveCatalog {
     inner: Arc<Inner>,
 }
 
-#[derive(Default)]
 struct Inner {
     current: RwLock<Catalog>,
     peers: Mutex<Vec<Peer<RoleServer>>>,
+    /// Counts replacements; every subscription watches it.
+    generation: watch::Sender<u64>,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self::serving(Catalog::default())
+    }
+}
+
+impl Inner {
+    fn serving(catalog: Catalog) -> Self {
+        Self {
+            current: RwLock::new(catalog),
+            peers: Mutex::default(),
+            generation: watch::Sender::new(0),
+        }
+    }
 }
 
 impl LiveCatalog {
     /// Serves `catalog` until it is replaced.
     pub fn new(catalog: Catalog) -> Self {
         Self {
-            inner: Arc::new(Inner {
-                current: RwLock::new(catalog),
-                peers: Mutex::default(),
-            }),
+            inner: Arc::new(Inner::serving(catalog)),
         }
     }
 
@@ -49,6 +65,11 @@ impl LiveCatalog {
         peers.push(peer);
     }
 
+    /// Changes each time the catalog is replaced: what a `subscriptions/listen` waits on.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.inner.generation.subscribe()
+    }
+
     /// Serves `catalog` from now on and tells every connected client.
     pub async fn replace(&self, catalog: Catalog) {
         *self
@@ -56,6 +77,9 @@ impl LiveCatalog {
             .current
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = catalog;
+        self.inner
+            .generation
+            .send_modify(|generation| *generation += 1);
         let peers: Vec<Peer<RoleServer>> = {
             let mut peers = self.peers();
             peers.retain(|p| !p.is_transport_closed());

@@ -23,10 +23,11 @@ mod schema;
 mod schema_properties;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use rmcp::model::Tool;
+use sha2::{Digest, Sha256};
 
 use crate::arcade::types::ToolDefinition;
 
@@ -50,6 +51,8 @@ struct Inner {
     /// Sorted by MCP name, so listings do not depend on the order Arcade sent.
     entries: Vec<CatalogEntry>,
     by_name: HashMap<String, usize>,
+    /// A digest of every served tool, made on first use (see [`Catalog::fingerprint`]).
+    fingerprint: OnceLock<[u8; 32]>,
 }
 
 impl Catalog {
@@ -76,8 +79,17 @@ impl Catalog {
             .map(|(i, entry)| (entry.name().to_owned(), i))
             .collect();
         Self {
-            inner: Arc::new(Inner { entries, by_name }),
+            inner: Arc::new(Inner {
+                entries,
+                by_name,
+                fingerprint: OnceLock::new(),
+            }),
         }
+    }
+
+    /// Whether `other` is this very catalog (a clone of it), not merely an equal one.
+    pub fn is(&self, other: &Catalog) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// The tool clients call `mcp_name`.
@@ -94,6 +106,23 @@ impl Catalog {
             .iter()
             .filter_map(CatalogEntry::tool)
             .collect()
+    }
+
+    /// A digest of every served tool (names and definitions, in order): two catalogs
+    /// serving the same tools have the same one, on any replica. `tools/list` cursors
+    /// carry it, so a cursor from another catalog is recognised. Made on first use,
+    /// off the start-up path.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        *self.inner.fingerprint.get_or_init(|| {
+            let mut digest = Sha256::new();
+            for entry in &self.inner.entries {
+                digest.update(entry.name().as_bytes());
+                digest.update([0]);
+                digest.update(entry.tool_json().as_bytes());
+                digest.update([0]);
+            }
+            digest.finalize().into()
+        })
     }
 
     /// How many tools are served.

@@ -1,12 +1,13 @@
 //! The command line: every clap definition of the program, checked once into the typed
 //! [`crate::config`], and the exit codes.
 //!
-//! Subcommands: `serve`, `tools`, `emulator` (with the default `emulator` feature) and
-//! `hash-token`. Exit code 2 means the server could not start: the configuration is
+//! Subcommands: `serve`, `tools`, `emulator` (with the default `emulator` feature),
+//! `hash-token`, `completions` and `man`. Exit code 2 means the server could not start: the configuration is
 //! wrong, or Arcade could not give the catalog (a one-line error says what to set or
 //! what happened); 1 means the server failed while running.
 
 mod authorization;
+mod docs;
 mod hash_token;
 mod http;
 mod listing;
@@ -53,6 +54,10 @@ pub enum Command {
     /// Print the line of a bearer-token file for a token and a user (only the token's
     /// hash is stored)
     HashToken(HashTokenArgs),
+    /// Print the shell completion script for a shell
+    Completions(docs::CompletionsArgs),
+    /// Print the man page (roff)
+    Man,
 }
 
 /// Why a command failed, each with its exit code.
@@ -74,8 +79,8 @@ pub enum CliError {
     #[cfg(feature = "emulator")]
     #[error(transparent)]
     Emulator(#[from] crate::emulator::EmulatorError),
-    /// Reading standard input failed.
-    #[error("could not read standard input: {0}")]
+    /// Reading standard input or writing standard output failed.
+    #[error("could not read standard input or write standard output: {0}")]
     Stdin(#[from] std::io::Error),
 }
 
@@ -129,6 +134,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => crate::emulator::run(args).await.map_err(CliError::from),
         Command::HashToken(args) => hash_token::run(args),
+        Command::Completions(args) => docs::completions(&args),
+        Command::Man => docs::man(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

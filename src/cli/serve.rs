@@ -6,6 +6,7 @@ use super::authorization::AuthorizationArgs;
 use super::http::HttpArgs;
 use super::source::{CatalogCacheArgs, DirectToolsArgs, SourceArgs};
 use crate::config::{self, ConfigError, ServeConfig, TransportConfig};
+use crate::gateway::{DiscoveryMode, ListingSettings};
 use crate::identity::UserId;
 
 /// The user the server acts for when it runs on the built-in emulator and none is set.
@@ -35,6 +36,18 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub direct: DirectToolsArgs,
 
+    /// What tools/list shows: `auto` lists every tool of a selection of at most 128
+    /// (what editors send a model) and otherwise the discovery tools search_tools,
+    /// describe_tools and call_tool; `always` the discovery tools; `never` every tool
+    /// (in pages)
+    #[arg(long, value_enum, default_value_t = Discovery::Auto)]
+    pub discovery: Discovery,
+
+    /// Leave out the tools list_connections and revoke_connection, which show and
+    /// revoke the calling user's grants
+    #[arg(long)]
+    pub no_connection_tools: bool,
+
     /// How clients connect: `stdio` (one client, the one that launched the server) or
     /// `http` (Streamable HTTP at /mcp and legacy SSE at /sse, for many users)
     #[arg(long, value_enum, default_value_t = Transport::Stdio)]
@@ -43,6 +56,27 @@ pub struct ServeArgs {
     /// The HTTP transport's flags.
     #[command(flatten, next_help_heading = "HTTP transport")]
     pub http: HttpArgs,
+}
+
+/// The values of `--discovery`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Discovery {
+    /// Discovery for a selection too large to list.
+    Auto,
+    /// Always discovery.
+    Always,
+    /// Never discovery.
+    Never,
+}
+
+impl From<Discovery> for DiscoveryMode {
+    fn from(value: Discovery) -> Self {
+        match value {
+            Discovery::Auto => Self::Auto,
+            Discovery::Always => Self::Always,
+            Discovery::Never => Self::Never,
+        }
+    }
 }
 
 /// The transports `serve` speaks.
@@ -71,6 +105,10 @@ impl ServeArgs {
             catalog_cache: self.cache.dir(),
             authorization: self.authorization.settings(replicas)?,
             direct_tools: self.direct.direct_tools.clone(),
+            listing: ListingSettings {
+                discovery: self.discovery.into(),
+                no_connection_tools: self.no_connection_tools,
+            },
             transport,
         })
     }

@@ -11,8 +11,20 @@
 
 mod authorization;
 mod call;
+mod connections;
+mod discovery_tools;
+mod own_tools;
+mod search;
+mod tool_list;
+mod unserved;
 
 pub use authorization::AuthorizationSettings;
+pub use own_tools::{DiscoveryMode, LISTED_TOOLS_AT_MOST};
+pub use tool_list::{PAGE_MAX_BYTES, PAGE_MAX_TOOLS};
+
+use discovery_tools::Served;
+use own_tools::OwnTool;
+use tool_list::ToolList;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,12 +33,17 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, InitializeResult,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
-use rmcp::service::{NotificationContext, RequestContext, RoleServer};
+use rmcp::model::{
+    CompleteRequestParams, CompleteResult, GetPromptRequestParams, GetPromptResponse,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ReadResourceRequestParams,
+    ReadResourceResponse, ServerNotification, SubscriptionFilter, ToolListChangedNotification,
+};
+use rmcp::service::{NotificationContext, RequestContext, RoleServer, SubscriptionContext};
 use rmcp::{ErrorData as McpError, ServerHandler};
 use tokio_util::sync::CancellationToken;
 
 use crate::arcade::ArcadeClient;
-use crate::catalog::{CatalogEntry, LiveCatalog};
+use crate::catalog::{Catalog, CatalogEntry, LiveCatalog};
 use crate::direct::DirectTools;
 use crate::identity::UserId;
 
@@ -76,6 +93,15 @@ pub trait CallObserver: Send + Sync {
     fn tool_call(&self, tool: &str, result: &CallToolResult, elapsed: Duration);
 }
 
+/// What `tools/list` shows besides the served tools.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListingSettings {
+    /// When the discovery tools stand in for the served tools.
+    pub discovery: DiscoveryMode,
+    /// Leave out `list_connections` and `revoke_connection`.
+    pub no_connection_tools: bool,
+}
+
 /// The MCP server: one per connection, cheap to clone.
 #[derive(Clone)]
 pub struct Gateway {
@@ -83,6 +109,9 @@ pub struct Gateway {
     catalog: LiveCatalog,
     caller: Caller,
     authorization: AuthorizationSettings,
+    listing: ListingSettings,
+    /// The search index of `search_tools`, shared by every clone.
+    search: search::Search,
     direct: Option<DirectTools>,
     observer: Option<Arc<dyn CallObserver>>,
     /// Cancelled when the client is gone (stdio: its end of stdin closed); an HTTP
@@ -105,6 +134,8 @@ impl Gateway {
             catalog: catalog.into(),
             caller,
             authorization,
+            listing: ListingSettings::default(),
+            search: search::Search::default(),
             direct: None,
             observer: None,
             client_gone: ClientGone::default(),
@@ -117,6 +148,21 @@ impl Gateway {
     pub fn with_direct_tools(mut self, direct: DirectTools) -> Self {
         self.direct = Some(direct).filter(|d| !d.is_empty());
         self
+    }
+
+    /// The same gateway, listing its tools as `listing` says.
+    pub fn with_listing(mut self, listing: ListingSettings) -> Self {
+        self.listing = listing;
+        self
+    }
+
+    /// Builds the search index in the background when discovery stands in for the
+    /// served tools, so the first `search_tools` finds it ready.
+    pub fn warm_search(&self) {
+        let catalog = self.catalog.current();
+        if self.discovering(&catalog) {
+            self.search.warm(catalog, self.direct.clone());
+        }
     }
 
     /// The same gateway, reporting every finished call to `observer`.
@@ -199,26 +245,122 @@ impl ServerHandler for Gateway {
         Ok(())
     }
 
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Err(unserved::not_served("prompts/list"))
+    }
+
+    async fn get_prompt(
+        &self,
+        _request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        Err(unserved::not_served("prompts/get"))
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Err(unserved::not_served("resources/list"))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Err(unserved::not_served("resources/templates/list"))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        Err(unserved::unknown_resource(&request.uri))
+    }
+
+    async fn complete(
+        &self,
+        _request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        Err(unserved::not_served("completion/complete"))
+    }
+
+    /// `subscriptions/listen` (2026-07-28): only the tool list changes here.
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        let mut accepted = SubscriptionFilter::new();
+        accepted.tools_list_changed = requested.tools_list_changed;
+        Some(accepted)
+    }
+
+    /// Tells the subscriber each time a refresh replaces the catalog, until it leaves.
+    async fn listen(&self, subscription: SubscriptionContext) -> Result<(), McpError> {
+        let mut changes = self.catalog.changes();
+        loop {
+            tokio::select! {
+                () = subscription.cancelled() => return Ok(()),
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    let notice = ServerNotification::ToolListChangedNotification(
+                        ToolListChangedNotification::default(),
+                    );
+                    if let Err(error) = subscription.sink().send(notice).await {
+                        tracing::debug!(%error, "a subscriber could not be told that the tool list changed");
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
     /// Remembers the client, to tell it when a refreshed catalog replaces this one.
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         self.catalog.watch(context.peer);
     }
 
+    /// One page of the tools: the gateway's own, then the served ones unless discovery
+    /// stands in for them (see [`tool_list`]).
     async fn list_tools(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let mut tools = self.catalog.current().tools();
-        if let Some(direct) = &self.direct {
-            tools.extend(direct.tools().iter().cloned());
-        }
-        Ok(ListToolsResult::with_all_items(tools))
+        let catalog = self.catalog.current();
+        let direct = self.direct.as_ref().map(DirectTools::tools);
+        let direct: &[Tool] = direct.as_deref().unwrap_or_default();
+        let discovering = self.discovering(&catalog);
+        let own: Vec<Tool> = self
+            .own_tools(discovering)
+            .map(OwnTool::definition)
+            .collect();
+        let list = ToolList {
+            own: &own,
+            catalog: (!discovering).then_some(&catalog),
+            direct: if discovering { &[] } else { direct },
+        };
+        let cursor = request.and_then(|r| r.cursor);
+        list.page(cursor.as_deref())
+            .map_err(|error| McpError::invalid_params(error.to_string(), None))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.catalog
-            .current()
+        let catalog = self.catalog.current();
+        if let Some(own) = self.own_tool(name, &catalog) {
+            return Some(own.definition());
+        }
+        catalog
             .get(name)
             .and_then(CatalogEntry::tool)
             .or_else(|| Some(self.direct.as_ref()?.get(name)?.tool.clone()))
@@ -266,16 +408,117 @@ impl Gateway {
             .clone()
     }
 
-    /// Runs a call for `user`: a direct tool through its provider, a catalog tool
-    /// through Arcade.
+    /// Whether the discovery tools stand in for the served tools of `catalog`.
+    fn discovering(&self, catalog: &Catalog) -> bool {
+        let direct = self.direct.as_ref().map_or(0, DirectTools::len);
+        self.listing.discovery.discovers(catalog.len() + direct)
+    }
+
+    /// The own tools listed now: the discovery tools while discovering, and the
+    /// connection tools unless turned off.
+    fn own_tools(&self, discovering: bool) -> impl Iterator<Item = OwnTool> {
+        let discovery = OwnTool::DISCOVERY.into_iter().filter(move |_| discovering);
+        let with_connections = !self.listing.no_connection_tools;
+        let connections = OwnTool::CONNECTIONS
+            .into_iter()
+            .filter(move |_| with_connections);
+        discovery.chain(connections)
+    }
+
+    /// The own tool called `name`, if it is listed now (a served tool of the same name
+    /// keeps its name only where the own one is not listed).
+    fn own_tool(&self, name: &str, catalog: &Catalog) -> Option<OwnTool> {
+        let tool = OwnTool::named(name)?;
+        self.own_tools(self.discovering(catalog))
+            .any(|listed| listed == tool)
+            .then_some(tool)
+    }
+
+    /// Runs a call for `user`: one of the gateway's own tools, a direct tool through its
+    /// provider, or a catalog tool through Arcade.
     async fn dispatch(
         &self,
         request: CallToolRequestParams,
         user: &UserId,
         context: &RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let arguments = request.arguments.unwrap_or_default();
         let catalog = self.catalog.current();
+        match self.own_tool(&request.name, &catalog) {
+            Some(own) => {
+                self.run_own_tool(own, request, &catalog, user, context)
+                    .await
+            }
+            None => self.dispatch_served(request, &catalog, user, context).await,
+        }
+    }
+
+    /// Runs one of the gateway's own tools.
+    async fn run_own_tool(
+        &self,
+        tool: OwnTool,
+        request: CallToolRequestParams,
+        catalog: &Catalog,
+        user: &UserId,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let arguments = request.arguments.clone().unwrap_or_default();
+        let served = Served {
+            catalog,
+            direct: self.direct.as_ref(),
+        };
+        let result = match tool {
+            OwnTool::SearchTools => self.search.search(catalog, self.direct.as_ref(), arguments),
+            OwnTool::DescribeTools => discovery_tools::describe(&served, arguments, |name| {
+                self.search
+                    .closest_names(catalog, self.direct.as_ref(), name)
+            }),
+            OwnTool::CallTool => {
+                return Box::pin(self.call_through(request, &served, user, context)).await;
+            }
+            OwnTool::ListConnections => connections::list(&self.arcade, user).await,
+            OwnTool::RevokeConnection => connections::revoke(&self.arcade, user, arguments).await,
+        };
+        Ok(result.into())
+    }
+
+    /// `call_tool {name, arguments}`: the named tool, run as a direct call of it would
+    /// run, with this request's `requestState` and input responses (sealed for the
+    /// inner tool and its arguments).
+    async fn call_through(
+        &self,
+        request: CallToolRequestParams,
+        served: &Served<'_>,
+        user: &UserId,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let call = match discovery_tools::call_arguments(request.arguments.unwrap_or_default()) {
+            Ok(call) => call,
+            Err(result) => return Ok(result.into()),
+        };
+        let Some(name) = served.resolve(&call.name) else {
+            let closest = self
+                .search
+                .closest_names(served.catalog, served.direct, &call.name);
+            return Ok(discovery_tools::unknown_tool(&call.name, &closest).into());
+        };
+        let mut inner = CallToolRequestParams::new(name).with_arguments(call.arguments);
+        inner.meta = request.meta;
+        inner.input_responses = request.input_responses;
+        inner.request_state = request.request_state;
+        self.dispatch_served(inner, served.catalog, user, context)
+            .await
+    }
+
+    /// Runs a served tool for `user`: a direct tool through its provider, a catalog
+    /// tool through Arcade.
+    async fn dispatch_served(
+        &self,
+        request: CallToolRequestParams,
+        catalog: &Catalog,
+        user: &UserId,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let arguments = request.arguments.unwrap_or_default();
         if catalog.get(&request.name).is_none()
             && let Some(direct) = &self.direct
             && let Some(entry) = direct.get(&request.name)

@@ -1,6 +1,7 @@
 //! The on-disk catalog cache: a second start serves the cached tools without waiting on
 //! the engine (down or slow), a changed catalog is swapped in and announced with
-//! `notifications/tools/list_changed`, and a damaged cache is ignored.
+//! `notifications/tools/list_changed` (to 2026-07-28 subscribers too), and a damaged
+//! cache is ignored.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arcade_mcp_gateway::emulator::{CatalogSource, Emulator, EmulatorOptions, Faults};
+use rmcp::model::{ProtocolVersion, ServerNotification, SubscriptionFilter};
 use rmcp::service::{ClientLifecycleMode, NotificationContext};
 use rmcp::{ClientHandler, RoleClient};
 use serde_json::json;
@@ -54,7 +56,12 @@ async fn emulator(kits: &Path, addr: SocketAddr, latency_ms: u64) -> Emulator {
 }
 
 async fn spawn<H: ClientHandler>(handler: H, base_url: &str, cache: &Path) -> Gateway<H> {
-    let extra = ["--catalog-cache-dir", cache.to_str().unwrap()];
+    // Only the catalog is listed, so the names below are the cached tools.
+    let extra = [
+        "--catalog-cache-dir",
+        cache.to_str().unwrap(),
+        "--no-connection-tools",
+    ];
     Gateway::spawn_with(
         handler,
         ClientLifecycleMode::Initialize,
@@ -181,4 +188,48 @@ async fn a_damaged_cache_is_ignored_and_rewritten() {
     wait_for_log(&gateway, "catalog cache damaged").await;
     cache_files(&cache).await;
     first.shutdown().await;
+}
+
+/// A 2026-07-28 client listens with `subscriptions/listen`: the acknowledgment carries
+/// only what it asked for, and a refresh that changes the catalog reaches it, tagged
+/// with its subscription.
+#[tokio::test]
+async fn a_changed_catalog_reaches_a_2026_subscriber() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kits, cache) = (dir.path().join("kits"), dir.path().join("cache"));
+    std::fs::create_dir_all(&kits).unwrap();
+    write_toolkit(&kits, "Kit", &["Alpha"]);
+    let (addr, _) = fill_cache(&kits, &cache).await;
+    write_toolkit(&kits, "More", &["Gamma"]);
+    let slow = emulator(&kits, addr, 1_500).await;
+    let extra = ["--catalog-cache-dir", cache.to_str().unwrap()];
+    let lifecycle = crate::common::discover(ProtocolVersion::V_2026_07_28);
+    let gateway =
+        Gateway::spawn_with((), lifecycle, &slow.base_url(), "ann@example.com", &extra).await;
+
+    let nothing = gateway
+        .client
+        .listen(SubscriptionFilter::new())
+        .await
+        .unwrap();
+    assert_eq!(nothing.acknowledged(), &SubscriptionFilter::new());
+    let mut tools = SubscriptionFilter::new();
+    tools.tools_list_changed = Some(true);
+    let mut subscription = gateway.client.listen(tools.clone()).await.unwrap();
+    assert_eq!(subscription.acknowledged(), &tools);
+
+    let notice = tokio::time::timeout(Duration::from_secs(30), subscription.next())
+        .await
+        .expect("notifications/tools/list_changed arrives")
+        .unwrap();
+    assert!(
+        matches!(
+            notice,
+            Some(ServerNotification::ToolListChangedNotification(_))
+        ),
+        "{notice:?}"
+    );
+    let names = tool_names(&gateway).await;
+    assert!(names.contains(&"More_Gamma".to_owned()), "{names:?}");
+    slow.shutdown().await;
 }

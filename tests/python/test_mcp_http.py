@@ -2,6 +2,7 @@
 legacy HTTP+SSE transport at /sse, two users with their own bearer tokens at once (each
 their own link, grant and result), and a session that only its opener may use."""
 
+import contextlib
 import hashlib
 import json
 import os
@@ -29,18 +30,15 @@ TOKENS = {
 }
 
 
-@pytest.fixture
-def gateway(emulator, tmp_path):
-    """`serve --transport http` on a free loopback port with a token file for ann and bob."""
-    tokens = tmp_path / "tokens"
-    tokens.write_text(
-        "".join(f"sha256:{hashlib.sha256(t.encode()).hexdigest()} {u}\n" for u, t in TOKENS.items())
-    )
-    env = {**os.environ, "ARCADE_API_KEY": emulator.api_key, "ARCADE_BASE_URL": emulator.base_url, "RUST_LOG": "info"}
+@contextlib.contextmanager
+def http_gateway(emulator, *flags, env=None):
+    """`serve --transport http` on a free loopback port against `emulator` with `flags`;
+    yields its base URL."""
+    env = {**os.environ, "ARCADE_API_KEY": emulator.api_key, "ARCADE_BASE_URL": emulator.base_url,
+           "RUST_LOG": "info", **(env or {})}
     env.pop("ARCADE_USER_ID", None)
     process = subprocess.Popen(
-        [GATEWAY_BIN, "serve", "--no-catalog-cache", "--transport", "http", "--bind", "127.0.0.1:0",
-         "--tokens-file", str(tokens)],
+        [GATEWAY_BIN, "serve", "--no-catalog-cache", "--transport", "http", "--bind", "127.0.0.1:0", *flags],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -64,6 +62,17 @@ def gateway(emulator, tmp_path):
         yield base[0]
     finally:
         stop(process)
+
+
+@pytest.fixture
+def gateway(emulator, tmp_path):
+    """The HTTP gateway with a token file for ann and bob."""
+    tokens = tmp_path / "tokens"
+    tokens.write_text(
+        "".join(f"sha256:{hashlib.sha256(t.encode()).hexdigest()} {u}\n" for u, t in TOKENS.items())
+    )
+    with http_gateway(emulator, "--tokens-file", str(tokens)) as base:
+        yield base
 
 
 def auth(user):

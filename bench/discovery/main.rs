@@ -1,0 +1,217 @@
+//! `cargo bench --bench discovery`: how well and how fast `search_tools` finds the right
+//! tool in the full fixture catalog, printed as a markdown table.
+//!
+//! Recall@1 and @5 over `bench/discovery/queries.json` (natural-language queries written
+//! independently of the ranking, each with the tools that would be right), for the
+//! gateway's index and for a plain BM25 baseline (the same crate, all of a tool's text as
+//! one field, lowercase words only: no CamelCase split, stemming, field weights,
+//! synonyms or toolkit boost); then the index's build time and search latency.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use arcade_mcp_gateway::catalog::Catalog;
+use arcade_mcp_gateway::discovery::SearchIndex;
+use bm25::{Embedder, EmbedderBuilder, Scorer, Tokenizer};
+use serde::Deserialize;
+
+/// One labelled query.
+#[derive(Deserialize)]
+struct Query {
+    query: String,
+    expected: Vec<String>,
+    toolkit: Option<String>,
+}
+
+const BUILDS: usize = 7;
+const LATENCY_ROUNDS: usize = 5;
+
+fn main() {
+    if !std::env::args().any(|arg| arg == "--bench") {
+        eprintln!("the discovery benchmark runs with `cargo bench --bench discovery`");
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let catalog = load_catalog(&root.join("tests/fixtures/catalog.tar.gz"));
+    let text = std::fs::read_to_string(root.join("bench/discovery/queries.json")).unwrap();
+    let queries: Vec<Query> = serde_json::from_str(&text).expect("queries.json parses");
+
+    let (index, build) = timed_builds(&catalog);
+    let ours = recall(&queries, |q| {
+        index
+            .search(&q.query, q.toolkit.as_deref(), 5)
+            .map(|hits| hits.into_iter().map(|h| h.qualified_name).collect())
+            .unwrap_or_default()
+    });
+    let baseline_index = Baseline::build(&catalog);
+    let baseline = recall(&queries, |q| {
+        baseline_index.search(&q.query, q.toolkit.as_deref(), 5)
+    });
+    let (p50, p99) = latency(&index, &queries);
+
+    println!(
+        "Discovery over {} tools, {} queries",
+        index.len(),
+        queries.len()
+    );
+    println!();
+    println!("| measurement | gateway index | plain BM25 |");
+    println!("|---|---|---|");
+    println!("| recall@1 | {:.1}% | {:.1}% |", ours.0, baseline.0);
+    println!("| recall@5 | {:.1}% | {:.1}% |", ours.1, baseline.1);
+    println!(
+        "| index build, median of {BUILDS} | {:.1} ms | |",
+        ms(build)
+    );
+    println!(
+        "| `search` p50 / p99 | {:.3} / {:.3} ms | |",
+        ms(p50),
+        ms(p99)
+    );
+    if std::env::var_os("DISCOVERY_MISSES").is_some() {
+        print_misses(&queries, &index);
+    }
+}
+
+fn load_catalog(archive: &Path) -> Catalog {
+    let definitions = arcade_mcp_gateway::emulator::load_toolkits(archive)
+        .unwrap_or_else(|e| panic!("fixture catalog: {e}"))
+        .into_iter()
+        .flat_map(|toolkit| toolkit.items)
+        .collect();
+    Catalog::from_definitions(definitions)
+}
+
+fn timed_builds(catalog: &Catalog) -> (SearchIndex, Duration) {
+    let mut times = Vec::new();
+    let mut index = None;
+    for _ in 0..BUILDS {
+        let started = Instant::now();
+        index = Some(SearchIndex::build(catalog, None));
+        times.push(started.elapsed());
+    }
+    (index.unwrap(), median(times))
+}
+
+/// Recall@1 and recall@5, in percent: a query counts when one of its expected tools is
+/// among the first 1 or 5 of `top5`.
+fn recall(queries: &[Query], top5: impl Fn(&Query) -> Vec<String>) -> (f64, f64) {
+    let (mut at1, mut at5) = (0, 0);
+    for query in queries {
+        let found = top5(query);
+        let right = |name: &String| query.expected.contains(name);
+        at1 += usize::from(found.first().is_some_and(right));
+        at5 += usize::from(found.iter().take(5).any(right));
+    }
+    let n = queries.len() as f64;
+    (100.0 * at1 as f64 / n, 100.0 * at5 as f64 / n)
+}
+
+fn latency(index: &SearchIndex, queries: &[Query]) -> (Duration, Duration) {
+    let mut times = Vec::new();
+    for _ in 0..LATENCY_ROUNDS {
+        for query in queries {
+            let started = Instant::now();
+            let _ = std::hint::black_box(index.search(&query.query, query.toolkit.as_deref(), 10));
+            times.push(started.elapsed());
+        }
+    }
+    times.sort();
+    (times[times.len() / 2], times[times.len() * 99 / 100])
+}
+
+fn print_misses(queries: &[Query], index: &SearchIndex) {
+    println!();
+    for query in queries {
+        let hits = index
+            .search(&query.query, query.toolkit.as_deref(), 5)
+            .unwrap_or_default();
+        let names: Vec<&str> = hits.iter().map(|h| h.qualified_name.as_str()).collect();
+        if !names
+            .first()
+            .is_some_and(|n| query.expected.iter().any(|e| e == n))
+        {
+            println!(
+                "- {:?} expected {:?} got {:?}",
+                query.query, query.expected, names
+            );
+        }
+    }
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// Lowercase words split at anything not a letter or digit: nothing else.
+#[derive(Default)]
+struct PlainWords;
+
+impl Tokenizer for PlainWords {
+    fn tokenize(&self, input_text: &str) -> Vec<String> {
+        input_text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    }
+}
+
+/// The baseline: one BM25 field of each tool's whole text.
+struct Baseline {
+    names: Vec<(String, String)>,
+    embedder: Embedder<u32, PlainWords>,
+    scorer: Scorer<u32, u32>,
+}
+
+impl Baseline {
+    fn build(catalog: &Catalog) -> Self {
+        let mut names = Vec::new();
+        let mut documents = Vec::new();
+        for entry in catalog.iter() {
+            let tool = entry.tool().expect("a kept tool parses");
+            let parameters: Vec<&String> = tool.input_schema.keys().collect();
+            let toolkit = entry
+                .qualified_name()
+                .split('.')
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            documents.push(format!(
+                "{} {} {:?}",
+                entry.qualified_name(),
+                tool.description.as_deref().unwrap_or(""),
+                parameters
+            ));
+            names.push((entry.qualified_name().to_owned(), toolkit));
+        }
+        let words: usize = documents.iter().map(|d| PlainWords.tokenize(d).len()).sum();
+        let avgdl = words as f32 / documents.len() as f32;
+        let embedder = EmbedderBuilder::<u32, PlainWords>::with_avgdl(avgdl).build();
+        let mut scorer = Scorer::new();
+        for (id, document) in documents.iter().enumerate() {
+            scorer.upsert(&(id as u32), embedder.embed(document));
+        }
+        Self {
+            names,
+            embedder,
+            scorer,
+        }
+    }
+
+    fn search(&self, query: &str, toolkit: Option<&str>, limit: usize) -> Vec<String> {
+        let matches = self.scorer.matches(&self.embedder.embed(query));
+        matches
+            .into_iter()
+            .map(|m| &self.names[m.id as usize])
+            .filter(|(_, kit)| toolkit.is_none_or(|t| t == kit))
+            .take(limit)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+}

@@ -1,0 +1,94 @@
+"""The full fixture catalog (about 6,400 real Arcade tools) through the Python `mcp` SDK,
+with its default limits (it refuses an SSE event over 1 MiB): paging through every tool
+over stateful Streamable HTTP and over legacy SSE, and discovery (search, describe,
+call_tool) for a tool without a grant and for one that needs one."""
+
+from pathlib import Path
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
+
+from emulator_process import start_emulator, stop
+from test_mcp_http import http_gateway
+from test_mcp_stdio import approve, text
+
+ARCHIVE = Path(__file__).resolve().parents[1] / "fixtures" / "catalog.tar.gz"
+USER = "ann@example.com"
+
+
+@pytest.fixture
+def catalog_emulator():
+    """An emulator serving the repository's copy of the real catalog."""
+    assert ARCHIVE.is_file(), f"the fixture catalog {ARCHIVE} is missing"
+    process, running = start_emulator("--catalog", str(ARCHIVE))
+    try:
+        yield running
+    finally:
+        stop(process)
+
+
+async def every_tool(client):
+    names, cursor, pages = [], None, 0
+    while True:
+        page = await client.list_tools(cursor=cursor)
+        assert page.tools, "an empty page"
+        names.extend(tool.name for tool in page.tools)
+        pages += 1
+        cursor = page.next_cursor
+        if cursor is None:
+            return names, pages
+
+
+def assert_whole_catalog(names, pages):
+    assert pages > 10, pages
+    assert len(names) == len(set(names)), "a tool listed twice"
+    assert len(names) > 6300, len(names)
+    assert "GithubApi_CreateGithubIssue" in names or any(n.startswith("GithubApi_") for n in names)
+
+
+@pytest.mark.anyio
+async def test_streamable_http_pages_through_the_whole_catalog(catalog_emulator):
+    with http_gateway(catalog_emulator, "--user-id", USER, "--discovery", "never") as base:
+        transport = streamable_http_client(f"{base}/mcp", http_client=httpx2.AsyncClient())
+        async with Client(transport) as client:
+            assert_whole_catalog(*await every_tool(client))
+
+
+@pytest.mark.anyio
+async def test_legacy_sse_pages_through_the_whole_catalog(catalog_emulator):
+    with http_gateway(catalog_emulator, "--user-id", USER, "--discovery", "never") as base:
+        async with Client(sse_client(f"{base}/sse")) as client:
+            assert_whole_catalog(*await every_tool(client))
+
+
+@pytest.mark.anyio
+async def test_discovery_search_describe_and_call(catalog_emulator):
+    with http_gateway(catalog_emulator, "--user-id", USER) as base:
+        # The first search may wait for the index of 6,400 tools: slow in a debug build.
+        transport = streamable_http_client(f"{base}/mcp", http_client=httpx2.AsyncClient(timeout=60))
+        async with Client(transport) as client:
+            listed = [tool.name for tool in (await client.list_tools()).tools]
+            assert listed[:3] == ["search_tools", "describe_tools", "call_tool"], listed
+
+            found = await client.call_tool("search_tools", {"query": "send an email with gmail"})
+            assert not found.is_error, text(found)
+            hits = found.structured_content["tools"]
+            assert "Gmail_SendEmail" in [hit["name"] for hit in hits[:5]], text(found)
+            gmail = next(hit for hit in hits if hit["name"] == "Gmail_SendEmail")
+            assert gmail["qualified_name"] == "Gmail.SendEmail"
+            assert gmail["authorization"]["provider_id"]
+
+            described = await client.call_tool("describe_tools", {"names": ["Gmail.SendEmail"]})
+            schema = described.structured_content["tools"][0]["inputSchema"]
+            required = schema.get("required", [])
+            arguments = {name: "x@example.com" for name in required}
+
+            first = await client.call_tool("call_tool", {"name": "Gmail_SendEmail", "arguments": arguments})
+            assert first.is_error, text(first)
+            approve(first.structured_content["authorization_url"])
+            second = await client.call_tool("call_tool", {"name": "Gmail_SendEmail", "arguments": arguments})
+            assert not second.is_error, text(second)
+            assert USER in text(second)

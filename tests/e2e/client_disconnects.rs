@@ -182,7 +182,8 @@ async fn http_deleting_the_session_cancels_the_upstream_request() {
             .send()
             .await
             .unwrap();
-        assert!(deleted.status().is_success(), "{}", deleted.status());
+        // 204: the session is gone (the Python SDK counts only 200 and 204 as done).
+        assert_eq!(deleted.status(), reqwest::StatusCode::NO_CONTENT);
     })
     .await;
     call.abort();

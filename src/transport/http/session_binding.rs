@@ -118,6 +118,7 @@ pub async fn bind_sessions(
         .get(SESSION_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let deleting = request.method() == Method::DELETE;
     if let Some(session) = &presented {
         match owners.check(session, &user) {
             Err(refusal) => {
@@ -128,11 +129,18 @@ pub async fn bind_sessions(
                 request.extensions_mut().insert(gone);
             }
         }
-        if request.method() == Method::DELETE {
+        if deleting {
             owners.forget(session);
         }
     }
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    // rmcp answers a deleted session 202 Accepted; the session is gone at once, and
+    // the Python SDK takes only 200 or 204 as done (it logs anything else as a failed
+    // termination), so say 204 No Content.
+    if deleting && response.status() == StatusCode::ACCEPTED {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        *response.body_mut() = axum::body::Body::empty();
+    }
     if presented.is_none()
         && let Some(opened) = response
             .headers()

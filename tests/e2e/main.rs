@@ -16,6 +16,7 @@ mod direct_tools;
 mod emulator_arcade_client;
 mod fault_matrix;
 mod http_flow;
+mod http_limits;
 mod identity_bearer_tokens;
 mod identity_fixed_user;
 mod identity_http;

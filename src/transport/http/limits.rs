@@ -197,6 +197,11 @@ mod tests {
             request_timeout: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(1),
+            header_read_timeout: Duration::from_secs(1),
+            keep_alive_timeout: Duration::from_secs(1),
+            max_connections: 1,
+            max_sessions_per_user: 1,
+            max_sessions: 1,
         };
         let calls = CallLimits::new(&limits, Arc::new(Metrics::default()));
         for n in 0..100 {

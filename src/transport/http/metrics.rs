@@ -174,6 +174,15 @@ pub async fn count_requests(
     response
 }
 
+/// `GET /metrics`.
+pub async fn render(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, TEXT_FORMAT)],
+        metrics.render(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,13 +196,4 @@ mod tests {
         );
         assert_eq!(route_label(None), "unmatched");
     }
-}
-
-/// `GET /metrics`.
-pub async fn render(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
-    (
-        StatusCode::OK,
-        [(CONTENT_TYPE, TEXT_FORMAT)],
-        metrics.render(),
-    )
 }

@@ -27,8 +27,10 @@ use tower::ServiceExt;
 use super::settings::Limits;
 use super::until_answered::hold_until_sent;
 
-/// How long a connection told to close at shutdown may take to finish its answers
-/// before the connection is dropped anyway.
+/// Why a connection closes when the server shuts down.
+const SHUTDOWN: &str = "shutdown";
+
+/// How long an idle connection told to close may take to finish before it is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// How long to wait before accepting again after `accept` failed (out of file
@@ -148,11 +150,16 @@ async fn serve_one(
             return;
         }
         idle = activity.idle_too_long(limits) => idle,
-        () = stop.cancelled() => "shutdown",
+        () = stop.cancelled() => SHUTDOWN,
     };
     tracing::debug!(reason = closing, "closing a connection");
     connection.as_mut().graceful_shutdown();
-    let _ = tokio::time::timeout(CLOSE_GRACE, connection).await;
+    if closing == SHUTDOWN {
+        // Its calls in flight get the whole --shutdown-grace, which `serve` enforces.
+        let _ = connection.await;
+    } else {
+        let _ = tokio::time::timeout(CLOSE_GRACE, connection).await;
+    }
 }
 
 /// What a connection's watchdog needs to know: requests in flight, whether any came at

@@ -6,7 +6,8 @@
 //! limit, the identity middleware (who is calling: [`crate::identity`]), the session
 //! binding ([`session_binding`]), the per-user call limits ([`limits`]); the
 //! [`Gateway`](crate::gateway::Gateway) then takes the caller from the request. One module
-//! a concern: [`settings`] (what it runs with), [`router`] (the wiring), [`legacy_sse`], [`health`],
+//! a concern: [`settings`] (what it runs with), [`connections`] (accepting and closing
+//! connections), [`router`] (the wiring), [`session_limits`], [`legacy_sse`], [`health`],
 //! [`metrics`], [`shutdown`], and [`until_answered`] (what lives until a request is
 //! answered: call slots, the count of requests in flight).
 

@@ -3,7 +3,8 @@
 //! `Retry-After`, and only that user waits: others keep being served.
 //!
 //! The limits apply to JSON-RPC `tools/call` messages, on `/mcp` and `/messages`; listing
-//! tools is not counted, and sessions are bounded apart ([`session_limits`](super::session_limits)). A call holds its slot until its answer has
+//! tools is not counted, and sessions are bounded apart
+//! ([`session_limits`](super::session_limits)). A call holds its slot until its answer has
 //! been sent: on `/mcp` the response, on legacy `/messages` the answer on the session's
 //! SSE stream ([`UntilAnswered`]).
 

@@ -103,6 +103,28 @@ pub struct HttpArgs {
     /// On SIGTERM/SIGINT, how long calls in flight may take to finish, in seconds
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub shutdown_grace: u64,
+
+    /// How long a new connection may take to send its first request's headers before it
+    /// is closed, in seconds
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub header_read_timeout: u64,
+
+    /// How long a connection may stay open with no request in flight, in seconds
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub keep_alive_timeout: u64,
+
+    /// Connections served at once; more wait to be accepted. Keep it well below the
+    /// open-file limit (`ulimit -n`)
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub max_connections: usize,
+
+    /// Sessions (Streamable HTTP and legacy SSE) one user may have open at once
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub max_sessions_per_user: usize,
+
+    /// Sessions (Streamable HTTP and legacy SSE) open on the whole server
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_sessions: usize,
 }
 
 impl HttpArgs {
@@ -160,6 +182,11 @@ impl HttpArgs {
             ("--calls-per-minute", u64::from(self.calls_per_minute)),
             ("--http-timeout", self.http_timeout),
             ("--idle-timeout", self.idle_timeout),
+            ("--header-read-timeout", self.header_read_timeout),
+            ("--keep-alive-timeout", self.keep_alive_timeout),
+            ("--max-connections", self.max_connections as u64),
+            ("--max-sessions-per-user", self.max_sessions_per_user as u64),
+            ("--max-sessions", self.max_sessions as u64),
         ];
         if let Some((flag, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(ConfigError::ZeroLimit(flag));
@@ -171,6 +198,11 @@ impl HttpArgs {
             request_timeout: Duration::from_secs(self.http_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
+            header_read_timeout: Duration::from_secs(self.header_read_timeout),
+            keep_alive_timeout: Duration::from_secs(self.keep_alive_timeout),
+            max_connections: self.max_connections,
+            max_sessions_per_user: self.max_sessions_per_user,
+            max_sessions: self.max_sessions,
         })
     }
 }

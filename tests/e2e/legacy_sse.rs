@@ -177,3 +177,38 @@ async fn shutdown_waits_for_a_legacy_call_in_flight() {
     assert!(status.success(), "{status}");
     assert_eq!(session.next_message().await, None, "then the stream closed");
 }
+
+#[tokio::test]
+async fn a_reused_request_id_is_refused_and_the_call_limit_holds() {
+    let (_emulator, _gateway, _dir, mut session) =
+        slow_session(1_500, &["--max-concurrent-calls", "2"]).await;
+
+    assert_eq!(session.add(7).await.status(), 202);
+    for _ in 0..5 {
+        let twin = session.add(7).await;
+        assert_eq!(twin.status(), 409, "id 7 is still running");
+        let error: Value = twin.json().await.unwrap();
+        assert_eq!(error["id"], 7, "{error}");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains("already in use"), "{message}");
+    }
+    assert_eq!(session.add(8).await.status(), 202, "the second slot");
+    assert_eq!(
+        session.add(9).await.status(),
+        429,
+        "the refused twins freed no slot: calls 7 and 8 still hold both"
+    );
+
+    let mut answered = Vec::new();
+    for _ in 0..2 {
+        let answer = session.next_message().await.unwrap();
+        answered.push(answer["id"].as_u64().unwrap());
+    }
+    answered.sort_unstable();
+    assert_eq!(answered, [7, 8], "each call answered once");
+    assert_eq!(
+        session.add(7).await.status(),
+        202,
+        "an answered id is free again"
+    );
+}

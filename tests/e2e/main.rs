@@ -19,6 +19,7 @@ mod discovery;
 mod emulator_arcade_client;
 mod fault_matrix;
 mod http_flow;
+mod http_limits;
 mod huge_catalogs;
 mod identity_bearer_tokens;
 mod identity_fixed_user;

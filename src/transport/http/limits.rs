@@ -3,7 +3,8 @@
 //! `Retry-After`, and only that user waits: others keep being served.
 //!
 //! The limits apply to JSON-RPC `tools/call` messages, on `/mcp` and `/messages`; listing
-//! tools or opening sessions is not counted. A call holds its slot until its answer has
+//! tools is not counted, and sessions are bounded apart
+//! ([`session_limits`](super::session_limits)). A call holds its slot until its answer has
 //! been sent: on `/mcp` the response, on legacy `/messages` the answer on the session's
 //! SSE stream ([`UntilAnswered`]).
 
@@ -197,6 +198,11 @@ mod tests {
             request_timeout: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(1),
+            header_read_timeout: Duration::from_secs(1),
+            keep_alive_timeout: Duration::from_secs(1),
+            max_connections: 1,
+            max_sessions_per_user: 1,
+            max_sessions: 1,
         };
         let calls = CallLimits::new(&limits, Arc::new(Metrics::default()));
         for n in 0..100 {

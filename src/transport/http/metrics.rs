@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -22,11 +22,36 @@ use crate::gateway::CallObserver;
 /// The content type Prometheus scrapers expect for the text format.
 const TEXT_FORMAT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// Every label value comes from a fixed set: a label copied from the request would add
+/// a series, never freed, for each new value a client makes up.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     route: String,
-    method: String,
+    method: &'static str,
     status: u16,
+}
+
+/// The route label of a request: the template of the route it matched (one of this
+/// server's own), or `unmatched`.
+fn route_label(matched: Option<&MatchedPath>) -> String {
+    matched.map_or("unmatched", MatchedPath::as_str).to_owned()
+}
+
+/// The method label of a request: a standard method, or `other`.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: &[Method] = &[
+        Method::GET,
+        Method::POST,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::PUT,
+        Method::PATCH,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", Method::as_str)
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -128,18 +153,15 @@ impl CallObserver for Metrics {
     }
 }
 
-/// The middleware counting every answered request.
+/// The middleware counting every answered request; it runs after the Host/Origin check,
+/// so requests from hosts the server does not answer to add nothing.
 pub async fn count_requests(
     State(metrics): State<Arc<Metrics>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_owned();
-    let method = request.method().to_string();
+    let route = route_label(request.extensions().get::<MatchedPath>());
+    let method = method_label(request.method());
     let response = next.run(request).await;
     metrics
         .requests
@@ -159,4 +181,19 @@ pub async fn render(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
         [(CONTENT_TYPE, TEXT_FORMAT)],
         metrics.render(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_come_from_fixed_sets() {
+        assert_eq!(method_label(&Method::POST), "POST");
+        assert_eq!(
+            method_label(&Method::from_bytes(b"XYZZY").unwrap()),
+            "other"
+        );
+        assert_eq!(route_label(None), "unmatched");
+    }
 }

@@ -6,10 +6,12 @@
 //! limit, the identity middleware (who is calling: [`crate::identity`]), the session
 //! binding ([`session_binding`]), the per-user call limits ([`limits`]); the
 //! [`Gateway`](crate::gateway::Gateway) then takes the caller from the request. One module
-//! a concern: [`settings`] (what it runs with), [`router`] (the wiring), [`legacy_sse`], [`health`],
+//! a concern: [`settings`] (what it runs with), [`connections`] (accepting and closing
+//! connections), [`router`] (the wiring), [`session_limits`], [`legacy_sse`], [`health`],
 //! [`metrics`], [`shutdown`], and [`until_answered`] (what lives until a request is
 //! answered: call slots, the count of requests in flight).
 
+pub mod connections;
 pub mod health;
 pub mod legacy_sse;
 pub mod limits;
@@ -17,6 +19,7 @@ pub mod metrics;
 pub mod origin;
 pub mod router;
 pub mod session_binding;
+pub mod session_limits;
 pub mod settings;
 pub mod shutdown;
 pub mod until_answered;
@@ -27,7 +30,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
 
 pub use health::Readiness;
 pub use origin::{OriginError, OriginPolicy};
@@ -99,21 +101,17 @@ pub async fn serve(
         .await
         .map_err(|source| HttpError::Bind { addr: bind, source })?;
     let local = listener.local_addr().map_err(HttpError::Serve)?;
-    // Answers leave as soon as they are written: without TCP_NODELAY, an SSE answer
-    // written in parts waits for the client's delayed ACK.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "TCP_NODELAY not set on a connection");
-        }
-    });
     eprintln!("{LISTENING_PREFIX}http://{local}");
     tracing::info!(%local, stateless = settings.stateless, tools, "serving MCP over HTTP at /mcp and legacy SSE at /sse");
 
     let grace = settings.limits.shutdown_grace;
     let stop_accepting = tokio_util::sync::CancellationToken::new();
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(stop_accepting.clone().cancelled_owned())
-        .into_future();
+    let server = connections::serve(
+        listener,
+        app,
+        (&settings.limits).into(),
+        stop_accepting.clone(),
+    );
     let mut server = tokio::spawn(server);
     tokio::select! {
         ended = &mut server => return finished(ended),
@@ -135,11 +133,8 @@ pub async fn serve(
     }
 }
 
-fn finished(ended: Result<std::io::Result<()>, tokio::task::JoinError>) -> Result<(), HttpError> {
-    match ended {
-        Ok(result) => result.map_err(HttpError::Serve),
-        Err(join) => Err(HttpError::Serve(std::io::Error::other(join))),
-    }
+fn finished(ended: Result<(), tokio::task::JoinError>) -> Result<(), HttpError> {
+    ended.map_err(|join| HttpError::Serve(std::io::Error::other(join)))
 }
 
 /// A JSON error answer `{"error", "error_description"}`, the shape the identity layer

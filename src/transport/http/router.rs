@@ -21,6 +21,7 @@ use super::limits::{CallLimits, limit_calls};
 use super::metrics::{self, Metrics};
 use super::origin::{OriginPolicy, check_origin};
 use super::session_binding::{SessionOwners, bind_sessions};
+use super::session_limits::SessionSlots;
 use super::settings::Limits;
 use super::shutdown::{Shutdown, track_in_flight};
 use crate::gateway::Gateway;
@@ -50,10 +51,19 @@ pub fn router(parts: Parts<'_>) -> Router {
     let gateway = parts.gateway.clone().with_observer(metrics.clone());
     let close = parts.shutdown.close_streams.clone();
 
+    let slots = SessionSlots::new(
+        parts.limits.max_sessions_per_user,
+        parts.limits.max_sessions,
+    );
+    let owners = Arc::new(SessionOwners::new(
+        parts.limits.idle_timeout,
+        slots,
+        parts.stateless,
+    ));
     let mcp = Router::new()
         .route("/mcp", streamable_http(gateway.clone(), &parts))
         .layer(middleware::from_fn_with_state(
-            Arc::new(SessionOwners::new(parts.limits.idle_timeout)),
+            Arc::clone(&owners),
             bind_sessions,
         ));
     let legacy = Router::new()
@@ -63,6 +73,7 @@ pub fn router(parts: Parts<'_>) -> Router {
             gateway,
             close,
             parts.limits.idle_timeout,
+            owners,
         )));
     let calls = CallLimits::new(parts.limits, metrics.clone());
     // One `ServiceBuilder` a group: axum wraps each route once for the whole group, where
@@ -97,12 +108,12 @@ pub fn router(parts: Parts<'_>) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(middleware::from_fn_with_state(
-                    metrics,
-                    metrics::count_requests,
-                ))
-                .layer(middleware::from_fn_with_state(
                     Arc::new(parts.policy),
                     check_origin,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    metrics,
+                    metrics::count_requests,
                 ))
                 .layer(middleware::from_fn_with_state(
                     Arc::new(parts.limits.clone()),

@@ -16,6 +16,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::session_limits::{SessionLimit, SessionSlot, SessionSlots};
 use crate::gateway::ClientGone;
 use crate::identity::UserId;
 
@@ -27,6 +28,8 @@ const SESSION_HEADER: &str = "mcp-session-id";
 #[derive(Clone)]
 pub struct SessionOwners {
     owners: moka::sync::Cache<String, Session>,
+    slots: Arc<SessionSlots>,
+    stateless: bool,
 }
 
 /// A live session: who opened it, and the token its deletion cancels.
@@ -63,13 +66,30 @@ impl IntoResponse for SessionRefusal {
 }
 
 impl SessionOwners {
-    /// An empty table whose entries live as long as an idle session does.
-    pub fn new(idle_timeout: Duration) -> Self {
+    /// An empty table whose entries live as long as an idle session does; opening a
+    /// session (on `/mcp` unless `stateless`, or a legacy stream) needs one of `slots`.
+    pub fn new(idle_timeout: Duration, slots: Arc<SessionSlots>, stateless: bool) -> Self {
         Self {
             owners: moka::sync::Cache::builder()
                 .time_to_idle(idle_timeout)
                 .build(),
+            slots,
+            stateless,
         }
+    }
+
+    /// A slot for one more session of `user`, counting the live `/mcp` sessions (the
+    /// table skips expired ones, so they count no more) beside the slots taken. A legacy
+    /// stream keeps its slot while open; on `/mcp` it only reserves the place until the
+    /// `initialize` answer is bound.
+    pub fn reserve(&self, user: &UserId) -> Result<SessionSlot, SessionLimit> {
+        let (mine, all) = self
+            .owners
+            .iter()
+            .fold((0, 0), |(mine, all), (_, session)| {
+                (mine + usize::from(session.owner == *user), all + 1)
+            });
+        self.slots.take(user, mine, all)
     }
 
     /// Records that `user` opened `session`.
@@ -133,6 +153,18 @@ pub async fn bind_sessions(
             owners.forget(session);
         }
     }
+    // Only a POST without a session id can open one (`initialize`).
+    let reserved = if presented.is_none() && request.method() == Method::POST && !owners.stateless {
+        match owners.reserve(&user) {
+            Ok(slot) => Some(slot),
+            Err(limit) => {
+                tracing::warn!(user = %user, reason = %limit, "refused a new session");
+                return limit.into_response();
+            }
+        }
+    } else {
+        None
+    };
     let mut response = next.run(request).await;
     // rmcp answers a deleted session 202 Accepted; the session is gone at once, and
     // the Python SDK takes only 200 or 204 as done (it logs anything else as a failed
@@ -149,6 +181,7 @@ pub async fn bind_sessions(
     {
         owners.bind(opened, &user);
     }
+    drop(reserved);
     response
 }
 
@@ -158,7 +191,7 @@ mod tests {
 
     #[test]
     fn only_the_opener_may_use_a_session() {
-        let owners = SessionOwners::new(Duration::from_secs(60));
+        let owners = SessionOwners::new(Duration::from_secs(60), SessionSlots::new(4, 4), false);
         let ann = UserId::new("ann");
         let bob = UserId::new("bob");
         owners.bind("s1", &ann);
@@ -180,7 +213,7 @@ mod tests {
 
     #[test]
     fn forgetting_a_session_cancels_its_calls() {
-        let owners = SessionOwners::new(Duration::from_secs(60));
+        let owners = SessionOwners::new(Duration::from_secs(60), SessionSlots::new(4, 4), false);
         let ann = UserId::new("ann");
         owners.bind("s1", &ann);
         let gone = owners.check("s1", &ann).unwrap();

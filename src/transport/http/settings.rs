@@ -36,4 +36,16 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// Time calls in flight get at shutdown.
     pub shutdown_grace: Duration,
+    /// Time a new connection has to send its first request's headers: a client that
+    /// connects and sends nothing (or trickles) would otherwise hold a socket forever.
+    pub header_read_timeout: Duration,
+    /// Time a connection may stay open with no request in flight.
+    pub keep_alive_timeout: Duration,
+    /// Connections served at once; more wait in the listen queue, so the process keeps
+    /// file descriptors for its own upstream requests.
+    pub max_connections: usize,
+    /// Sessions (Streamable HTTP and legacy SSE together) one user may have open.
+    pub max_sessions_per_user: usize,
+    /// Sessions open on the whole server.
+    pub max_sessions: usize,
 }

@@ -78,8 +78,34 @@ impl HttpGateway {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Self {
+        Self::launch(Command::new(GATEWAY_BIN), bind, arcade_url, extra, env).await
+    }
+
+    /// Like [`HttpGateway::start`], with the process allowed only `open_files` file
+    /// descriptors (through `prlimit`), as a server under attack would run out of them.
+    pub async fn start_with_open_files(
+        open_files: u32,
+        arcade_url: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
+        let mut command = Command::new("prlimit");
+        command
+            .arg(format!("--nofile={open_files}:{open_files}"))
+            .arg("--")
+            .arg(GATEWAY_BIN);
+        Self::launch(command, "127.0.0.1:0", arcade_url, extra, env).await
+    }
+
+    /// Runs `command` (the gateway binary, perhaps behind a wrapper) with the serve flags.
+    async fn launch(
+        mut command: Command,
+        bind: &str,
+        arcade_url: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let cache = tempfile::tempdir().unwrap();
-        let mut command = Command::new(GATEWAY_BIN);
         command
             .args(["serve", "--transport", "http", "--bind", bind])
             .env("ARCADE_GATEWAY_CACHE_DIR", cache.path())

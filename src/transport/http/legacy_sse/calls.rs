@@ -4,6 +4,7 @@
 //! is closed.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -12,6 +13,14 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::transport::http::until_answered::Guard;
+
+/// A request came with the id of a request of the same session still unanswered.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "request id {0} is already in use by a request of this session still waiting for its \
+     answer; give every request a new id"
+)]
+pub(super) struct IdInUse(pub(super) RequestId);
 
 /// The requests of one session still waiting for their answer, each with its guards,
 /// and when the session was last used.
@@ -40,12 +49,23 @@ impl Calls {
     }
 
     /// A message came from the client: a request keeps `guards` until it is answered;
-    /// a cancellation lets the cancelled request's go (rmcp sends no answer to it).
-    pub(super) fn received(&self, message: &ClientJsonRpcMessage, guards: Vec<Guard>) {
+    /// a cancellation lets the cancelled request's go (rmcp sends no answer to it). A
+    /// request reusing the id of one still unanswered is refused: taking its place would
+    /// drop the guards (the call slot) of the request still running.
+    pub(super) fn received(
+        &self,
+        message: &ClientJsonRpcMessage,
+        guards: Vec<Guard>,
+    ) -> Result<(), IdInUse> {
         self.touch();
         match message {
             ClientJsonRpcMessage::Request(request) => {
-                self.pending().insert(request.id.clone(), guards);
+                match self.pending().entry(request.id.clone()) {
+                    Entry::Occupied(_) => return Err(IdInUse(request.id.clone())),
+                    Entry::Vacant(free) => {
+                        free.insert(guards);
+                    }
+                }
             }
             ClientJsonRpcMessage::Notification(notification) => {
                 if let ClientNotification::CancelledNotification(cancelled) =
@@ -57,6 +77,7 @@ impl Calls {
             }
             _ => {}
         }
+        Ok(())
     }
 
     /// A message goes out to the client: an answer lets its request's guards go.
@@ -140,8 +161,13 @@ mod tests {
             from_client(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
                 "params": {"name": "Math_Add"}}))
         };
-        calls.received(&call(1), guard(&answered));
-        calls.received(&call(2), guard(&cancelled));
+        calls.received(&call(1), guard(&answered)).unwrap();
+        calls.received(&call(2), guard(&cancelled)).unwrap();
+        assert!(
+            calls.received(&call(2), Vec::new()).is_err(),
+            "id 2 is in use"
+        );
+        assert!(!released(&cancelled), "the refused twin took nothing away");
         assert_eq!(calls.idle_for(), None, "calls are running");
 
         let answer: ServerJsonRpcMessage =
@@ -154,7 +180,7 @@ mod tests {
             json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
             "params": {"requestId": 2}}),
         );
-        calls.received(&cancel, Vec::new());
+        calls.received(&cancel, Vec::new()).unwrap();
         assert!(released(&cancelled));
         assert!(calls.idle_for().is_some(), "nothing runs any more");
     }

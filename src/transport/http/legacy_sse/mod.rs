@@ -31,7 +31,9 @@ mod calls;
 
 use calls::{Calls, close_when_idle};
 
+use super::session_binding::SessionOwners;
 use super::session_binding::SessionRefusal;
+use super::session_limits::SessionSlot;
 use super::until_answered::UntilAnswered;
 use crate::gateway::{Caller, Gateway};
 use crate::identity::UserId;
@@ -46,6 +48,7 @@ pub struct LegacySse {
     sessions: Mutex<HashMap<String, Session>>,
     close: CancellationToken,
     idle_timeout: Duration,
+    sessions_open: Arc<SessionOwners>,
 }
 
 struct Session {
@@ -60,6 +63,7 @@ struct SessionGuard {
     sse: Arc<LegacySse>,
     id: String,
     session: CancellationToken,
+    _slot: SessionSlot,
 }
 
 impl Drop for SessionGuard {
@@ -79,13 +83,19 @@ pub struct Target {
 
 impl LegacySse {
     /// Serves `gateway` to legacy clients until `close` is cancelled, closing sessions
-    /// idle for `idle_timeout`.
-    pub fn new(gateway: Gateway, close: CancellationToken, idle_timeout: Duration) -> Self {
+    /// idle for `idle_timeout`; each open stream holds a session slot of `sessions_open`.
+    pub fn new(
+        gateway: Gateway,
+        close: CancellationToken,
+        idle_timeout: Duration,
+        sessions_open: Arc<SessionOwners>,
+    ) -> Self {
         Self {
             gateway,
             sessions: Mutex::new(HashMap::new()),
             close,
             idle_timeout,
+            sessions_open,
         }
     }
 
@@ -112,6 +122,13 @@ pub async fn open(
     State(sse): State<Arc<LegacySse>>,
     Extension(user): Extension<UserId>,
 ) -> Response {
+    let slot = match sse.sessions_open.reserve(&user) {
+        Ok(slot) => slot,
+        Err(limit) => {
+            tracing::warn!(user = %user, reason = %limit, "refused a new legacy SSE session");
+            return limit.into_response();
+        }
+    };
     let id = uuid::Uuid::new_v4().simple().to_string();
     let (inbox, from_client) = mpsc::channel::<ClientJsonRpcMessage>(QUEUE);
     let (to_client, outbox) = mpsc::channel::<ServerJsonRpcMessage>(QUEUE);
@@ -145,6 +162,7 @@ pub async fn open(
         sse: Arc::clone(&sse),
         id: id.clone(),
         session: session.clone(),
+        _slot: slot,
     };
     let endpoint = Event::default()
         .event("endpoint")
@@ -197,7 +215,12 @@ pub async fn message(
     let guards = until_answered
         .map(|Extension(held)| held.take())
         .unwrap_or_default();
-    calls.received(&message, guards);
+    if let Err(in_use) = calls.received(&message, guards) {
+        tracing::info!(user = %user, "refused a legacy SSE request reusing a pending id");
+        let error = serde_json::json!({"jsonrpc": "2.0", "id": in_use.0, "error": {
+            "code": rmcp::model::ErrorCode::INVALID_REQUEST.0, "message": in_use.to_string()}});
+        return (StatusCode::CONFLICT, axum::Json(error)).into_response();
+    }
     match inbox.send(message).await {
         Ok(()) => (StatusCode::ACCEPTED, "Accepted").into_response(),
         Err(_) => SessionRefusal::Unknown.into_response(),

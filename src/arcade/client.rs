@@ -9,6 +9,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use url::Url;
 
 use super::error::ArcadeError;
+use super::http::{ReadError, excerpt, read_capped, same_origin_redirects};
 use super::types::*;
 
 /// Where Arcade lives and how patient to be with it.
@@ -53,6 +54,17 @@ pub struct ToolsQuery {
     pub user_id: Option<String>,
 }
 
+/// The largest answer read from Arcade. Far above any page of definitions or tool
+/// value a client can take, and far below what would strain this process: a larger
+/// body is refused before it is held.
+pub const MAX_ANSWER_BYTES: usize = 16 << 20;
+/// The largest error body read: only its message is used.
+const MAX_ERROR_BODY_BYTES: usize = 64 << 10;
+/// The longest message of Arcade's quoted in an error.
+const MAX_MESSAGE_CHARS: usize = 300;
+/// Redirects followed, all on the engine's own origin.
+const MAX_REDIRECTS: usize = 5;
+
 /// Whether a failed execute may be sent again (ARCADE_API.md: an execute may have
 /// side effects, so only some failures may be retried).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +103,9 @@ impl ArcadeClient {
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .user_agent(concat!("arcade-mcp-gateway/", env!("CARGO_PKG_VERSION")))
+            // A redirect to another origin would carry the user id and the tool's input
+            // (reqwest drops only the key) to a host the engine's answer chose.
+            .redirect(same_origin_redirects(MAX_REDIRECTS))
             .build()
             .map_err(|e| ArcadeError::BadBaseUrl(format!("{} ({e})", settings.base_url)))?;
         let mut authorization =
@@ -287,10 +302,12 @@ impl ArcadeClient {
         }
         let response = self.transport_result(builder.send().await)?;
         let response = check_status(response).await?;
-        let bytes = response
-            .bytes()
+        let bytes = read_capped(response, MAX_ANSWER_BYTES)
             .await
-            .map_err(|e| self.transport_error(e))?;
+            .map_err(|error| match error {
+                ReadError::TooLarge(cap) => ArcadeError::TooLarge(cap),
+                ReadError::Transport(error) => self.transport_error(error),
+            })?;
         serde_json::from_slice(&bytes).map_err(|e| ArcadeError::MalformedResponse {
             detail: e.to_string(),
         })
@@ -354,8 +371,17 @@ async fn check_status(response: Response) -> Result<Response, ArcadeError> {
     if status.is_success() {
         return Ok(response);
     }
+    if status.is_redirection() {
+        // Only a redirect to another origin is left unfollowed.
+        return Err(ArcadeError::Redirected {
+            status: status.as_u16(),
+        });
+    }
     let retry_after = retry_after(&response);
-    let body = response.bytes().await.unwrap_or_default();
+    // An error body too large (or broken) to read still says its status.
+    let body = read_capped(response, MAX_ERROR_BODY_BYTES)
+        .await
+        .unwrap_or_default();
     let message = error_message(status, &body);
     Err(match status {
         StatusCode::UNAUTHORIZED => ArcadeError::Unauthorized { message },
@@ -379,15 +405,15 @@ fn error_message(status: StatusCode, body: &[u8]) -> String {
         message: Some(message),
         ..
     }) = serde_json::from_slice::<ErrorBody>(body)
+        && !message.trim().is_empty()
     {
-        return message;
+        return excerpt(&message, MAX_MESSAGE_CHARS);
     }
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
+    let text = excerpt(&String::from_utf8_lossy(body), MAX_MESSAGE_CHARS);
     if text.is_empty() {
         status.canonical_reason().unwrap_or("no message").to_owned()
     } else {
-        text.chars().take(200).collect()
+        text
     }
 }
 

@@ -80,6 +80,22 @@ pub enum ArcadeError {
         /// What did not parse.
         detail: String,
     },
+    /// The answer is larger than [`super::client::MAX_ANSWER_BYTES`]; it was not read.
+    #[error(
+        "Arcade's answer is larger than {} MiB and was not read (a tool call may have run); \
+         narrow the request, e.g. ask for fewer results",
+        .0 >> 20
+    )]
+    TooLarge(usize),
+    /// A redirect to another origin, which is not followed.
+    #[error(
+        "Arcade answered with a redirect (HTTP {status}) to another host, which is not followed; \
+         check ARCADE_BASE_URL is the engine's own address"
+    )]
+    Redirected {
+        /// The HTTP status.
+        status: u16,
+    },
     /// The key holds characters no HTTP header can carry.
     #[error(
         "ARCADE_API_KEY holds characters that cannot be sent in an HTTP header; copy the key again"

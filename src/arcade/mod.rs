@@ -8,6 +8,7 @@
 
 mod client;
 mod error;
+pub mod http;
 
 /// The wire types of the API, shared with the emulator (the `arcade-types` crate).
 pub use arcade_types as types;

@@ -104,7 +104,7 @@ impl DirectCall<'_> {
         let requirement = self.entry.grant().requirement();
         let request = AuthAuthorizeRequest {
             auth_requirement: requirement.clone(),
-            user_id: self.user.to_string(),
+            user_id: self.user.as_str().to_owned(),
             next_uri: None,
         };
         let auth = self
@@ -146,13 +146,16 @@ impl DirectCall<'_> {
         arguments: &JsonObject,
     ) -> Result<Value, ProviderError> {
         let context = self.direct.context(self.user, token);
-        self.entry.implementation.call(&context, arguments).await
+        let value = self.entry.implementation.call(&context, arguments).await?;
+        // A provider may echo the credential in a success too; it must not reach the
+        // client any more than in an error.
+        Ok(context.token.scrub_value(value))
     }
 
     fn finish(&self, outcome: Result<Value, ProviderError>) -> CallToolResult {
         let name = self.entry.name();
         match outcome {
-            Ok(value) => success(value),
+            Ok(value) => success(name, value),
             Err(failure) => {
                 tracing::warn!(tool = name, user = %self.user, error = %failure, "provider call failed");
                 let advice = if failure.retry_may_help() {
@@ -182,7 +185,7 @@ impl DirectCall<'_> {
 
 /// The provider's value: compact JSON (strings as they are) and `structuredContent`
 /// (objects as they are, anything else under `result`).
-fn success(value: Value) -> CallToolResult {
+fn success(tool: &str, value: Value) -> CallToolResult {
     let text = match &value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -191,9 +194,7 @@ fn success(value: Value) -> CallToolResult {
         Value::Object(_) => value,
         other => json!({ RESULT_KEY: other }),
     };
-    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
-    result.structured_content = Some(structured);
-    result
+    results::value_result(tool, text, structured)
 }
 
 fn error(text: String) -> CallToolResult {

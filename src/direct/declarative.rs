@@ -285,6 +285,13 @@ impl DeclarativeTool {
                             .into(),
                     );
                 }
+                if routes_the_request(&name) {
+                    return Err(format!(
+                        "do not set the `{key}` header: it decides where or how the request \
+                         travels (and so where the user's token goes); put the host in the URL \
+                         and let the HTTP client frame the request"
+                    ));
+                }
                 Ok((name, template(format!("header `{key}`"), value)?))
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -477,6 +484,26 @@ fn fill(template: &Value, arguments: &JsonObject) -> Option<Value> {
     }
 }
 
+/// Whether a header decides where a request goes or how it is framed (`Host`, the
+/// hop-by-hop headers, the proxy and forwarding headers): a template naming one could
+/// send the user's token to a host of the caller's choosing, or smuggle a request.
+fn routes_the_request(name: &HeaderName) -> bool {
+    let name = name.as_str();
+    matches!(
+        name,
+        "host"
+            | "connection"
+            | "keep-alive"
+            | "transfer-encoding"
+            | "content-length"
+            | "upgrade"
+            | "te"
+            | "trailer"
+            | "forwarded"
+    ) || name.starts_with("proxy-")
+        || name.starts_with("x-forwarded-")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,6 +546,18 @@ grant = { provider_id = "google", scopes = ["s"] }
             (
                 "request = { url = \"https://a.example/x\", headers = { Authorization = \"x\" } }",
                 "Authorization",
+            ),
+            (
+                "request = { url = \"https://a.example/x\", headers = { Host = \"evil.example\" } }",
+                "do not set the `Host` header",
+            ),
+            (
+                "request = { url = \"https://a.example/x\", headers = { X-Forwarded-Host = \"e\" } }",
+                "do not set the `X-Forwarded-Host` header",
+            ),
+            (
+                "request = { url = \"https://a.example/x\", headers = { Transfer-Encoding = \"chunked\" } }",
+                "Transfer-Encoding",
             ),
             (
                 "request = { url = \"https://a.example/x\", query = { q = \"{q}\" } }",

@@ -270,19 +270,7 @@ fn http_client() -> Result<reqwest::Client, RegistryError> {
         .timeout(PROVIDER_TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
         .user_agent(concat!("arcade-mcp-gateway/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            let same_origin = attempt
-                .previous()
-                .last()
-                .is_some_and(|previous| previous.origin() == attempt.url().origin());
-            if !same_origin {
-                attempt.stop()
-            } else if attempt.previous().len() > MAX_REDIRECTS {
-                attempt.error("too many redirects")
-            } else {
-                attempt.follow()
-            }
-        }))
+        .redirect(crate::arcade::http::same_origin_redirects(MAX_REDIRECTS))
         .build()
         .map_err(|e| RegistryError::Http(e.to_string()))
 }

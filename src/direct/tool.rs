@@ -12,6 +12,7 @@ use rmcp::model::{JsonObject, Tool};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
+use crate::arcade::http::{ReadError, excerpt, read_capped};
 use crate::identity::UserId;
 
 /// The grant a direct tool needs from the user: Arcade's `auth_requirement`.
@@ -69,6 +70,29 @@ impl ProviderToken {
             text.to_owned()
         } else {
             text.replace(token, "[redacted]")
+        }
+    }
+}
+
+impl ProviderToken {
+    /// `value` with every occurrence of the token in its strings (and keys) replaced,
+    /// for a provider's successful answer.
+    pub(crate) fn scrub_value(&self, value: Value) -> Value {
+        let token = self.expose_secret();
+        if token.is_empty() {
+            return value;
+        }
+        match value {
+            Value::String(text) => Value::String(self.scrub(&text)),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.scrub_value(v)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (self.scrub(&k), self.scrub_value(v)))
+                    .collect(),
+            ),
+            scalar => scalar,
         }
     }
 }
@@ -197,23 +221,12 @@ impl ToolContext {
     }
 
     async fn read_body(&self, response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
-        let cap = self.max_response_bytes;
-        if response.content_length().is_some_and(|n| n as usize > cap) {
-            return Err(ProviderError::TooLarge(cap));
-        }
-        let mut body = Vec::new();
-        let mut response = response;
-        while let Some(chunk) = response
-            .chunk()
+        read_capped(response, self.max_response_bytes)
             .await
-            .map_err(|e| self.transport_error(&e))?
-        {
-            if body.len() + chunk.len() > cap {
-                return Err(ProviderError::TooLarge(cap));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+            .map_err(|error| match error {
+                ReadError::TooLarge(cap) => ProviderError::TooLarge(cap),
+                ReadError::Transport(error) => self.transport_error(&error),
+            })
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> ProviderError {
@@ -248,14 +261,11 @@ fn error_message(body: &[u8]) -> String {
         .map(str::to_owned)
     });
     let text = from_json.unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = excerpt(&text, MAX_MESSAGE_CHARS);
     if text.is_empty() {
         return "no message".to_owned();
     }
-    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text,
-    }
+    text
 }
 
 /// A tool that calls a provider's API with the user's token: implement it in Rust and
@@ -297,6 +307,9 @@ mod tests {
         let token = ProviderToken::new("tok_secret_123".into());
         assert_eq!(format!("{token:?}"), "ProviderToken([redacted])");
         assert_eq!(token.scrub("bad tok_secret_123!"), "bad [redacted]!");
+        let echoed = serde_json::json!({"you": ["sent tok_secret_123"], "tok_secret_123": 1});
+        let scrubbed = token.scrub_value(echoed).to_string();
+        assert!(!scrubbed.contains("tok_secret_123"), "{scrubbed}");
     }
 
     #[test]

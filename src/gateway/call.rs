@@ -171,7 +171,7 @@ impl ToolCall<'_> {
         let request = ExecuteToolRequest {
             tool_name: self.entry.qualified_name().to_owned(),
             input: arguments.clone(),
-            user_id: self.user.to_string(),
+            user_id: self.user.as_str().to_owned(),
             ..Default::default()
         };
         let retry = if self.entry.safe_to_retry() {

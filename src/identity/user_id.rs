@@ -19,8 +19,30 @@ impl UserId {
     }
 }
 
+/// For logs and messages: control characters (CR, LF, ESC, …) are escaped, because a
+/// user id may come from a token claim, and raw it could forge log lines or terminal
+/// output. Send [`UserId::as_str`] to Arcade, never this.
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_cannot_forge_log_lines() {
+        let user = UserId::new("ann\r\nINFO forged\u{1b}[2J");
+        assert_eq!(user.to_string(), "ann\\r\\nINFO forged\\u{1b}[2J");
+        assert_eq!(user.as_str(), "ann\r\nINFO forged\u{1b}[2J");
     }
 }

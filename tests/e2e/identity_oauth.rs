@@ -84,7 +84,7 @@ async fn the_user_can_come_from_a_configured_claim() {
     .await;
     let token = key.sign(&with(
         claims(&server.issuer, RESOURCE, "0a1b2c"),
-        json!({"email": "ann@example.com"}),
+        json!({"email": "ann@example.com", "email_verified": true}),
     ));
     assert_eq!(
         user_of(&auth, &token).await.unwrap(),
@@ -94,6 +94,13 @@ async fn the_user_can_come_from_a_configured_claim() {
     let without_email = key.sign(&claims(&server.issuer, RESOURCE, "0a1b2c"));
     let err = user_of(&auth, &without_email).await.unwrap_err();
     assert!(err.description().contains("`email`"), "{err}");
+
+    let unverified = key.sign(&with(
+        claims(&server.issuer, RESOURCE, "0a1b2c"),
+        json!({"email": "ann@example.com", "email_verified": false}),
+    ));
+    let err = user_of(&auth, &unverified).await.unwrap_err();
+    assert!(err.description().contains("email_verified"), "{err}");
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::catalog::PageQuery;
 use super::errors::{ApiError, ApiJson, ApiQuery};
-use super::faults::{Fault, drop_after_headers, fault_response, truncate};
+use super::faults::{Fault, canned_response, drop_after_headers, fault_response, truncate};
 use super::formats::ToolFormat;
 use super::grants::Ask;
 use super::options::AuthRequiredStyle;
@@ -79,6 +79,7 @@ async fn faulted(state: &EmulatorState, endpoint: &str, request: Request, next: 
     match (fault_response(fault), fault) {
         (Some(response), _) => response,
         (None, Fault::Truncate) => truncate(next.run(request).await).await,
+        (None, Fault::Canned) => canned_response(state.faults().get().answer),
         (None, _) => drop_after_headers(next.run(request).await).await,
     }
 }

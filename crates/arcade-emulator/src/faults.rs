@@ -6,6 +6,10 @@
 //! through) gets a fault of share `rate` iff `floor(k*rate) > floor((k-1)*rate)`. So 1.0
 //! faults every request, 0.5 every second one, 0.25 every fourth. When several kinds
 //! fall on one request the first of rate limit, error, malformed, drop, truncate wins.
+//! A canned `answer`, when set, replaces every request the filter lets through, so a
+//! test can make the engine say what a real engine might (a hostile authorization
+//! link, a huge body, a huge error message) without the emulator growing a switch for
+//! each.
 //! With `count`, only the first `count` such requests are touched (delay included):
 //! "fail the next N", after which the engine answers normally.
 
@@ -48,6 +52,19 @@ pub struct Faults {
     /// Only the first `count` requests the filter lets through are delayed or faulted;
     /// every request when absent.
     pub count: Option<u64>,
+    /// Answer the requests the filter lets through with this status and JSON body
+    /// instead of handling them (nothing runs).
+    pub answer: Option<CannedAnswer>,
+}
+
+/// A fixed answer for [`Faults::answer`]: what an engine that misbehaves might send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedAnswer {
+    /// The HTTP status, e.g. 200 or 500.
+    pub status: u16,
+    /// The JSON body.
+    pub body: serde_json::Value,
 }
 
 /// No faults; a 429, once set, asks the client to wait one second.
@@ -64,6 +81,7 @@ impl Default for Faults {
             truncate_rate: 0.0,
             endpoints: None,
             count: None,
+            answer: None,
         }
     }
 }
@@ -84,6 +102,9 @@ pub enum FaultsError {
     /// An `error_status` that is not a server error.
     #[error("fault `error_status` is {0}; give a server error status from 500 to 599, e.g. 502")]
     NotServerError(u16),
+    /// A canned answer whose status is not an HTTP status.
+    #[error("fault `answer.status` is {0}; give an HTTP status from 200 to 599")]
+    BadAnswerStatus(u16),
 }
 
 impl Faults {
@@ -101,6 +122,11 @@ impl Faults {
         }
         if !(500..=599).contains(&self.error_status) {
             return Err(FaultsError::NotServerError(self.error_status));
+        }
+        if let Some(answer) = &self.answer
+            && !(200..=599).contains(&answer.status)
+        {
+            return Err(FaultsError::BadAnswerStatus(answer.status));
         }
         Ok(())
     }
@@ -125,6 +151,8 @@ pub enum Fault {
     Drop,
     /// Run the request, then send half its body and end short of `Content-Length`.
     Truncate,
+    /// Answer [`Faults::answer`] instead of handling the request.
+    Canned,
 }
 
 /// What the fault layer does to one request.
@@ -170,7 +198,9 @@ impl FaultInjector {
         }
         *counter += 1;
         let hit = |rate: f64| falls_on(*counter, rate);
-        let fault = if hit(faults.rate_limit_rate) {
+        let fault = if faults.answer.is_some() {
+            Some(Fault::Canned)
+        } else if hit(faults.rate_limit_rate) {
             Some(Fault::RateLimit(faults.retry_after_secs))
         } else if hit(faults.error_rate) {
             Some(Fault::ServerError(faults.error_status))
@@ -212,8 +242,17 @@ pub fn fault_response(fault: Fault) -> Option<Response> {
             )
                 .into_response(),
         ),
-        Fault::Drop | Fault::Truncate => None,
+        Fault::Drop | Fault::Truncate | Fault::Canned => None,
     }
+}
+
+/// The answer of [`Fault::Canned`].
+pub fn canned_response(answer: Option<CannedAnswer>) -> Response {
+    let Some(answer) = answer else {
+        return ApiError::InjectedServerError(500).into_response();
+    };
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(answer.body)).into_response()
 }
 
 /// Makes `response` end short: its full `Content-Length` is declared, half the body

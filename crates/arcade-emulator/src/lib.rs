@@ -48,7 +48,7 @@ use axum::routing::{delete, get, post, put};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use faults::{Faults, FaultsError};
+pub use faults::{CannedAnswer, Faults, FaultsError};
 pub use fixtures::{FixtureError, load_toolkits};
 pub use options::{AuthRequiredStyle, CatalogSource, EmulatorArgs, EmulatorOptions};
 pub use state::EmulatorState;

@@ -130,6 +130,7 @@ impl From<&EmulatorArgs> for EmulatorOptions {
                 truncate_rate: args.truncate_rate,
                 endpoints: None,
                 count: None,
+                answer: None,
             },
             public_url: args.public_url.clone(),
             auth_required_style: args.auth_required_style,

@@ -7,12 +7,11 @@ use rmcp::model::{CustomNotification, ElicitationAction, ServerNotification};
 use rmcp::service::{ElicitationError, ServiceError};
 use serde_json::json;
 use tokio::time::Instant;
-use url::Url;
 
 use super::waiting::{self, Waited};
-use super::{Outcome, Prompt};
+use super::{CheckedLink, Outcome, Prompt};
 use crate::arcade::types::AuthorizationResponse;
-use crate::results::{Access, LinkReason};
+use crate::results::LinkReason;
 
 /// The notification that closes a URL elicitation once its out-of-band step is done.
 const COMPLETE: &str = "notifications/elicitation/complete";
@@ -21,13 +20,12 @@ const COMPLETE: &str = "notifications/elicitation/complete";
 pub(super) async fn ask(
     prompt: &Prompt<'_>,
     auth: &AuthorizationResponse,
-    access: &Access,
+    link: &CheckedLink,
 ) -> Outcome {
     let entry = prompt.entry;
+    let access = &link.access;
     let not_granted = || Outcome::Answer(prompt.link(auth, LinkReason::NotGranted).into());
-    let Some(url) = auth.url.as_deref().and_then(|u| Url::parse(u).ok()) else {
-        return not_granted();
-    };
+    let url = link.url.clone();
     let started = Instant::now();
     let timeout = prompt.settings.timeout;
     let elicitation_id = uuid::Uuid::new_v4().to_string();

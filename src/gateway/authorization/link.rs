@@ -10,25 +10,29 @@ use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam, ProgressNotific
 use serde_json::json;
 
 use super::waiting::{self, Waited};
-use super::{Outcome, Prompt};
+use super::{CheckedLink, Outcome, Prompt};
 use crate::arcade::types::AuthorizationResponse;
-use crate::results::{Access, LinkReason};
+use crate::results::LinkReason;
 
 /// How often progress is reported while waiting.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// Waits up to `--auth-wait` for the grant (when set and a link exists), else answers
 /// with the link.
-pub(super) async fn wait_then_link(prompt: &Prompt<'_>, auth: &AuthorizationResponse) -> Outcome {
+pub(super) async fn wait_then_link(
+    prompt: &Prompt<'_>,
+    auth: &AuthorizationResponse,
+    checked: &CheckedLink,
+) -> Outcome {
     let link = || Outcome::Answer(prompt.link(auth, LinkReason::NotGranted).into());
     let limit = prompt.settings.wait;
-    let (Some(id), Some(url)) = (auth.id.as_deref(), auth.url.as_deref()) else {
+    let Some(id) = auth.id.as_deref() else {
         return link();
     };
     if limit.is_zero() {
         return link();
     }
-    announce(prompt, auth, url).await;
+    announce(prompt, auth, checked).await;
     let wait = waiting::until_decided(prompt.arcade, id, prompt.user, limit);
     let waited = with_progress(prompt, limit, wait).await;
     match waited {
@@ -41,9 +45,9 @@ pub(super) async fn wait_then_link(prompt: &Prompt<'_>, auth: &AuthorizationResp
 /// The log message that puts the link before the person while the call waits.
 /// (Logging is deprecated by SEP-2577, but it is what 2025-11-25 clients show.)
 #[allow(deprecated)]
-async fn announce(prompt: &Prompt<'_>, auth: &AuthorizationResponse, url: &str) {
-    let access = Access::of(prompt.entry.auth_requirement(), auth);
-    let message = format!("{} {url}", access.prompt(prompt.entry.name()));
+async fn announce(prompt: &Prompt<'_>, auth: &AuthorizationResponse, checked: &CheckedLink) {
+    let url = checked.url.as_str();
+    let message = format!("{} {url}", checked.access.prompt(prompt.entry.name()));
     let mut param = LoggingMessageNotificationParam::new(
         LoggingLevel::Notice,
         json!({ "message": message, "authorization_url": url, "authorization_id": auth.id }),

@@ -31,7 +31,7 @@ use crate::arcade::ArcadeClient;
 use crate::arcade::types::{AuthorizationResponse, ToolAuthorizeRequest};
 use crate::catalog::CatalogEntry;
 use crate::identity::UserId;
-use crate::results::{self, Access, LinkReason};
+use crate::results::{self, Access, CheckedLink, LinkReason};
 
 /// How a pending grant reaches the person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,15 +134,22 @@ impl Prompt<'_> {
     pub async fn ask(&self, auth: AuthorizationResponse) -> Outcome {
         let strategy = Strategy::for_request(self.context);
         let started = Instant::now();
-        let access = Access::of(self.entry.auth_requirement(), &auth);
+        // The one check of Arcade's link, before any strategy shows it to anyone.
+        let link = match results::checked_link(self.entry.auth_requirement(), &auth) {
+            Ok(link) => link,
+            Err(error) => {
+                return Outcome::Answer(results::unusable_link(self.entry.name(), &error).into());
+            }
+        };
+        let access = &link.access;
         tracing::info!(user = %self.user, tool = self.entry.name(), provider = %access.provider_id,
             strategy = strategy.label(), "asking the user for authorization");
         let outcome = match strategy {
-            Strategy::InputRequired => return mrtr::input_required(self, &auth, &access),
-            Strategy::UrlElicitation => elicitation::ask(self, &auth, &access).await,
-            Strategy::Link => link::wait_then_link(self, &auth).await,
+            Strategy::InputRequired => return mrtr::input_required(self, &auth, &link),
+            Strategy::UrlElicitation => elicitation::ask(self, &auth, &link).await,
+            Strategy::Link => link::wait_then_link(self, &auth, &link).await,
         };
-        self.log_outcome(strategy.label(), &access, started.elapsed(), &outcome);
+        self.log_outcome(strategy.label(), access, started.elapsed(), &outcome);
         outcome
     }
 
@@ -181,7 +188,7 @@ impl Prompt<'_> {
 pub(super) fn authorize_request(entry: &CatalogEntry, user: &UserId) -> ToolAuthorizeRequest {
     ToolAuthorizeRequest {
         tool_name: entry.qualified_name().to_owned(),
-        user_id: user.to_string(),
+        user_id: user.as_str().to_owned(),
         ..Default::default()
     }
 }

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::waiting;
-use super::{AuthorizationSettings, Outcome, Prompt};
+use super::{AuthorizationSettings, CheckedLink, Outcome, Prompt};
 use crate::arcade::types::{AuthStatus, AuthorizationResponse};
 use crate::results::{Access, LinkReason};
 
@@ -92,10 +92,12 @@ impl From<RetryError> for McpError {
 pub(super) fn input_required(
     prompt: &Prompt<'_>,
     auth: &AuthorizationResponse,
-    access: &Access,
+    link: &CheckedLink,
 ) -> Outcome {
     let tool = prompt.entry.name();
-    let (Some(id), Some(url)) = (auth.id.clone(), auth.url.clone()) else {
+    let access = &link.access;
+    let url = link.url.to_string();
+    let Some(id) = auth.id.clone() else {
         return Outcome::Answer(prompt.link(auth, LinkReason::NotGranted).into());
     };
     let pending = PendingCall {
@@ -103,7 +105,7 @@ pub(super) fn input_required(
         url: url.clone(),
         tool: tool.to_owned(),
         arguments_sha256: arguments_hash(prompt.arguments),
-        user: prompt.user.to_string(),
+        user: prompt.user.as_str().to_owned(),
         issued_at_ms: now_ms(),
     };
     let options = SealOptions::new().ttl(prompt.settings.timeout);

@@ -10,8 +10,20 @@ use crate::identity::user_id::UserId;
 /// The verified claims of an access token.
 pub(crate) type Claims = Map<String, Value>;
 
-/// The user named by `claim`, which must be a non-empty string.
+/// The user named by `claim`, which must be a non-empty string. An `email` claim
+/// counts only with `email_verified` true: an unverified address is whatever the
+/// person typed, and would let them act as whoever owns it.
 pub(crate) fn user_from(claims: &Claims, claim: &str) -> Result<UserId, AuthRejection> {
+    let verified = matches!(claims.get("email_verified"), Some(Value::Bool(true)))
+        || matches!(claims.get("email_verified"), Some(Value::String(s)) if s == "true");
+    if claim == "email" && !verified {
+        return Err(AuthRejection::invalid(
+            "the access token's `email` claim is not verified (`email_verified` is not true); \
+             verify the address at the authorization server, or choose another \
+             --oauth-user-claim such as `sub`"
+                .to_owned(),
+        ));
+    }
     match claims.get(claim) {
         Some(Value::String(user)) if !user.trim().is_empty() => Ok(UserId::new(user.as_str())),
         _ => Err(AuthRejection::invalid(format!(
@@ -106,5 +118,22 @@ mod tests {
                 "invalid_token"
             );
         }
+    }
+
+    #[test]
+    fn an_email_names_the_user_only_when_verified() {
+        let unverified = claims(json!({"email": "ann@example.com", "email_verified": false}));
+        let err = user_from(&unverified, "email").unwrap_err();
+        assert!(
+            err.description().contains("email_verified"),
+            "{}",
+            err.description()
+        );
+        assert!(user_from(&claims(json!({"email": "ann@example.com"})), "email").is_err());
+        let verified = claims(json!({"email": "ann@example.com", "email_verified": true}));
+        assert_eq!(
+            user_from(&verified, "email").unwrap(),
+            UserId::new("ann@example.com")
+        );
     }
 }

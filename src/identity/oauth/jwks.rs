@@ -5,8 +5,14 @@
 //! Refetches are single-flight (concurrent requests wait for one fetch) and rate-limited
 //! (a burst of [`FETCH_BURST`], then one per [`FETCH_PERIOD`]), so tokens with made-up
 //! key ids cannot make this server hammer the authorization server.
+//!
+//! Old keys that still verify keep being used: a token whose key is known but old is
+//! verified at once and the keys are refreshed in the background, one refresh at a
+//! time, with a growing pause after each failure. So a slow or failing authorization
+//! server delays nobody's request and is not asked again by every waiting request.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -32,6 +38,10 @@ const FETCH_PERIOD: Duration = Duration::from_secs(10);
 const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 /// Time allowed for one fetch.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// The pause after the first failed fetch; it doubles with each further failure.
+const BACKOFF_MIN: Duration = Duration::from_secs(1);
+/// The longest pause between failed fetches.
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
 
 /// One verification key from the JWKS.
 pub(crate) struct VerifyKey {
@@ -68,7 +78,7 @@ struct KeySet {
     keys: Vec<Arc<VerifyKey>>,
     /// When they were fetched; `None` until a fetch succeeds.
     fetched_at: Option<Instant>,
-    /// Bumped by every successful fetch, so a waiter can tell someone else refreshed.
+    /// Bumped by every fetch, failed or not, so a waiter can tell someone else tried.
     generation: u64,
 }
 
@@ -83,9 +93,9 @@ impl KeySet {
         .cloned()
     }
 
-    fn is_fresh(&self) -> bool {
+    fn is_fresh(&self, max_age: Duration) -> bool {
         self.fetched_at
-            .is_some_and(|fetched| fetched.elapsed() < MAX_KEY_AGE)
+            .is_some_and(|fetched| fetched.elapsed() < max_age)
     }
 }
 
@@ -131,20 +141,59 @@ struct RawKeySet {
     keys: Vec<serde_json::Value>,
 }
 
-/// The cached keys of one authorization server.
+/// The cached keys of one authorization server. Cheap to share: background refreshes
+/// hold a clone of the inner state.
 pub(crate) struct JwksCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     client: reqwest::Client,
     issuer: Url,
     jwks_url: OnceCell<Url>,
     current: RwLock<Arc<KeySet>>,
     refresh: Mutex<()>,
     limiter: DefaultDirectRateLimiter,
+    /// How long fetched keys count as fresh ([`MAX_KEY_AGE`]; shorter in tests).
+    max_age: Duration,
+    /// Set while a background refresh runs, so there is only ever one.
+    refreshing: AtomicBool,
+    /// Failed fetches in a row and when the next fetch may be tried.
+    backoff: std::sync::Mutex<Backoff>,
+}
+
+#[derive(Default)]
+struct Backoff {
+    failures: u32,
+    until: Option<Instant>,
+}
+
+impl Backoff {
+    fn waiting(&self) -> bool {
+        self.until.is_some_and(|until| Instant::now() < until)
+    }
+
+    fn failed(&mut self) {
+        let pause = BACKOFF_MIN
+            .saturating_mul(1 << self.failures.min(16))
+            .min(BACKOFF_MAX);
+        self.failures = self.failures.saturating_add(1);
+        self.until = Some(Instant::now() + pause);
+    }
 }
 
 impl JwksCache {
     /// A cache that fetches nothing until the first token arrives, so an authorization
     /// server that is down at startup does not keep this server from starting.
     pub(crate) fn new(issuer: Url, jwks_url: Option<Url>) -> Result<Self, IdentityError> {
+        Self::with_max_age(issuer, jwks_url, MAX_KEY_AGE)
+    }
+
+    fn with_max_age(
+        issuer: Url,
+        jwks_url: Option<Url>,
+        max_age: Duration,
+    ) -> Result<Self, IdentityError> {
         require_https_or_loopback("OAuth issuer", &issuer)?;
         if let Some(url) = &jwks_url {
             require_https_or_loopback("JWKS URL", url)?;
@@ -159,33 +208,55 @@ impl JwksCache {
             .expect("FETCH_PERIOD is not zero")
             .allow_burst(burst);
         Ok(Self {
-            client,
-            issuer,
-            jwks_url: OnceCell::new_with(jwks_url),
-            current: RwLock::default(),
-            refresh: Mutex::new(()),
-            limiter: RateLimiter::direct(quota),
+            inner: Arc::new(Inner {
+                client,
+                issuer,
+                jwks_url: OnceCell::new_with(jwks_url),
+                current: RwLock::default(),
+                refresh: Mutex::new(()),
+                limiter: RateLimiter::direct(quota),
+                max_age,
+                refreshing: AtomicBool::new(false),
+                backoff: std::sync::Mutex::default(),
+            }),
         })
     }
 
-    /// The key a token's `kid` names, refetching the JWKS when it is unknown or old.
+    /// The key a token's `kid` names. A known key is used at once, old or not (old
+    /// keys start a background refresh); an unknown one waits for a refetch.
     pub(crate) async fn key_for(
         &self,
         kid: Option<&str>,
     ) -> Result<Arc<VerifyKey>, KeyLookupError> {
-        let seen = self.snapshot();
-        if seen.is_fresh()
-            && let Some(key) = seen.find(kid)
-        {
+        let seen = self.inner.snapshot();
+        if let Some(key) = seen.find(kid) {
+            if !seen.is_fresh(self.inner.max_age) {
+                self.refresh_in_background();
+            }
             return Ok(key);
         }
-        let current = self.refresh(seen.generation).await;
+        let current = self.inner.refresh(seen.generation).await;
         current.find(kid).ok_or(match current.fetched_at {
             Some(_) => KeyLookupError::UnknownKey,
             None => KeyLookupError::Unavailable,
         })
     }
 
+    /// Starts a refresh unless one is running or a failure's pause has not passed.
+    fn refresh_in_background(&self) {
+        if self.inner.backing_off() || self.inner.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            let seen = inner.snapshot().generation;
+            inner.refresh(seen).await;
+            inner.refreshing.store(false, Ordering::Release);
+        });
+    }
+}
+
+impl Inner {
     fn snapshot(&self) -> Arc<KeySet> {
         self.current
             .read()
@@ -193,28 +264,51 @@ impl JwksCache {
             .clone()
     }
 
-    /// Fetches the keys unless another task already did since `seen` or the rate limit
-    /// says wait; keeps the old keys when the fetch fails.
+    fn backing_off(&self) -> bool {
+        self.backoff
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .waiting()
+    }
+
+    fn publish(&self, next: KeySet) -> Arc<KeySet> {
+        let next = Arc::new(next);
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = next.clone();
+        next
+    }
+
+    /// Fetches the keys unless another task already tried since `seen`, a failure's
+    /// pause has not passed, or the rate limit says wait; keeps the old keys when the
+    /// fetch fails.
     async fn refresh(&self, seen: u64) -> Arc<KeySet> {
         let _only_one_fetch = self.refresh.lock().await;
         let current = self.snapshot();
-        if current.generation != seen || self.limiter.check().is_err() {
+        if current.generation != seen || self.backing_off() || self.limiter.check().is_err() {
             return current;
         }
         match self.fetch_keys().await {
             Ok(keys) => {
                 tracing::info!(issuer = %self.issuer, keys = keys.len(), "fetched the authorization server's signing keys");
-                let next = Arc::new(KeySet {
+                *self.backoff.lock().unwrap_or_else(PoisonError::into_inner) = Backoff::default();
+                self.publish(KeySet {
                     keys,
                     fetched_at: Some(Instant::now()),
                     generation: seen + 1,
-                });
-                *self.current.write().unwrap_or_else(PoisonError::into_inner) = next.clone();
-                next
+                })
             }
             Err(error) => {
                 tracing::warn!(%error, kept = current.keys.len(), "could not fetch the authorization server's signing keys (JWKS)");
-                current
+                self.backoff
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .failed();
+                // A new generation, so the requests that waited for this attempt use
+                // its outcome instead of each trying again.
+                self.publish(KeySet {
+                    keys: current.keys.clone(),
+                    fetched_at: current.fetched_at,
+                    generation: seen + 1,
+                })
             }
         }
     }
@@ -349,6 +443,77 @@ mod tests {
                 "https://auth.example/.well-known/openid-configuration/tenant1",
                 "https://auth.example/tenant1/.well-known/openid-configuration",
             ]
+        );
+    }
+
+    /// A JWKS endpoint on loopback serving one key, that can turn slow and failing.
+    async fn slow_jwks() -> (Url, Arc<(std::sync::atomic::AtomicUsize, AtomicBool)>) {
+        use jsonwebtoken::EncodingKey;
+        let pem = include_bytes!("../../../tests/fixtures/identity/TEST_ONLY_rsa_a.pem");
+        let encoding = EncodingKey::from_rsa_pem(pem).unwrap();
+        let mut jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256).unwrap();
+        jwk.common.key_id = Some("k1".into());
+        let body = serde_json::json!({ "keys": [jwk] });
+        let state = Arc::new((
+            std::sync::atomic::AtomicUsize::new(0),
+            AtomicBool::new(false),
+        ));
+        let seen = state.clone();
+        let app = axum::Router::new().route(
+            "/jwks",
+            axum::routing::get(move || {
+                let (state, body) = (seen.clone(), body.clone());
+                async move {
+                    state.0.fetch_add(1, Ordering::SeqCst);
+                    if state.1.load(Ordering::SeqCst) {
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                        return Err(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+                    }
+                    Ok(axum::Json(body))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (Url::parse(&format!("http://{addr}/jwks")).unwrap(), state)
+    }
+
+    #[tokio::test]
+    async fn stale_keys_keep_verifying_while_one_bounded_refresh_runs() {
+        let (jwks, server) = slow_jwks().await;
+        let issuer = Url::parse("http://127.0.0.1/").unwrap();
+        let cache = Arc::new(JwksCache::with_max_age(issuer, Some(jwks), Duration::ZERO).unwrap());
+        assert!(cache.key_for(Some("k1")).await.is_ok());
+        assert_eq!(server.0.load(Ordering::SeqCst), 1);
+
+        // The identity provider turns slow and failing; every key is now old.
+        server.1.store(true, Ordering::SeqCst);
+        let started = Instant::now();
+        let lookups = (0..20).map(|_| {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.key_for(Some("k1")).await.is_ok() })
+        });
+        for lookup in lookups {
+            assert!(lookup.await.unwrap(), "the old key still verifies");
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "no request waited for the slow fetch: {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(server.0.load(Ordering::SeqCst), 2, "one refresh at a time");
+
+        // After the failure, a pause: no request starts another fetch at once.
+        for _ in 0..10 {
+            assert!(cache.key_for(Some("k1")).await.is_ok());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            server.0.load(Ordering::SeqCst),
+            2,
+            "backing off after a failure"
         );
     }
 }

@@ -52,7 +52,12 @@ impl Readiness {
         let verdict = match tokio::time::timeout(CHECK_TIMEOUT, self.arcade.health()).await {
             Ok(Ok(health)) if health.healthy => Ok(()),
             Ok(Ok(_)) => Err("Arcade reports itself unhealthy".to_owned()),
-            Ok(Err(error)) => Err(error.to_string()),
+            Ok(Err(error)) => {
+                // The detail (the engine's address, socket errors) is for the operator's
+                // log; a probe anyone can reach learns only that Arcade did not answer.
+                tracing::warn!(%error, "readiness: Arcade's health check failed");
+                Err("Arcade's health check failed; see the gateway's log".to_owned())
+            }
             Err(_) => Err(format!(
                 "Arcade's health check took longer than {} s",
                 CHECK_TIMEOUT.as_secs()

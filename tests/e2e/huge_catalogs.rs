@@ -29,6 +29,16 @@ pub async fn fixture_emulator() -> Emulator {
         .expect("the emulator serves the fixture catalog")
 }
 
+/// A stdio gateway on `emulator` listing every tool (no discovery).
+async fn listing_every_tool(emulator: &Emulator) -> Gateway {
+    Gateway::spawn(
+        &emulator.base_url(),
+        "ann@example.com",
+        &["--discovery", "never"],
+    )
+    .await
+}
+
 /// Every page of `tools/list`, checking each one's bounds.
 async fn page_through<H: ClientHandler>(client: &RunningService<RoleClient, H>) -> Vec<String> {
     let mut names = Vec::new();
@@ -69,12 +79,7 @@ fn assert_every_tool_once(names: &[String]) {
 #[tokio::test]
 async fn stdio_pages_through_the_whole_catalog() {
     let emulator = fixture_emulator().await;
-    let gateway = Gateway::spawn(
-        &emulator.base_url(),
-        "ann@example.com",
-        &["--discovery", "never"],
-    )
-    .await;
+    let gateway = listing_every_tool(&emulator).await;
     let names = page_through(&gateway.client).await;
     assert_every_tool_once(&names);
     let again = page_through(&gateway.client).await;
@@ -111,12 +116,7 @@ async fn stateless_http_pages_through_the_whole_catalog_on_any_replica() {
 #[tokio::test]
 async fn an_altered_or_foreign_cursor_says_to_list_again() {
     let emulator = fixture_emulator().await;
-    let gateway = Gateway::spawn(
-        &emulator.base_url(),
-        "ann@example.com",
-        &["--discovery", "never"],
-    )
-    .await;
+    let gateway = listing_every_tool(&emulator).await;
     let first = gateway.client.list_tools(None).await.unwrap();
     let cursor = first.next_cursor.unwrap();
     // The same position under another listing's fingerprint, and other garbage.

@@ -32,9 +32,15 @@ use crate::identity::UserId;
 /// memory would grow without bound.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
+/// Pages of `tools/list` one user may ask for in a minute: enough to page through the
+/// largest catalog many times over, few enough that listing, the costliest request to
+/// answer, cannot be used to load the server.
+pub const LIST_PAGES_PER_MINUTE: u32 = 600;
+
 /// The per-user counters.
 pub struct CallLimits {
     per_minute: DefaultKeyedRateLimiter<UserId>,
+    listings_per_minute: DefaultKeyedRateLimiter<UserId>,
     running: moka::sync::Cache<UserId, Arc<Semaphore>>,
     max_concurrent: usize,
     calls_per_minute: u32,
@@ -54,12 +60,17 @@ enum OverLimit {
         "too many tool calls running at once for this user (limit {limit}); wait for one to finish and call again"
     )]
     Concurrency { limit: usize },
+    #[error(
+        "too many tools/list requests per minute for this user (limit {limit}); wait {wait_s} s \
+         and list again (a client needs to list once, and again only when told the list changed)"
+    )]
+    Listing { limit: u32, wait_s: u64 },
 }
 
 impl OverLimit {
     fn retry_after(&self) -> u64 {
         match self {
-            Self::Rate { wait_s, .. } => *wait_s,
+            Self::Rate { wait_s, .. } | Self::Listing { wait_s, .. } => *wait_s,
             Self::Concurrency { .. } => 1,
         }
     }
@@ -86,6 +97,9 @@ impl CallLimits {
         let per_minute = NonZeroU32::new(limits.calls_per_minute).unwrap_or(NonZeroU32::MIN);
         Self {
             per_minute: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            listings_per_minute: RateLimiter::keyed(Quota::per_minute(
+                NonZeroU32::new(LIST_PAGES_PER_MINUTE).unwrap_or(NonZeroU32::MIN),
+            )),
             running: moka::sync::Cache::builder()
                 .time_to_idle(Duration::from_secs(600))
                 .build(),
@@ -107,7 +121,23 @@ impl CallLimits {
             *last = Instant::now();
             self.per_minute.retain_recent();
             self.per_minute.shrink_to_fit();
+            self.listings_per_minute.retain_recent();
+            self.listings_per_minute.shrink_to_fit();
         }
+    }
+
+    /// Whether `user` may have one more page of `tools/list` this minute.
+    fn admit_listing(&self, user: &UserId) -> Result<(), OverLimit> {
+        self.sweep_idle_users();
+        self.listings_per_minute
+            .check_key(user)
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                OverLimit::Listing {
+                    limit: LIST_PAGES_PER_MINUTE,
+                    wait_s: wait.as_secs().max(1),
+                }
+            })
     }
 
     /// A slot for one call of `user`, held until the returned permit is dropped.
@@ -131,20 +161,20 @@ impl CallLimits {
     }
 }
 
-/// Whether a JSON-RPC body (one message or a batch) calls a tool. A batch is told
-/// apart by its first byte, so one message is parsed straight into its `method`
-/// (an untagged enum would first copy the whole body into an intermediate tree).
-fn calls_a_tool(body: &[u8]) -> bool {
+/// Whether a JSON-RPC body (one message or a batch) holds a message with `method`. A
+/// batch is told apart by its first byte, so one message is parsed straight into its
+/// `method` (an untagged enum would first copy the whole body into an intermediate tree).
+fn asks_for(body: &[u8], method: &str) -> bool {
     #[derive(serde::Deserialize)]
     struct Message<'a> {
         #[serde(borrow)]
         method: Option<std::borrow::Cow<'a, str>>,
     }
-    let is_call = |m: &Message| m.method.as_deref() == Some("tools/call");
+    let is_it = |m: &Message| m.method.as_deref() == Some(method);
     if body.trim_ascii_start().starts_with(b"[") {
-        serde_json::from_slice::<Vec<Message>>(body).is_ok_and(|batch| batch.iter().any(is_call))
+        serde_json::from_slice::<Vec<Message>>(body).is_ok_and(|batch| batch.iter().any(is_it))
     } else {
-        serde_json::from_slice::<Message>(body).is_ok_and(|m| is_call(&m))
+        serde_json::from_slice::<Message>(body).is_ok_and(|m| is_it(&m))
     }
 }
 
@@ -162,7 +192,14 @@ pub async fn limit_calls(
         Ok(bytes) => bytes,
         Err(_) => return super::body_too_large(limits.max_body_bytes),
     };
-    let release = if calls_a_tool(&bytes) {
+    if asks_for(&bytes, "tools/list")
+        && let Err(over) = limits.admit_listing(&user)
+    {
+        tracing::info!(user = %user, reason = %over, "refused a tools/list over the limit");
+        limits.metrics.rate_limited();
+        return over.into_response();
+    }
+    let release = if asks_for(&bytes, "tools/call") {
         match limits.admit(&user) {
             Ok(permit) => Some(UntilAnswered::hold(&mut parts.extensions, permit)),
             Err(over) => {
@@ -223,16 +260,47 @@ mod tests {
     }
 
     #[test]
-    fn recognises_tool_calls_only() {
-        assert!(calls_a_tool(
-            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}"#
+    fn recognises_the_method_asked_for() {
+        let call = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}"#;
+        assert!(asks_for(call, "tools/call"));
+        assert!(asks_for(
+            br#"[{"jsonrpc":"2.0","id":1,"method":"tools/call"}]"#,
+            "tools/call"
         ));
-        assert!(calls_a_tool(
-            br#"[{"jsonrpc":"2.0","id":1,"method":"tools/call"}]"#
+        assert!(!asks_for(call, "tools/list"));
+        assert!(asks_for(
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
+            "tools/list"
         ));
-        assert!(!calls_a_tool(
-            br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#
-        ));
-        assert!(!calls_a_tool(b"not json"));
+        assert!(!asks_for(b"not json", "tools/call"));
+    }
+
+    #[test]
+    fn listing_is_bounded_per_user() {
+        let limits = Limits {
+            max_body_bytes: 1024,
+            max_concurrent_calls: 1,
+            calls_per_minute: 1,
+            request_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(1),
+            header_read_timeout: Duration::from_secs(1),
+            keep_alive_timeout: Duration::from_secs(1),
+            max_connections: 1,
+            max_sessions_per_user: 1,
+            max_sessions: 1,
+        };
+        let calls = CallLimits::new(&limits, Arc::new(Metrics::default()));
+        let (ann, bob) = (UserId::new("ann"), UserId::new("bob"));
+        for _ in 0..LIST_PAGES_PER_MINUTE {
+            calls.admit_listing(&ann).expect("within the limit");
+        }
+        let over = calls.admit_listing(&ann).unwrap_err();
+        assert!(over.to_string().contains("tools/list"), "{over}");
+        assert!(over.retry_after() >= 1);
+        assert!(
+            calls.admit_listing(&bob).is_ok(),
+            "another user is not slowed"
+        );
     }
 }

@@ -225,13 +225,12 @@ pub async fn limit_calls(
 mod tests {
     use super::*;
 
-    #[test]
-    fn users_idle_for_a_minute_are_swept() {
+    /// Counters allowing `calls_per_minute`, every other limit at its least.
+    fn counters(calls_per_minute: u32) -> CallLimits {
         let limits = Limits {
             max_body_bytes: 1024,
             max_concurrent_calls: 1,
-            // One call's cell refills in a millisecond.
-            calls_per_minute: 60_000,
+            calls_per_minute,
             request_timeout: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(1),
@@ -241,7 +240,13 @@ mod tests {
             max_sessions_per_user: 1,
             max_sessions: 1,
         };
-        let calls = CallLimits::new(&limits, Arc::new(Metrics::default()));
+        CallLimits::new(&limits, Arc::new(Metrics::default()))
+    }
+
+    #[test]
+    fn users_idle_for_a_minute_are_swept() {
+        // One call's cell refills in a millisecond.
+        let calls = counters(60_000);
         for n in 0..100 {
             let user = UserId::new(format!("user{n}@example.com"));
             drop(calls.admit(&user).unwrap());
@@ -277,20 +282,7 @@ mod tests {
 
     #[test]
     fn listing_is_bounded_per_user() {
-        let limits = Limits {
-            max_body_bytes: 1024,
-            max_concurrent_calls: 1,
-            calls_per_minute: 1,
-            request_timeout: Duration::from_secs(1),
-            idle_timeout: Duration::from_secs(1),
-            shutdown_grace: Duration::from_secs(1),
-            header_read_timeout: Duration::from_secs(1),
-            keep_alive_timeout: Duration::from_secs(1),
-            max_connections: 1,
-            max_sessions_per_user: 1,
-            max_sessions: 1,
-        };
-        let calls = CallLimits::new(&limits, Arc::new(Metrics::default()));
+        let calls = counters(1);
         let (ann, bob) = (UserId::new("ann"), UserId::new("bob"));
         for _ in 0..LIST_PAGES_PER_MINUTE {
             calls.admit_listing(&ann).expect("within the limit");

@@ -23,7 +23,7 @@ mod schema;
 mod schema_properties;
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use rayon::prelude::*;
 use rmcp::model::Tool;
@@ -53,6 +53,19 @@ struct Inner {
     by_name: HashMap<String, usize>,
     /// A digest of every served tool, made on first use (see [`Catalog::fingerprint`]).
     fingerprint: OnceLock<[u8; 32]>,
+}
+
+/// Which catalog something was made from, without keeping that catalog: what a cache
+/// built from a catalog holds, so a catalog a refresh replaced is freed.
+#[derive(Debug, Clone)]
+pub struct CatalogId(Weak<Inner>);
+
+impl CatalogId {
+    /// Whether `catalog` is this very catalog (a clone of it), not merely an equal one.
+    /// (The identity keeps the catalog's allocation, so its address is not reused.)
+    pub fn is(&self, catalog: &Catalog) -> bool {
+        std::ptr::eq(self.0.as_ptr(), Arc::as_ptr(&catalog.inner))
+    }
 }
 
 impl Catalog {
@@ -87,9 +100,9 @@ impl Catalog {
         }
     }
 
-    /// Whether `other` is this very catalog (a clone of it), not merely an equal one.
-    pub fn is(&self, other: &Catalog) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
+    /// This catalog's identity, which does not keep it alive.
+    pub fn id(&self) -> CatalogId {
+        CatalogId(Arc::downgrade(&self.inner))
     }
 
     /// The tool clients call `mcp_name`.
@@ -161,6 +174,22 @@ mod tests {
     use super::*;
     use rmcp::model::JsonObject;
     use serde_json::{Value, json};
+
+    #[test]
+    fn an_id_knows_its_catalog_without_keeping_it() {
+        let catalog = Catalog::from_definitions(vec![def("DemoEcho", false, true)]);
+        let id = catalog.id();
+        assert!(id.is(&catalog.clone()));
+        let equal = Catalog::from_definitions(vec![def("DemoEcho", false, true)]);
+        assert!(!id.is(&equal), "an equal catalog is another one");
+        let weak = Arc::downgrade(&catalog.inner);
+        drop(catalog);
+        assert_eq!(
+            weak.strong_count(),
+            0,
+            "the id does not keep the catalog alive"
+        );
+    }
 
     fn def(qualified_name: &str, auth: bool, read_only: bool) -> ToolDefinition {
         let (toolkit, name) = qualified_name.split_at(4);

@@ -10,7 +10,7 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use serde_json::{Value, json};
 
 use super::own_tools::{self, OwnTool};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, CatalogId};
 use crate::direct::DirectTools;
 use crate::discovery::{Hit, SearchIndex};
 
@@ -35,8 +35,8 @@ struct SearchArguments {
     limit: Option<i64>,
 }
 
-/// A catalog and the index built from it.
-type Indexed = Option<(Catalog, Arc<SearchIndex>)>;
+/// The catalog an index was built from, and the index.
+type Indexed = Option<(CatalogId, Arc<SearchIndex>)>;
 
 /// The index of the catalog last searched; clones share it.
 #[derive(Clone, Default)]
@@ -103,7 +103,7 @@ impl Search {
         }
         self.building.store(true, Ordering::Release);
         let index = Arc::new(SearchIndex::build(catalog, direct));
-        *self.lock() = Some((catalog.clone(), Arc::clone(&index)));
+        *self.lock() = Some((catalog.id(), Arc::clone(&index)));
         self.building.store(false, Ordering::Release);
         index
     }

@@ -1,37 +1,44 @@
 //! Finding the right tool among thousands: the search index behind `search_tools`.
 //!
-//! Each served tool (catalog and direct tools alike) is indexed in four fields, each a
-//! BM25 index of the `bm25` crate over the terms of [`text`] (split CamelCase and
-//! snake_case, stemmed): the tool's own name, its toolkit and provider, its description,
-//! and its parameter names. A query is scored in every field, the fields weighted (a
-//! word of the name says more than one of the description), then again for the
-//! synonyms of its words at a lower weight; tools of a toolkit the query names ("in
-//! Jira", "my Gmail") are boosted. Built once per catalog, in a few tens of ms.
+//! Each served tool (catalog and direct tools alike) is indexed by the terms of its
+//! name, toolkit, description and parameters ([`text`]: split CamelCase and snake_case,
+//! stemmed), in one BM25F index of its fields ([`postings`]). A query ([`query`]) is
+//! widened by the synonyms of its words ([`lexicon`]); a tool's text score is then
+//! weighed by how much of the query it covers, how much of its own name the query
+//! asks for, whether the query names its toolkit ([`toolkits`]) and whether its verb
+//! contradicts the query's. Built once per catalog; a search only adds up postings.
 
+mod lexicon;
+mod postings;
+mod query;
 mod text;
+mod toolkits;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use bm25::{Embedder, EmbedderBuilder, Scorer, Tokenizer};
 use rayon::prelude::*;
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 
 use crate::catalog::Catalog;
 use crate::direct::DirectTools;
-use text::Terms;
+use lexicon::Action;
+use postings::{Batch, Field, FieldTerms, Postings, TermId};
+use query::Query;
+use text::{BatchTerms, Terms};
+use toolkits::Toolkits;
 
-/// How much each field's match counts.
-const NAME_WEIGHT: f32 = 3.0;
-const TOOLKIT_WEIGHT: f32 = 1.5;
-const DESCRIPTION_WEIGHT: f32 = 1.0;
-const PARAMETER_WEIGHT: f32 = 0.4;
+/// How much covering only part of the query discounts a tool (the exponent of the
+/// covered share: a square root, so a partial match is not ruled out).
+const QUERY_COVERAGE: f32 = 0.5;
 
-/// How much a synonym's match counts against the word the query used.
-const SYNONYM_WEIGHT: f32 = 0.4;
+/// How much of a tool's score depends on how much of its name the query asks for.
+const NAME_COVERAGE: f32 = 0.5;
 
-/// How much tools of a toolkit the query names are preferred.
-const NAMED_TOOLKIT_BOOST: f32 = 1.6;
+/// How much more a tool of a toolkit the query names counts (at a full naming).
+const NAMED_TOOLKIT_BOOST: f32 = 3.0;
+
+/// What a tool whose verb contradicts the query's still counts.
+const CONTRADICTING_ACTION: f32 = 0.6;
 
 /// The longest query read: a task, not a document.
 const MAX_QUERY_CHARS: usize = 500;
@@ -89,42 +96,41 @@ fn suggestion(closest: &[String]) -> String {
     }
 }
 
-/// What the index keeps of a tool to show it.
+/// What the index keeps of a tool: what a hit shows, and what ranks it.
 #[derive(Debug)]
 struct Indexed {
     name: String,
     qualified_name: String,
     toolkit: String,
     description: String,
-}
-
-/// One field's BM25 index.
-struct Field {
-    weight: f32,
-    embedder: Embedder<u32, Spaces>,
-    scorer: Scorer<u32, u32>,
+    /// The terms of its name that are not its toolkit's, each once.
+    name_terms: Vec<TermId>,
+    /// What its name's verb does.
+    action: Option<Action>,
 }
 
 /// The search index of one catalog (and the direct tools beside it).
 pub struct SearchIndex {
     tools: Vec<Indexed>,
-    fields: Vec<Field>,
-    /// Each toolkit: its name, its tool count and the terms that name it.
-    toolkits: Vec<(String, usize, Vec<String>)>,
+    postings: Postings,
+    toolkits: Toolkits,
     terms: Terms,
+    /// The synonym groups, stemmed.
+    synonyms: Vec<Vec<String>>,
 }
 
-/// The text of one tool, split by field, before indexing.
+/// A tool's text, before indexing.
 struct ToolText {
-    indexed: Indexed,
-    name: Vec<String>,
-    toolkit: Vec<String>,
-    description: Vec<String>,
-    parameters: Vec<String>,
+    mcp_name: String,
+    qualified_name: String,
+    provider: Option<String>,
+    description: String,
+    /// Each parameter's name and description.
+    parameters: Vec<(String, String)>,
 }
 
 /// The part of a kept MCP tool that search reads (the rest is skipped unparsed).
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct ToolJson {
     #[serde(default)]
     description: Option<String>,
@@ -135,79 +141,52 @@ struct ToolJson {
 #[derive(Deserialize, Default)]
 struct SchemaJson {
     #[serde(default)]
-    properties: HashMap<String, IgnoredAny>,
+    properties: BTreeMap<String, PropertyJson>,
 }
 
-/// The terms of a field, already split: joined by spaces, split back at them.
-#[derive(Default)]
-struct Spaces;
-
-impl Tokenizer for Spaces {
-    fn tokenize(&self, input_text: &str) -> Vec<String> {
-        input_text
-            .split(' ')
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect()
-    }
+#[derive(Deserialize, Default)]
+struct PropertyJson {
+    #[serde(default)]
+    description: Option<String>,
 }
 
 impl SearchIndex {
     /// Indexes every tool of `catalog` and `direct`.
     pub fn build(catalog: &Catalog, direct: Option<&DirectTools>) -> Self {
+        let sources: Vec<Source> = catalog
+            .iter()
+            .map(Source::Catalog)
+            .chain(
+                direct
+                    .into_iter()
+                    .flat_map(DirectTools::iter)
+                    .map(Source::Direct),
+            )
+            .collect();
+        // One batch a thread: each stems its distinct words once.
+        let per_batch = sources.len().div_ceil(rayon::current_num_threads()).max(1);
+        let (batches, read): (Vec<Batch>, Vec<Vec<Read>>) =
+            sources.par_chunks(per_batch).map(read_batch).unzip();
+        let (postings, fields) = Postings::build(batches);
         let terms = Terms::default();
-        let entries: Vec<_> = catalog.iter().collect();
-        let mut texts: Vec<ToolText> = entries
-            .par_iter()
-            .map_init(Terms::default, |terms, entry| {
-                let json: ToolJson = serde_json::from_str(entry.tool_json()).unwrap_or(ToolJson {
-                    description: None,
-                    input_schema: SchemaJson::default(),
-                });
-                let provider = entry.auth_requirement().and_then(|r| r.provider_id.clone());
-                tool_text(terms, entry.name(), entry.qualified_name(), provider, json)
-            })
-            .collect();
-        for entry in direct.into_iter().flat_map(DirectTools::iter) {
-            let tool = &entry.tool;
-            let json = ToolJson {
-                description: tool.description.as_deref().map(str::to_owned),
-                input_schema: SchemaJson {
-                    properties: tool
-                        .input_schema
-                        .keys()
-                        .map(|k| (k.clone(), IgnoredAny))
-                        .collect(),
-                },
-            };
-            let qualified = entry.name().replacen('_', ".", 1);
-            let provider = Some(entry.grant().provider_id.clone());
-            texts.push(tool_text(&terms, entry.name(), &qualified, provider, json));
-        }
-        Self::from_texts(texts, terms)
-    }
-
-    fn from_texts(texts: Vec<ToolText>, terms: Terms) -> Self {
-        let fields = vec![
-            field(NAME_WEIGHT, texts.iter().map(|t| &t.name)),
-            field(TOOLKIT_WEIGHT, texts.iter().map(|t| &t.toolkit)),
-            field(DESCRIPTION_WEIGHT, texts.iter().map(|t| &t.description)),
-            field(PARAMETER_WEIGHT, texts.iter().map(|t| &t.parameters)),
-        ];
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for text in &texts {
-            *counts.entry(text.indexed.toolkit.as_str()).or_default() += 1;
-        }
-        let mut toolkits: Vec<(String, usize, Vec<String>)> = counts
+        let read: Vec<Read> = read.into_iter().flatten().collect();
+        let toolkits = Toolkits::new(
+            &terms,
+            read.iter()
+                .map(|(tool, provider)| (tool.toolkit.as_str(), provider.as_deref())),
+        );
+        let tools = read
             .into_iter()
-            .map(|(name, count)| (name.to_owned(), count, naming_terms(&terms, name)))
+            .zip(&fields)
+            .map(|((tool, _), fields)| tool.with_name_terms(fields))
             .collect();
-        toolkits.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let synonyms = lexicon::synonym_groups(|w| terms.stem(w));
         Self {
-            tools: texts.into_iter().map(|t| t.indexed).collect(),
-            fields,
+            tools,
+            postings,
             toolkits,
             terms,
+            synonyms,
         }
     }
 
@@ -232,29 +211,17 @@ impl SearchIndex {
             return Err(SearchError::TooLong);
         }
         let only = toolkit.map(|t| self.toolkit_named(t)).transpose()?;
-        let mut words = self.terms.of(query);
-        words.dedup();
-        if words.is_empty() {
-            return Err(SearchError::NoWords);
-        }
-        let synonyms = self.terms.synonyms(&words);
-        let mut scores: HashMap<u32, f32> = HashMap::new();
-        self.score_into(&mut scores, &words, 1.0);
-        self.score_into(&mut scores, &synonyms, SYNONYM_WEIGHT);
-        let named = self.named_toolkits(&words);
-        let mut ranked: Vec<(u32, f32)> = scores
+        let query = Query::parse(query, &self.terms, &self.synonyms, &self.postings)
+            .ok_or(SearchError::NoWords)?;
+        let named = self.toolkits.named_by(&query.words);
+        let mut ranked: Vec<(u32, f32)> = self
+            .text_scores(&query)
             .into_iter()
-            .filter(|(id, _)| only.is_none_or(|kit| self.tools[*id as usize].toolkit == kit))
-            .map(|(id, score)| {
-                let boosted = named.contains(&self.tools[id as usize].toolkit.as_str());
-                (
-                    id,
-                    if boosted {
-                        score * NAMED_TOOLKIT_BOOST
-                    } else {
-                        score
-                    },
-                )
+            .filter(|(tool, _, _)| only.is_none_or(|kit| self.tools[*tool as usize].toolkit == kit))
+            .map(|(tool, score, covered)| {
+                let tool_ref = &self.tools[tool as usize];
+                let named = named.get(tool_ref.toolkit.as_str()).copied().unwrap_or(0.0);
+                (tool, score * self.fit(tool_ref, &query, covered, named))
             })
             .collect();
         ranked.sort_by(|a, b| {
@@ -275,81 +242,78 @@ impl SearchIndex {
     /// suggests.
     pub fn toolkits(&self) -> Vec<(String, usize)> {
         self.toolkits
-            .iter()
-            .map(|(n, c, _)| (n.clone(), *c))
+            .counts()
+            .map(|(name, count)| (name.to_owned(), count))
             .collect()
     }
 
     /// The `n` MCP names closest to `name` (given as an MCP or a qualified name), for
     /// an unknown-tool error; none when nothing is close.
     pub fn closest_names(&self, name: &str, n: usize) -> Vec<String> {
-        let wanted = name.trim().to_lowercase().replace('.', "_");
-        let mut scored: Vec<(f64, &str)> = self
-            .tools
-            .iter()
-            .map(|t| {
-                (
-                    strsim::jaro_winkler(&wanted, &t.name.to_lowercase()),
-                    t.name.as_str(),
-                )
-            })
-            .filter(|(similarity, _)| *similarity >= 0.8)
-            .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-        scored
-            .into_iter()
-            .take(n)
-            .map(|(_, name)| name.to_owned())
-            .collect()
+        let wanted = name.trim().replace('.', "_");
+        closest(&wanted, self.tools.iter().map(|t| t.name.as_str()), 0.8, n)
     }
 
-    fn score_into(&self, scores: &mut HashMap<u32, f32>, words: &[String], weight: f32) {
-        if words.is_empty() {
-            return;
-        }
-        let query = words.join(" ");
-        for field in &self.fields {
-            let embedded = field.embedder.embed(&query);
-            for matched in field.scorer.matches(&embedded) {
-                *scores.entry(matched.id).or_default() += weight * field.weight * matched.score;
+    /// Every tool that matches a term of `query`: its BM25F score, and the query's
+    /// slots it covers.
+    fn text_scores(&self, query: &Query) -> Vec<(u32, f32, u64)> {
+        let mut scores = vec![0.0f32; self.tools.len()];
+        let mut covered = vec![0u64; self.tools.len()];
+        let mut touched: Vec<u32> = Vec::new();
+        for term in &query.terms {
+            let Some(id) = term.id else { continue };
+            for &(tool, weight) in self.postings.matches(id) {
+                let at = tool as usize;
+                if scores[at] == 0.0 {
+                    touched.push(tool);
+                }
+                scores[at] += term.weight * weight;
+                covered[at] |= term.slots;
             }
         }
+        touched
+            .into_iter()
+            .map(|tool| (tool, scores[tool as usize], covered[tool as usize]))
+            .collect()
     }
 
-    /// The toolkits all of whose naming terms the query uses.
-    fn named_toolkits(&self, words: &[String]) -> Vec<&str> {
-        self.toolkits
+    /// How well `tool` fits `query` beyond its text score: the query's share it
+    /// covers, its name's share the query asks for, whether the query names its
+    /// toolkit (`named`, 0 to 1), and whether its verb contradicts the query's.
+    fn fit(&self, tool: &Indexed, query: &Query, covered: u64, named: f32) -> f32 {
+        let mut fit = query.coverage(covered).powf(QUERY_COVERAGE);
+        if !tool.name_terms.is_empty() {
+            fit *= 1.0 - NAME_COVERAGE + NAME_COVERAGE * self.name_asked(tool, query);
+        }
+        fit *= 1.0 + NAMED_TOOLKIT_BOOST * named;
+        if let (Some(asked), Some(does)) = (query.action, tool.action)
+            && asked.contradicts(does)
+        {
+            fit *= CONTRADICTING_ACTION;
+        }
+        fit
+    }
+
+    /// The share of `tool`'s name, weighted by rarity, that `query` asks for.
+    fn name_asked(&self, tool: &Indexed, query: &Query) -> f32 {
+        let rarity = |t: TermId| self.postings.idf(Some(t));
+        let total: f32 = tool.name_terms.iter().map(|&t| rarity(t)).sum();
+        let asked: f32 = tool
+            .name_terms
             .iter()
-            .filter(|(_, _, naming)| !naming.is_empty() && naming.iter().all(|t| words.contains(t)))
-            .map(|(name, _, _)| name.as_str())
-            .collect()
+            .map(|&t| rarity(t) * query.weight_of(t).min(1.0))
+            .sum();
+        if total > 0.0 { asked / total } else { 0.0 }
     }
 
     /// The served toolkit `given` names (case aside), or an error with the closest.
     fn toolkit_named(&self, given: &str) -> Result<&str, SearchError> {
-        let wanted = given.trim().to_lowercase();
-        if let Some((name, _, _)) = self
-            .toolkits
-            .iter()
-            .find(|(n, _, _)| n.to_lowercase() == wanted)
-        {
-            return Ok(name);
-        }
-        let mut closest: Vec<(f64, &str)> = self
-            .toolkits
-            .iter()
-            .map(|(n, _, _)| (strsim::jaro_winkler(&wanted, &n.to_lowercase()), n.as_str()))
-            .filter(|(similarity, _)| *similarity >= 0.75)
-            .collect();
-        closest.sort_by(|a, b| b.0.total_cmp(&a.0));
-        Err(SearchError::UnknownToolkit {
-            given: given.chars().take(100).collect(),
-            closest: closest
-                .into_iter()
-                .take(3)
-                .map(|(_, n)| n.to_owned())
-                .collect(),
-        })
+        self.toolkits
+            .find(given)
+            .ok_or_else(|| SearchError::UnknownToolkit {
+                given: given.chars().take(100).collect(),
+                closest: self.toolkits.closest(given),
+            })
     }
 
     fn hit(&self, id: u32, score: f32) -> Hit {
@@ -364,69 +328,159 @@ impl SearchIndex {
     }
 }
 
-/// One field's index over the terms of every tool, in tool order.
-fn field<'a>(weight: f32, terms: impl Iterator<Item = &'a Vec<String>>) -> Field {
-    let documents: Vec<String> = terms.map(|t| t.join(" ")).collect();
-    let total: usize = documents
-        .iter()
-        .map(|d| d.split(' ').filter(|t| !t.is_empty()).count())
-        .sum();
-    let avgdl = total as f32 / documents.len().max(1) as f32;
-    let embedder = EmbedderBuilder::<u32, Spaces>::with_avgdl(avgdl.max(1.0)).build();
-    let mut scorer = Scorer::new();
-    for (id, document) in documents.iter().enumerate() {
-        scorer.upsert(&(id as u32), embedder.embed(document));
-    }
-    Field {
-        weight,
-        embedder,
-        scorer,
+/// What the index keeps of a tool as it is read, and its provider's id.
+type Read = (Indexed, Option<String>);
+
+/// A tool to index.
+enum Source<'a> {
+    Catalog(&'a crate::catalog::CatalogEntry),
+    Direct(&'a crate::direct::DirectEntry),
+}
+
+impl Source<'_> {
+    /// The text of the tool.
+    fn text(&self) -> ToolText {
+        match self {
+            Source::Catalog(entry) => {
+                let json: ToolJson = serde_json::from_str(entry.tool_json()).unwrap_or_default();
+                let provider = entry.auth_requirement().and_then(|r| r.provider_id.clone());
+                ToolText::new(entry.name(), entry.qualified_name(), provider, json)
+            }
+            Source::Direct(entry) => {
+                let tool = &entry.tool;
+                let json = serde_json::json!({
+                    "description": tool.description,
+                    "inputSchema": tool.input_schema.as_ref(),
+                });
+                let json: ToolJson = serde_json::from_value(json).unwrap_or_default();
+                let qualified = entry.name().replacen('_', ".", 1);
+                let provider = Some(entry.grant().provider_id.clone());
+                ToolText::new(entry.name(), &qualified, provider, json)
+            }
+        }
     }
 }
 
-/// The terms that name a toolkit in a query: its name's, less a trailing `api`, so
-/// "github" names both `Github` and `GithubApi`.
-fn naming_terms(terms: &Terms, toolkit: &str) -> Vec<String> {
-    let mut naming = terms.of(toolkit);
-    if naming.len() > 1 && naming.last().is_some_and(|t| t == "api") {
-        naming.pop();
+/// Reads a batch of tools: their terms, and what the index keeps of each with its
+/// provider's id.
+fn read_batch(sources: &[Source]) -> (Batch, Vec<Read>) {
+    let mut terms = BatchTerms::default();
+    let mut tools = Vec::with_capacity(sources.len());
+    let mut read = Vec::with_capacity(sources.len());
+    for source in sources {
+        let text = source.text();
+        tools.push(text.fields(&mut terms));
+        read.push((text.indexed(), text.provider));
     }
-    naming
+    let batch = Batch {
+        vocabulary: terms.vocabulary,
+        tools,
+    };
+    (batch, read)
 }
 
-fn tool_text(
-    terms: &Terms,
-    mcp_name: &str,
-    qualified_name: &str,
-    provider: Option<String>,
-    json: ToolJson,
-) -> ToolText {
-    let (toolkit, own_name) = qualified_name
-        .split_once('.')
-        .unwrap_or(("", qualified_name));
-    let description = json.description.unwrap_or_default();
-    let mut toolkit_terms = terms.of(toolkit);
-    if let Some(provider) = provider {
-        toolkit_terms.extend(terms.of(&provider));
-    }
-    let parameters: Vec<&str> = json
-        .input_schema
-        .properties
-        .keys()
-        .map(String::as_str)
-        .collect();
-    ToolText {
-        name: terms.of(own_name),
-        toolkit: toolkit_terms,
-        description: terms.of(&description),
-        parameters: terms.of(&parameters.join(" ")),
-        indexed: Indexed {
-            name: mcp_name.to_owned(),
+impl ToolText {
+    fn new(mcp_name: &str, qualified_name: &str, provider: Option<String>, json: ToolJson) -> Self {
+        Self {
+            mcp_name: mcp_name.to_owned(),
             qualified_name: qualified_name.to_owned(),
-            toolkit: toolkit.to_owned(),
-            description: one_line(&description),
-        },
+            provider,
+            description: json.description.unwrap_or_default(),
+            parameters: json
+                .input_schema
+                .properties
+                .into_iter()
+                .map(|(name, property)| (name, property.description.unwrap_or_default()))
+                .collect(),
+        }
     }
+
+    fn toolkit(&self) -> &str {
+        self.qualified_name
+            .split_once('.')
+            .map_or("", |(toolkit, _)| toolkit)
+    }
+
+    fn own_name(&self) -> &str {
+        self.qualified_name
+            .split_once('.')
+            .map_or(self.qualified_name.as_str(), |(_, name)| name)
+    }
+
+    /// The tool's terms, by field.
+    fn fields(&self, terms: &mut BatchTerms) -> FieldTerms {
+        let mut fields = FieldTerms::default();
+        fields.give(Field::Name, |t| terms.add(self.own_name(), t));
+        fields.give(Field::NameWords, |t| {
+            terms.add_unstemmed(self.own_name(), t)
+        });
+        fields.give(Field::Toolkit, |t| {
+            terms.add(self.toolkit(), t);
+            if let Some(provider) = &self.provider {
+                terms.add(provider, t);
+            }
+        });
+        fields.give(Field::Description, |t| terms.add(&self.description, t));
+        fields.give(Field::Parameters, |t| {
+            for (name, _) in &self.parameters {
+                terms.add(name, t);
+            }
+        });
+        fields.give(Field::ParameterDescriptions, |t| {
+            for (_, description) in &self.parameters {
+                terms.add(description, t);
+            }
+        });
+        fields
+    }
+
+    /// What the index keeps of the tool, but the terms of its name.
+    fn indexed(&self) -> Indexed {
+        Indexed {
+            name: self.mcp_name.clone(),
+            qualified_name: self.qualified_name.clone(),
+            toolkit: self.toolkit().to_owned(),
+            description: one_line(&self.description),
+            name_terms: Vec::new(),
+            action: text::words(self.own_name())
+                .next()
+                .and_then(|w| lexicon::action_of(&w)),
+        }
+    }
+}
+
+impl Indexed {
+    /// With the terms of its name that are not its toolkit's, as the index numbers them.
+    fn with_name_terms(mut self, fields: &FieldTerms) -> Self {
+        let toolkit_terms = fields.of(Field::Toolkit);
+        for &term in fields.of(Field::Name) {
+            if !toolkit_terms.contains(&term) && !self.name_terms.contains(&term) {
+                self.name_terms.push(term);
+            }
+        }
+        self
+    }
+}
+
+/// The (at most `n`) `names` most like `wanted`, case aside, by Jaro-Winkler similarity
+/// of at least `at_least`, most alike first: what an error suggests for a mistyped name.
+fn closest<'a>(
+    wanted: &str,
+    names: impl Iterator<Item = &'a str>,
+    at_least: f64,
+    n: usize,
+) -> Vec<String> {
+    let wanted = wanted.to_lowercase();
+    let mut scored: Vec<(f64, &str)> = names
+        .map(|name| (strsim::jaro_winkler(&wanted, &name.to_lowercase()), name))
+        .filter(|(similarity, _)| *similarity >= at_least)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored
+        .into_iter()
+        .take(n)
+        .map(|(_, name)| name.to_owned())
+        .collect()
 }
 
 /// The first sentence of a description, at most [`DESCRIPTION_CHARS`] long.

@@ -1,0 +1,184 @@
+//! The words tools are asked for by: groups of words that mean the same thing to a tool
+//! search (a ticket is an issue, a deck a presentation), two-word verbs ("check off",
+//! "set up") and the action a verb asks for (reading, creating, changing, deleting,
+//! sending). A query is widened by its words' groups, and a tool whose name's verb
+//! contradicts the query's ("delete" for "show me") ranks lower.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// Groups of words one asks for the same thing by: a query naming one also searches,
+/// at a lower weight, for the others.
+const SYNONYMS: &[&str] = &[
+    "ticket issue bug",
+    "message post send chat dm",
+    "meeting event appointment invite booking",
+    "doc document",
+    "repo repository",
+    "mail email inbox",
+    "pr pull",
+    "delete remove cancel trash drop",
+    "create add new make open start insert",
+    "find search lookup look query",
+    "list show view",
+    "get fetch retrieve read show view",
+    "update edit modify change set",
+    "user member people person teammate",
+    "task todo",
+    "spreadsheet sheet workbook",
+    "deck presentation slide",
+    "song track music",
+    "folder directory",
+    "tweet post twitter",
+    "bill invoice",
+    "company organization org account",
+    "job role position opening hire hiring",
+    "incident outage alert",
+    "play listen",
+    "star favorite",
+    "write draft compose",
+    "comment reply note",
+    "schedule book",
+    "channel conversation",
+    "photo image picture",
+    "video clip",
+    "customer client",
+    "contact person lead",
+    "price cost",
+    "subscribe join",
+    "upload attach",
+    "row record entry",
+    "column field",
+    "env environment",
+    "var variable",
+    "approve review",
+    "complete done finish",
+    "storage quota space",
+    "online presence status",
+    "hour time",
+    "trash bin discard",
+    "stop halt kill abort cancel",
+    "remind nudge reminder chase",
+    "acknowledge ack",
+    "snooze mute silence",
+    "move shift transfer",
+    "invite bring",
+    "balance cash fund",
+    "difference compare diff",
+    "guest attendee rsvp invitee participant",
+    "reaction react emoji thumbs",
+];
+
+/// Two-word verbs and the one word a tool would use for them.
+const PHRASES: &[(&str, &str, &str)] = &[
+    ("check", "off", "complete"),
+    ("set", "up", "create"),
+    ("put", "on", "play"),
+    ("close", "out", "close"),
+    ("look", "over", "review"),
+    ("dig", "up", "search"),
+    ("catch", "up", "read"),
+    ("sign", "up", "subscribe"),
+    ("look", "up", "search"),
+    ("look", "through", "search"),
+    ("get", "back", "restore"),
+    ("turn", "off", "disable"),
+    ("turn", "on", "enable"),
+];
+
+/// What a tool does, or a query asks for, as its verb tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    Delete,
+    Send,
+}
+
+impl Action {
+    /// Whether a tool doing `self` cannot be what a query asking for `other` wants:
+    /// reading is not writing, and deleting is neither. Creating, changing and sending
+    /// are close enough to be confused by the way people phrase them.
+    pub fn contradicts(self, other: Action) -> bool {
+        let writes = |a: Action| matches!(a, Action::Create | Action::Update | Action::Send);
+        self != other && !(writes(self) && writes(other))
+    }
+}
+
+/// The verbs of each action; a word listed twice takes its first action.
+const ACTIONS: &[(Action, &str)] = &[
+    (
+        Action::Read,
+        "get list retrieve search fetch check who view find read discover lookup query count \
+         show what which whose how when where is are does did download export describe look see",
+    ),
+    (
+        Action::Create,
+        "create comment log react bill add new make insert open start submit upload post \
+         publish write draft compose book schedule record invite generate save upsert clone \
+         copy register",
+    ),
+    (
+        Action::Update,
+        "update set edit modify change move rename mark replace assign transition patch reset \
+         restore tag label pin star enable disable",
+    ),
+    (
+        Action::Delete,
+        "delete remove cancel archive trash revoke destroy clear unsubscribe drop erase purge \
+         detach",
+    ),
+    (
+        Action::Send,
+        "send reply forward share message dm tweet notify email",
+    ),
+];
+
+/// Each verb of [`ACTIONS`] and its action, made once.
+static ACTION_OF: LazyLock<HashMap<&str, Action>> = LazyLock::new(|| {
+    let mut actions = HashMap::new();
+    for (action, verbs) in ACTIONS {
+        for verb in verbs.split(' ') {
+            actions.entry(verb).or_insert(*action);
+        }
+    }
+    actions
+});
+
+/// The action `word` (lowercase, unstemmed) asks for, if it is a verb we know.
+pub fn action_of(word: &str) -> Option<Action> {
+    ACTION_OF.get(word).copied()
+}
+
+/// The one word for the two-word verb `first second`, if it is one.
+pub fn phrase(first: &str, second: &str) -> Option<&'static str> {
+    PHRASES
+        .iter()
+        .find(|(a, b, _)| *a == first && *b == second)
+        .map(|(_, _, word)| *word)
+}
+
+/// The synonym groups, each word as `stem` makes it.
+pub fn synonym_groups(stem: impl Fn(&str) -> String) -> Vec<Vec<String>> {
+    SYNONYMS
+        .iter()
+        .map(|group| group.split(' ').map(&stem).collect())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbs_tell_actions_and_reading_contradicts_writing() {
+        assert_eq!(action_of("show"), Some(Action::Read));
+        assert_eq!(action_of("cancel"), Some(Action::Delete));
+        assert_eq!(action_of("heater"), None);
+        assert!(Action::Read.contradicts(Action::Delete));
+        assert!(Action::Delete.contradicts(Action::Create));
+        assert!(!Action::Create.contradicts(Action::Update));
+        assert_eq!(phrase("check", "off"), Some("complete"));
+    }
+}

@@ -1,7 +1,11 @@
 """The full fixture catalog (about 6,400 real Arcade tools) through the Python `mcp` SDK,
 with its default limits (it refuses an SSE event over 1 MiB): paging through every tool
 over stateful Streamable HTTP and over legacy SSE, and discovery (search, describe,
-call_tool) for a tool without a grant and for one that needs one."""
+call_tool) for a tool that needs a grant: with the link in the result, and in one call
+through a multi round-trip request whose rounds a load balancer sends to two stateless
+replicas."""
+
+import json
 
 from pathlib import Path
 
@@ -12,11 +16,14 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from emulator_process import start_emulator, stop
+from test_mcp_authorization import Person
 from test_mcp_http import http_gateway
 from test_mcp_stdio import approve, text
 
 ARCHIVE = Path(__file__).resolve().parents[1] / "fixtures" / "catalog.tar.gz"
 USER = "ann@example.com"
+# What stateless replicas share so one can read the requestState another sealed.
+STATE_KEY = "replicas-share-this-state-key-0123456789"
 
 
 @pytest.fixture
@@ -92,3 +99,48 @@ async def test_discovery_search_describe_and_call(catalog_emulator):
             second = await client.call_tool("call_tool", {"name": "Gmail_SendEmail", "arguments": arguments})
             assert not second.is_error, text(second)
             assert USER in text(second)
+
+
+class RoundRobin(httpx2.AsyncBaseTransport):
+    """A load balancer in the client: each request goes to the next replica. Records
+    which replica got each JSON-RPC method."""
+
+    def __init__(self, bases):
+        self.ports = [httpx2.URL(base).port for base in bases]
+        self.inner = httpx2.AsyncHTTPTransport()
+        self.sent = []
+
+    async def handle_async_request(self, request):
+        port = self.ports[len(self.sent) % len(self.ports)]
+        request.url = request.url.copy_with(port=port)
+        try:
+            method = json.loads(request.content).get("method")
+        except ValueError:
+            method = None
+        self.sent.append((port, method))
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self):
+        await self.inner.aclose()
+
+
+@pytest.mark.anyio
+async def test_discovery_call_in_one_round_trip_across_two_stateless_replicas(catalog_emulator):
+    flags = ("--user-id", USER, "--stateless")
+    env = {"ARCADE_GATEWAY_STATE_KEY": STATE_KEY}
+    with http_gateway(catalog_emulator, *flags, env=env) as one, http_gateway(catalog_emulator, *flags, env=env) as two:
+        balancer = RoundRobin([one, two])
+        http = httpx2.AsyncClient(transport=balancer, timeout=60)
+        person = Person()
+        transport = streamable_http_client(f"{one}/mcp", http_client=http)
+        async with Client(transport, mode="auto", elicitation_callback=person) as client:
+            described = await client.call_tool("describe_tools", {"names": ["Gmail_SendEmail"]})
+            assert not described.is_error, text(described)
+            required = described.structured_content["tools"][0]["inputSchema"].get("required", [])
+            arguments = {name: "x@example.com" for name in required}
+            result = await client.call_tool("call_tool", {"name": "Gmail_SendEmail", "arguments": arguments})
+            assert not result.is_error, text(result)
+            assert USER in text(result)
+    assert [kind for kind, _, _ in person.asked] == ["url"], person.asked
+    rounds = [port for port, method in balancer.sent if method == "tools/call"][-2:]
+    assert len(rounds) == 2 and rounds[0] != rounds[1], balancer.sent

@@ -82,6 +82,9 @@ pub enum CliError {
     /// Reading standard input or writing standard output failed.
     #[error("could not read standard input or write standard output: {0}")]
     Stdin(#[from] std::io::Error),
+    /// An error already printed (and told to the client), kept for its exit code.
+    #[error("the server could not start")]
+    Reported(Box<CliError>),
 }
 
 impl CliError {
@@ -94,6 +97,7 @@ impl CliError {
             Self::Http(HttpError::Serve(_)) => 1,
             Self::Http(_) => 2,
             Self::Stdio(_) | Self::Stdin(_) => 1,
+            Self::Reported(error) => error.exit_code(),
             #[cfg(feature = "emulator")]
             Self::Emulator(_) => 1,
         }
@@ -139,6 +143,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Reported(error)) => ExitCode::from(error.exit_code()),
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::from(error.exit_code())
@@ -147,11 +152,23 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 /// `serve`: every flag is checked before the catalog is loaded, so a flag mistake ends
-/// the program at once.
+/// the program at once. Over stdio, the client is first told why (see
+/// [`crate::transport::refusal`]).
 async fn serve(args: &ServeArgs) -> Result<(), CliError> {
-    let config = args.config()?;
-    let serving = Serving::new(&config).await?;
-    serve_with(&config, &serving).await
+    let ready = async {
+        let config = args.config()?;
+        let serving = Serving::new(&config).await?;
+        Ok::<_, CliError>((config, serving))
+    };
+    match ready.await {
+        Ok((config, serving)) => serve_with(&config, &serving).await,
+        Err(error) if args.transport == Transport::Stdio => {
+            eprintln!("error: {error}");
+            crate::transport::refusal::refuse(&error.to_string()).await;
+            Err(CliError::Reported(Box::new(error)))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 async fn serve_with(config: &ServeConfig, serving: &Serving) -> Result<(), CliError> {

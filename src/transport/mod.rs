@@ -2,4 +2,5 @@
 //! many.
 
 pub mod http;
+pub mod refusal;
 pub mod stdio;

@@ -116,3 +116,34 @@ fn a_zero_auth_timeout_is_refused() {
     let output = serve(&envs, &["--auth-timeout", "0"]);
     assert_config_error(&output, "--auth-timeout");
 }
+
+/// A stdio client is told why: the `initialize` answer is an error carrying the line
+/// that stderr shows, not a closed connection.
+#[tokio::test]
+async fn a_stdio_client_is_told_why_the_server_could_not_start() {
+    use rmcp::ServiceExt;
+    use rmcp::transport::TokioChildProcess;
+
+    let emulator = start_emulator().await;
+    let mut command = tokio::process::Command::new(GATEWAY_BIN);
+    command
+        .args(["serve", "--no-catalog-cache"])
+        .env_clear()
+        .env("ARCADE_API_KEY", "arc_wrong")
+        .env("ARCADE_BASE_URL", emulator.base_url())
+        .env("ARCADE_USER_ID", "ann@example.com");
+    let (transport, _) = TokioChildProcess::builder(command)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let error = ().serve(transport).await.expect_err("initialize is refused");
+    let message = error.to_string();
+    assert!(
+        message.contains("could not start") && message.contains("ARCADE_API_KEY"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("arc_wrong"),
+        "the key is not shown: {message}"
+    );
+}

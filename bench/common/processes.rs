@@ -100,6 +100,13 @@ impl HttpGateway {
             .args(["--transport", "http", "--bind", "127.0.0.1:0"])
             .args(["--max-concurrent-calls", "1000000"])
             .args(["--calls-per-minute", "1000000000"])
+            // The benches open many sessions as one user.
+            .args([
+                "--max-sessions",
+                "1000000",
+                "--max-sessions-per-user",
+                "1000000",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -28,6 +28,7 @@
 //! | [`cli`] | every command-line definition (subcommands, flags, variables), checked once into [`config`]; exit codes |
 //! | [`config`] | the typed configuration `serve` and `tools` run with, and [`config::ConfigError`] |
 //! | [`startup`] | getting ready: start the emulator if asked, connect, load the catalog and the direct tools |
+//! | [`single_call`] | one tool call from a script (`call`): an in-process MCP client on a pipe to the gateway |
 //! | [`transport`] | stdio, and the HTTP server (Streamable HTTP, legacy SSE, health, metrics, limits) |
 //! | [`identity`] | who is calling over HTTP: fixed user, bearer tokens, OAuth JWT, trusted proxy header |
 //! | [`gateway`] | the rmcp `ServerHandler`: listing, the call pipeline, the authorization strategies |
@@ -53,6 +54,7 @@ pub mod gateway;
 pub mod identity;
 pub mod logging;
 pub mod results;
+pub mod single_call;
 pub mod startup;
 pub mod transport;
 

@@ -127,7 +127,12 @@ pub fn upstream_error(tool: &str, error: &ArcadeError) -> CallToolResult {
     } else {
         "Retrying the same call will not help."
     };
-    error_text(format!("Could not run `{tool}`: {error}. {advice}"))
+    let mut result = error_text(format!("Could not run `{tool}`: {error}. {advice}"));
+    result.structured_content = Some(json!({
+        "upstream_error": error.kind(),
+        "retry_may_help": error.retry_may_help(),
+    }));
+    result
 }
 
 /// Arcade still asks for authorization although it says the grant is in place.

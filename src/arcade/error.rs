@@ -133,6 +133,33 @@ impl ArcadeError {
         )
     }
 
+    /// What went wrong, as a stable word for machines (a result's `structuredContent`,
+    /// the `call` subcommand's exit code): `unreachable` and `timeout` mean the engine
+    /// did not answer.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::PermissionDenied { .. } => "permission_denied",
+            Self::NotFound { .. } => "not_found",
+            Self::Rejected { .. } => "rejected",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Server { .. } => "server_error",
+            Self::Timeout(_) => "timeout",
+            Self::Unreachable { .. } => "unreachable",
+            Self::ConnectionLost { .. } => "connection_lost",
+            Self::MalformedResponse { .. } => "malformed_response",
+            Self::TooLarge(_) => "too_large",
+            Self::Redirected { .. } => "redirected",
+            Self::BadApiKey => "bad_api_key",
+            Self::BadBaseUrl(_) => "bad_base_url",
+        }
+    }
+
+    /// Whether the engine did not answer at all (down, or not there).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Unreachable { .. } | Self::Timeout(_))
+    }
+
     /// Whether the request certainly never reached Arcade, so sending it again
     /// cannot repeat a side effect.
     pub fn nothing_was_sent(&self) -> bool {

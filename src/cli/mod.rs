@@ -1,12 +1,13 @@
 //! The command line: every clap definition of the program, checked once into the typed
 //! [`crate::config`], and the exit codes.
 //!
-//! Subcommands: `serve`, `tools`, `emulator` (with the default `emulator` feature),
-//! `hash-token`, `completions` and `man`. Exit code 2 means the server could not start: the configuration is
+//! Subcommands: `serve`, `tools`, `call`, `emulator` (with the default `emulator`
+//! feature), `hash-token`, `completions` and `man`. Exit code 2 means the server could not start: the configuration is
 //! wrong, or Arcade could not give the catalog (a one-line error says what to set or
 //! what happened); 1 means the server failed while running.
 
 mod authorization;
+mod call;
 mod docs;
 mod hash_token;
 mod http;
@@ -20,6 +21,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use authorization::AuthorizationArgs;
+pub use call::{CallArgs, CallError};
 pub use hash_token::HashTokenArgs;
 pub use http::{HttpArgs, PROXY_SECRET_ENV};
 pub use serve::{ServeArgs, Transport};
@@ -48,6 +50,10 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Print the tools the server would serve: name, authorization, provider, scopes
     Tools(ToolsArgs),
+    /// Run one tool for the configured user and print its result (exit codes: 0 success,
+    /// 1 tool error, 2 usage or configuration, 3 authorization needed, 4 engine
+    /// unreachable)
+    Call(Box<CallArgs>),
     /// Run a local Arcade-compatible engine (no Arcade account needed)
     #[cfg(feature = "emulator")]
     Emulator(crate::emulator::EmulatorArgs),
@@ -82,9 +88,12 @@ pub enum CliError {
     /// Reading standard input or writing standard output failed.
     #[error("could not read standard input or write standard output: {0}")]
     Stdin(#[from] std::io::Error),
-    /// An error already printed (and told to the client), kept for its exit code.
-    #[error("the server could not start")]
-    Reported(Box<CliError>),
+    /// `call` could not run the tool.
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The outcome is already printed; only its exit code is left.
+    #[error("exit code {0}")]
+    Exit(u8),
 }
 
 impl CliError {
@@ -97,7 +106,9 @@ impl CliError {
             Self::Http(HttpError::Serve(_)) => 1,
             Self::Http(_) => 2,
             Self::Stdio(_) | Self::Stdin(_) => 1,
-            Self::Reported(error) => error.exit_code(),
+            Self::Call(CallError::Call(_)) => 1,
+            Self::Call(_) => 2,
+            Self::Exit(code) => *code,
             #[cfg(feature = "emulator")]
             Self::Emulator(_) => 1,
         }
@@ -130,11 +141,23 @@ impl Cli {
     }
 }
 
+impl Cli {
+    /// The log level without `RUST_LOG`: `warn` for `call`, whose stderr is read by the
+    /// person or script that ran it; `info` for the servers.
+    pub fn default_log_level(&self) -> &'static str {
+        match self.command {
+            Command::Call(_) => "warn",
+            _ => "info",
+        }
+    }
+}
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(&args).await,
         Command::Tools(args) => tools::run(&args).await,
+        Command::Call(args) => call::run(&args).await,
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => crate::emulator::run(args).await.map_err(CliError::from),
         Command::HashToken(args) => hash_token::run(args),
@@ -143,7 +166,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(CliError::Reported(error)) => ExitCode::from(error.exit_code()),
+        Err(CliError::Exit(code)) => ExitCode::from(code),
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::from(error.exit_code())
@@ -165,7 +188,7 @@ async fn serve(args: &ServeArgs) -> Result<(), CliError> {
         Err(error) if args.transport == Transport::Stdio => {
             eprintln!("error: {error}");
             crate::transport::refusal::refuse(&error.to_string()).await;
-            Err(CliError::Reported(Box::new(error)))
+            Err(CliError::Exit(error.exit_code()))
         }
         Err(error) => Err(error),
     }

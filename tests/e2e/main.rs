@@ -7,6 +7,7 @@ mod support;
 
 mod authorization_http;
 mod authorization_prompts;
+mod call_command;
 mod catalog_cache;
 mod catalog_fixtures;
 mod cli_docs;

@@ -125,6 +125,13 @@ impl HttpGateway {
         Memory::of(self.pid())
     }
 
+    /// Forgets its peak so far (Linux's `clear_refs`, value 5), so the next peak read
+    /// is that of what happens after, not of loading the catalog at start-up.
+    pub fn reset_peak(&self) {
+        let path = format!("/proc/{}/clear_refs", self.pid());
+        std::fs::write(&path, "5").unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
+
     /// Its process id.
     pub fn pid(&self) -> u32 {
         self.child.id().expect("running")

@@ -547,6 +547,8 @@ async fn memory(small: &Emulator, full: &Emulator) -> Vec<Row> {
 
     let gateway = HttpGateway::start(full).await;
     let session = HttpSession::open(&http, &gateway.mcp_url).await;
+    tokio::time::sleep(SETTLE).await;
+    gateway.reset_peak();
     let tools = list_len(&session).await;
     tokio::time::sleep(SETTLE).await;
     let loaded = gateway.memory();
@@ -569,7 +571,7 @@ async fn memory(small: &Emulator, full: &Emulator) -> Vec<Row> {
         row(
             format!("4. gateway RSS with {tools} tools, at rest after paging `tools/list`"),
             format!(
-                "{} (peak {}, while paging through every tool)",
+                "{} (peak {} while paging through every tool, after start-up)",
                 mib(loaded.rss_kib),
                 mib(loaded.peak_kib)
             ),

@@ -28,6 +28,7 @@
 //! | [`cli`] | every command-line definition (subcommands, flags, variables), checked once into [`config`]; exit codes |
 //! | [`config`] | the typed configuration `serve` and `tools` run with, and [`config::ConfigError`] |
 //! | [`startup`] | getting ready: start the emulator if asked, connect, load the catalog and the direct tools |
+//! | [`doctor`] | whether this machine is ready to serve: engine, key, user, catalog, grants, cache |
 //! | [`single_call`] | one tool call from a script (`call`): an in-process MCP client on a pipe to the gateway |
 //! | [`transport`] | stdio, and the HTTP server (Streamable HTTP, legacy SSE, health, metrics, limits) |
 //! | [`identity`] | who is calling over HTTP: fixed user, bearer tokens, OAuth JWT, trusted proxy header |
@@ -50,6 +51,7 @@ pub mod cli;
 pub mod config;
 pub mod direct;
 pub mod discovery;
+pub mod doctor;
 pub mod gateway;
 pub mod identity;
 pub mod logging;

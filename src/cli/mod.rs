@@ -1,7 +1,7 @@
 //! The command line: every clap definition of the program, checked once into the typed
 //! [`crate::config`], and the exit codes.
 //!
-//! Subcommands: `serve`, `tools`, `call`, `emulator` (with the default `emulator`
+//! Subcommands: `serve`, `tools`, `call`, `doctor`, `emulator` (with the default `emulator`
 //! feature), `hash-token`, `completions` and `man`. Exit code 2 means the server could not start: the configuration is
 //! wrong, or Arcade could not give the catalog (a one-line error says what to set or
 //! what happened); 1 means the server failed while running.
@@ -9,6 +9,7 @@
 mod authorization;
 mod call;
 mod docs;
+mod doctor;
 mod hash_token;
 mod http;
 mod listing;
@@ -54,6 +55,9 @@ pub enum Command {
     /// 1 tool error, 2 usage or configuration, 3 authorization needed, 4 engine
     /// unreachable)
     Call(Box<CallArgs>),
+    /// Check that this machine is ready to serve: the engine, the key, the user, the
+    /// catalog, the user's grants, the catalog cache (exit code 0 when all is well)
+    Doctor(Box<doctor::DoctorArgs>),
     /// Run a local Arcade-compatible engine (no Arcade account needed)
     #[cfg(feature = "emulator")]
     Emulator(crate::emulator::EmulatorArgs),
@@ -142,11 +146,11 @@ impl Cli {
 }
 
 impl Cli {
-    /// The log level without `RUST_LOG`: `warn` for `call`, whose stderr is read by the
-    /// person or script that ran it; `info` for the servers.
+    /// The log level without `RUST_LOG`: `warn` for `call` and `doctor`, whose output
+    /// is read by the person or script that ran them; `info` for the servers.
     pub fn default_log_level(&self) -> &'static str {
         match self.command {
-            Command::Call(_) => "warn",
+            Command::Call(_) | Command::Doctor(_) => "warn",
             _ => "info",
         }
     }
@@ -158,6 +162,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(&args).await,
         Command::Tools(args) => tools::run(&args).await,
         Command::Call(args) => call::run(&args).await,
+        Command::Doctor(args) => doctor::run(&args).await,
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => crate::emulator::run(args).await.map_err(CliError::from),
         Command::HashToken(args) => hash_token::run(args),

@@ -17,6 +17,7 @@ mod direct_native_example;
 mod direct_startup_errors;
 mod direct_tools;
 mod discovery;
+mod doctor_command;
 mod emulator_arcade_client;
 mod fault_matrix;
 mod http_flow;

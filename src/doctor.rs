@@ -1,0 +1,195 @@
+//! `doctor`: whether this machine is ready to serve, one finding a line, each with what
+//! to do. It reads only: it loads the catalog and lists the user's grants, and starts
+//! no authorization.
+
+use std::time::{Instant, SystemTime};
+
+use crate::arcade::ArcadeClient;
+use crate::catalog::cache::CatalogCache;
+use crate::config::{Engine, ServeConfig, TransportConfig};
+use crate::startup::{Prepared, StartError};
+
+/// How a finding reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// All is well.
+    Good,
+    /// Something to fix before serving.
+    Problem,
+    /// Worth knowing, nothing to fix.
+    Note,
+}
+
+/// One finding: what was looked at, how it is, and what to do.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// How it reads.
+    pub status: Status,
+    /// What was looked at (`engine`, `key`, …).
+    pub topic: String,
+    /// What was found, and what to do about it.
+    pub detail: String,
+}
+
+impl Finding {
+    /// A finding about `topic`.
+    pub fn new(status: Status, topic: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            topic: topic.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Examines the engine, the key, the user, the catalog, the user's grants and the
+/// catalog cache for `config`.
+pub async fn examine(config: &ServeConfig) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let prepared = match Prepared::new(&config.source, None).await {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            findings.push(start_failure(&error));
+            return findings;
+        }
+    };
+    let arcade = &prepared.arcade;
+    findings.push(engine(arcade).await);
+    findings.push(Finding::new(
+        Status::Good,
+        "key",
+        "accepted: the catalog loaded with it",
+    ));
+    findings.push(catalog(config, &prepared));
+    if let TransportConfig::Stdio { user } = &config.transport {
+        findings.push(Finding::new(Status::Good, "user", user.as_str()));
+        findings.push(connections(arcade, user.as_str()).await);
+    }
+    findings.push(cache(config, arcade));
+    findings
+}
+
+/// What a failed start says about the engine and the key.
+fn start_failure(error: &StartError) -> Finding {
+    let topic = match error {
+        StartError::Load(crate::catalog::loader::LoadError::Arcade(arcade)) => match arcade {
+            e if e.is_unreachable() => "engine",
+            crate::arcade::ArcadeError::Unauthorized { .. }
+            | crate::arcade::ArcadeError::BadApiKey => "key",
+            _ => "engine",
+        },
+        StartError::Load(_) => "catalog",
+        _ => "start-up",
+    };
+    Finding::new(Status::Problem, topic, error.to_string())
+}
+
+async fn engine(arcade: &ArcadeClient) -> Finding {
+    let started = Instant::now();
+    match arcade.health().await {
+        Ok(_) => Finding::new(
+            Status::Good,
+            "engine",
+            format!(
+                "{} answers (health check in {} ms)",
+                arcade.base_url(),
+                started.elapsed().as_millis()
+            ),
+        ),
+        Err(error) => Finding::new(Status::Problem, "engine", error.to_string()),
+    }
+}
+
+fn catalog(config: &ServeConfig, prepared: &Prepared) -> Finding {
+    let catalog = prepared.catalog.current();
+    let mut toolkits: Vec<&str> = catalog
+        .iter()
+        .map(|e| e.qualified_name().split('.').next().unwrap_or(""))
+        .collect();
+    toolkits.sort_unstable();
+    toolkits.dedup();
+    let served = if config.listing.discovery.discovers(catalog.len()) {
+        "clients get search_tools, describe_tools and call_tool (discovery)"
+    } else {
+        "clients get every tool listed"
+    };
+    let status = if catalog.is_empty() {
+        Status::Problem
+    } else {
+        Status::Good
+    };
+    Finding::new(
+        status,
+        "catalog",
+        format!(
+            "{} tools in {} toolkits; {served}",
+            catalog.len(),
+            toolkits.len()
+        ),
+    )
+}
+
+async fn connections(arcade: &ArcadeClient, user: &str) -> Finding {
+    match arcade.list_user_connections(Some(user), None).await {
+        Ok(page) => {
+            let granted: Vec<String> = page
+                .items
+                .iter()
+                .filter(|c| c.user_id.as_deref().is_none_or(|u| u == user))
+                .map(|c| {
+                    let scopes = c.scopes.as_ref().map_or(0, Vec::len);
+                    let provider = c.provider_id.as_deref().unwrap_or("a provider");
+                    format!("{provider} ({scopes} scopes)")
+                })
+                .collect();
+            let detail = if granted.is_empty() {
+                "none yet: the first call of a tool that needs one gives its link".to_owned()
+            } else {
+                format!("granted: {}", granted.join(", "))
+            };
+            Finding::new(Status::Good, "connections", detail)
+        }
+        Err(error) => Finding::new(Status::Problem, "connections", error.to_string()),
+    }
+}
+
+fn cache(config: &ServeConfig, arcade: &ArcadeClient) -> Finding {
+    if !matches!(config.source.engine, Engine::Arcade(_)) {
+        return Finding::new(
+            Status::Note,
+            "catalog cache",
+            "not used with the built-in emulator, whose address changes at every start",
+        );
+    }
+    let Some(dir) = &config.catalog_cache else {
+        return Finding::new(
+            Status::Note,
+            "catalog cache",
+            "off (--no-catalog-cache): every start waits for the catalog",
+        );
+    };
+    let cache = CatalogCache::new(dir, arcade.base_url().as_str(), &config.source.filter);
+    let age = std::fs::metadata(cache.path())
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|modified| SystemTime::now().duration_since(modified).ok());
+    match age {
+        Some(age) => Finding::new(
+            Status::Good,
+            "catalog cache",
+            format!(
+                "{} ({} min old): the next start serves it at once",
+                cache.path().display(),
+                age.as_secs() / 60
+            ),
+        ),
+        None => Finding::new(
+            Status::Note,
+            "catalog cache",
+            format!(
+                "none yet at {}: the first `serve` writes it",
+                cache.path().display()
+            ),
+        ),
+    }
+}

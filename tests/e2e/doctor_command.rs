@@ -1,0 +1,124 @@
+//! `doctor` against the emulator: healthy, and with each failure it reports (no user,
+//! a rejected key, an unreachable engine, an unknown toolkit), each a ✗ line that says
+//! what to do, with exit code 1.
+
+use std::process::Output;
+
+use crate::common::{API_KEY, GATEWAY_BIN, approve, start_emulator};
+
+async fn doctor(envs: &[(&str, &str)], args: &[&str]) -> Output {
+    tokio::process::Command::new(GATEWAY_BIN)
+        .arg("doctor")
+        .args(args)
+        .env_clear()
+        .envs(envs.iter().copied())
+        .output()
+        .await
+        .unwrap()
+}
+
+fn lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn line_about<'a>(lines: &'a [String], topic: &str) -> &'a str {
+    lines
+        .iter()
+        .find(|l| l[l.find(' ').map_or(0, |i| i + 1)..].starts_with(&format!("{topic}:")))
+        .unwrap_or_else(|| panic!("no `{topic}` line in {lines:#?}"))
+}
+
+#[tokio::test]
+async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
+    let emulator = start_emulator().await;
+    let url = emulator.base_url();
+    let cache = tempfile::tempdir().unwrap();
+    let envs = [
+        ("ARCADE_API_KEY", API_KEY),
+        ("ARCADE_BASE_URL", url.as_str()),
+        ("ARCADE_USER_ID", "ann@example.com"),
+        ("ARCADE_GATEWAY_CACHE_DIR", cache.path().to_str().unwrap()),
+    ];
+    // A grant for ann, through the link a call gives.
+    let call = tokio::process::Command::new(GATEWAY_BIN)
+        .args(["call", "Mail.ListEmails", "--no-catalog-cache"])
+        .env_clear()
+        .envs(envs.iter().copied())
+        .output()
+        .await
+        .unwrap();
+    approve(String::from_utf8_lossy(&call.stdout).trim()).await;
+
+    let output = doctor(&envs, &[]).await;
+    let lines = lines(&output);
+    assert_eq!(output.status.code(), Some(0), "{lines:#?}");
+    assert!(line_about(&lines, "engine").starts_with('✓'));
+    assert!(line_about(&lines, "engine").contains(&url));
+    assert!(line_about(&lines, "key").starts_with('✓'));
+    assert!(line_about(&lines, "user").contains("ann@example.com"));
+    assert!(line_about(&lines, "catalog").contains("10 tools in 3 toolkits"));
+    assert!(
+        line_about(&lines, "connections").contains("google"),
+        "{lines:#?}"
+    );
+    assert!(line_about(&lines, "catalog cache").contains("first `serve` writes it"));
+    let text = lines.join("\n");
+    assert!(!text.contains(API_KEY), "the key is never shown");
+}
+
+#[tokio::test]
+async fn each_failure_is_a_cross_that_says_what_to_do() {
+    let emulator = start_emulator().await;
+    let url = emulator.base_url();
+    let cases: [(&[(&str, &str)], &[&str], &str, &str); 4] = [
+        (
+            &[("ARCADE_API_KEY", API_KEY)],
+            &[],
+            "configuration",
+            "ARCADE_USER_ID",
+        ),
+        (
+            &[("ARCADE_API_KEY", "arc_wrong")],
+            &[],
+            "key",
+            "ARCADE_API_KEY",
+        ),
+        (
+            &[
+                ("ARCADE_API_KEY", API_KEY),
+                ("ARCADE_BASE_URL", "http://127.0.0.1:9"),
+            ],
+            &[],
+            "engine",
+            "ARCADE_BASE_URL",
+        ),
+        (
+            &[("ARCADE_API_KEY", API_KEY)],
+            &["--toolkit", "NoSuchKit"],
+            "catalog",
+            "--toolkit",
+        ),
+    ];
+    for (envs, args, topic, advice) in cases {
+        let mut all = vec![("ARCADE_BASE_URL", url.as_str())];
+        if topic != "configuration" {
+            all.push(("ARCADE_USER_ID", "ann@example.com"));
+        }
+        all.extend(envs.iter().copied());
+        let output = doctor(&all, args).await;
+        let lines = lines(&output);
+        assert_eq!(output.status.code(), Some(1), "{topic}: {lines:#?}");
+        let line = line_about(&lines, topic);
+        assert!(
+            line.starts_with('✗') && line.contains(advice),
+            "{topic}: {line}"
+        );
+        assert!(
+            !lines.join("\n").contains("arc_wrong"),
+            "the key is never shown"
+        );
+    }
+}

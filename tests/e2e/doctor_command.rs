@@ -69,11 +69,14 @@ async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
     assert!(!text.contains(API_KEY), "the key is never shown");
 }
 
+/// The variables and flags of a broken setup, the line's topic, and the advice it gives.
+type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str, &'a str);
+
 #[tokio::test]
 async fn each_failure_is_a_cross_that_says_what_to_do() {
     let emulator = start_emulator().await;
     let url = emulator.base_url();
-    let cases: [(&[(&str, &str)], &[&str], &str, &str); 4] = [
+    let cases: [Case; 4] = [
         (
             &[("ARCADE_API_KEY", API_KEY)],
             &[],

@@ -421,6 +421,9 @@ impl ToolText {
             }
         });
         fields.give(Field::Description, |t| terms.add(&self.description, t));
+        fields.give(Field::Summary, |t| {
+            terms.add(first_sentence(&self.description), t);
+        });
         fields.give(Field::Parameters, |t| {
             for (name, _) in &self.parameters {
                 terms.add(name, t);
@@ -483,17 +486,22 @@ fn closest<'a>(
         .collect()
 }
 
-/// The first sentence of a description, at most [`DESCRIPTION_CHARS`] long.
-fn one_line(description: &str) -> String {
+/// The first sentence of a description: up to the first ". " of its first line.
+fn first_sentence(description: &str) -> &str {
     let first = description
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("")
         .trim();
-    let sentence = match first.find(". ") {
+    match first.find(". ") {
         Some(end) => &first[..=end],
         None => first,
-    };
+    }
+}
+
+/// The first sentence of a description, at most [`DESCRIPTION_CHARS`] long.
+fn one_line(description: &str) -> String {
+    let sentence = first_sentence(description);
     if sentence.chars().count() <= DESCRIPTION_CHARS {
         sentence.to_owned()
     } else {

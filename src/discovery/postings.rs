@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 /// How many fields a tool's text has.
-pub const FIELDS: usize = 6;
+pub const FIELDS: usize = 7;
 
 /// The parts of a tool's text, each weighted on its own.
 #[derive(Debug, Clone, Copy)]
@@ -23,18 +23,21 @@ pub enum Field {
     Toolkit = 2,
     /// The description.
     Description = 3,
+    /// The description's first sentence again: it says what the tool does, where the
+    /// rest says how.
+    Summary = 4,
     /// The parameter names.
-    Parameters = 4,
+    Parameters = 5,
     /// The parameters' descriptions.
-    ParameterDescriptions = 5,
+    ParameterDescriptions = 6,
 }
 
 /// How much a match in each field counts (by [`Field`] number).
-const WEIGHT: [f32; FIELDS] = [3.0, 1.5, 1.0, 1.0, 0.3, 0.2];
+const WEIGHT: [f32; FIELDS] = [3.0, 1.5, 1.0, 1.0, 1.0, 0.3, 0.2];
 
 /// How much each field's length discounts its matches (BM25's `b`): none for the
 /// toolkit, whose name is the same for all its tools; most for the free texts.
-const LENGTH_NORMALIZATION: [f32; FIELDS] = [0.5, 0.5, 0.0, 0.75, 0.5, 0.75];
+const LENGTH_NORMALIZATION: [f32; FIELDS] = [0.5, 0.5, 0.0, 0.75, 0.5, 0.5, 0.75];
 
 /// BM25's saturation: how quickly more occurrences stop adding.
 const K1: f32 = 1.2;

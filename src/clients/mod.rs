@@ -111,15 +111,9 @@ impl Client {
         match self {
             Client::ClaudeDesktop => "quit and restart Claude Desktop",
             Client::ClaudeCode => "run `claude mcp list` to check it",
-            Client::Cursor => {
-                "restart Cursor from a shell where ARCADE_API_KEY is set, then check Settings → MCP"
-            }
-            Client::VsCode => {
-                "run `MCP: List Servers` in VS Code and start it (it asks for the key once)"
-            }
-            Client::Windsurf => {
-                "restart Windsurf from a shell where ARCADE_API_KEY is set, then refresh its MCP panel"
-            }
+            Client::Cursor => "restart Cursor, then check Settings → MCP",
+            Client::VsCode => "run `MCP: List Servers` in VS Code and start it",
+            Client::Windsurf => "refresh the MCP panel in Windsurf's Cascade",
             Client::Codex => "run `codex mcp list` to check it",
             Client::Gemini => "run `gemini mcp list` to check it",
         }

@@ -79,7 +79,13 @@ pub fn plan(request: &Request, homes: &Homes) -> Result<Plan, ConfigureError> {
         entry: &entry,
         force: request.force,
     };
-    let text = merge(request.client, text, &edit, &path)?;
+    // Windows editors may start a file with a byte-order mark, which neither parser
+    // takes; it stays in front.
+    let (mark, body) = match text.strip_prefix('\u{feff}') {
+        Some(body) => ("\u{feff}", body),
+        None => ("", text),
+    };
+    let text = format!("{mark}{}", merge(request.client, body, &edit, &path)?);
     let notes = match key_use {
         KeyUse::Written => vec![Note::KeyWritten(path.clone())],
         KeyUse::ClientMustHaveIt => vec![Note::ClientNeedsKey(request.client)],

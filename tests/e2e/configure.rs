@@ -330,6 +330,17 @@ fn other_servers_settings_and_comments_survive_and_the_old_file_is_backed_up() {
 }
 
 #[test]
+fn a_byte_order_mark_stays_in_front() {
+    let home = Home::new();
+    let vscode = case("vscode");
+    home.write(vscode, "\u{feff}{ \"servers\": {} }");
+    home.configure_ok(&["vscode"]);
+    let text = home.read(vscode);
+    let body = text.strip_prefix('\u{feff}').expect("the mark is kept");
+    assert!(entry(vscode, body).is_object(), "{text}");
+}
+
+#[test]
 fn a_second_backup_does_not_overwrite_the_first() {
     let home = Home::new();
     let cursor = case("cursor");

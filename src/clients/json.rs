@@ -181,6 +181,15 @@ mod tests {
     }
 
     #[test]
+    fn windows_paths_and_quotes_are_escaped() {
+        let mut windows = entry(vec![]);
+        windows.command = r#"C:\Program Files\Arcade "gw"\gw.exe"#.into();
+        let text = merge_into("", MCP_SERVERS, &windows, false).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["mcpServers"]["arcade"]["command"], windows.command);
+    }
+
+    #[test]
     fn comments_order_and_other_servers_stay() {
         let old = "{\n  // mine\n  \"servers\": {\n    \"other\": {\"command\": \"x\"},\n  },\n  \"a\": 1,\n}\n";
         let prompt = Prompt {

@@ -2,10 +2,10 @@
 //! format, how it passes a secret to a server it launches, and how to add this server's
 //! stdio entry to that file without losing anything already in it.
 //!
-//! The flow: [`plan`] reads the file ([`file`]), builds the entry for the client
-//! ([`entry`]), merges it in ([`json`] or [`codex`]) and returns a [`Plan`] holding the
-//! whole new text; [`Plan::apply`] backs the old file up and writes the new one
-//! atomically. Nothing is written before every check has passed.
+//! The flow: [`plan`] finds the file (`paths`) and reads it (`file`), builds the entry
+//! for the client (`entry`), merges it in (`json` or `codex`) and returns a [`Plan`]
+//! holding the whole new text; [`Plan::apply`] backs the old file up and writes the new
+//! one atomically. Nothing is written before every check has passed.
 
 mod codex;
 mod entry;

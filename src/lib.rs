@@ -38,6 +38,7 @@
 //! | [`results`] | how an answer becomes an MCP tool result, for Arcade and direct tools alike |
 //! | [`catalog`] | Arcade definitions → MCP tools (names, schemas, argument checks), cache, refresh |
 //! | [`arcade`] | the typed client of the Arcade Engine API: requests, errors, retry policy |
+//! | [`clients`] | `configure`: each MCP client's config file (paths, formats, secrets) and adding this server's entry to it |
 //! | [`logging`] | `tracing` to stderr (stdout belongs to stdio MCP) |
 //! | `emulator` | the `arcade-emulator` crate, re-exported with the default `emulator` feature |
 //!
@@ -48,6 +49,7 @@
 pub mod arcade;
 pub mod catalog;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod direct;
 pub mod discovery;

@@ -1,13 +1,16 @@
 //! The command line: every clap definition of the program, checked once into the typed
 //! [`crate::config`], and the exit codes.
 //!
-//! Subcommands: `serve`, `tools`, `call`, `doctor`, `emulator` (with the default `emulator`
-//! feature), `hash-token`, `completions` and `man`. Exit code 2 means the server could not start: the configuration is
+//! Subcommands: `serve`, `tools`, `call`, `doctor`, `configure`, `emulator` (with the
+//! default `emulator` feature), `hash-token`, `completions` and `man`. Exit code 2 means
+//! the server could not start: the configuration is
 //! wrong, or Arcade could not give the catalog (a one-line error says what to set or
-//! what happened); 1 means the server failed while running.
+//! what happened), or `configure` changed nothing (bad input); 1 means the server failed
+//! while running, or `configure` could not write the file.
 
 mod authorization;
 mod call;
+mod configure;
 mod docs;
 mod doctor;
 mod hash_token;
@@ -23,12 +26,14 @@ use clap::{Parser, Subcommand};
 
 pub use authorization::AuthorizationArgs;
 pub use call::{CallArgs, CallError};
+pub use configure::ConfigureArgs;
 pub use hash_token::HashTokenArgs;
 pub use http::{HttpArgs, PROXY_SECRET_ENV};
 pub use serve::{ServeArgs, Transport};
 pub use source::{ArcadeArgs, CatalogCacheArgs, DirectToolsArgs, SourceArgs};
 pub use tools::ToolsArgs;
 
+use crate::clients::ConfigureError;
 use crate::config::{ConfigError, ServeConfig, TransportConfig};
 use crate::gateway::Caller;
 use crate::startup::{Serving, StartError};
@@ -64,6 +69,9 @@ pub enum Command {
     /// Print the line of a bearer-token file for a token and a user (only the token's
     /// hash is stored)
     HashToken(HashTokenArgs),
+    /// Write the entry that launches this server into an MCP client's config file
+    /// (Claude Desktop, Claude Code, Cursor, VS Code, Windsurf, Codex, Gemini CLI)
+    Configure(Box<ConfigureArgs>),
     /// Print the shell completion script for a shell
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff)
@@ -89,6 +97,9 @@ pub enum CliError {
     #[cfg(feature = "emulator")]
     #[error(transparent)]
     Emulator(#[from] crate::emulator::EmulatorError),
+    /// `configure` could not write the entry.
+    #[error(transparent)]
+    Configure(#[from] ConfigureError),
     /// Reading standard input or writing standard output failed.
     #[error("could not read standard input or write standard output: {0}")]
     Stdin(#[from] std::io::Error),
@@ -113,6 +124,8 @@ impl CliError {
             Self::Call(CallError::Call(_)) => 1,
             Self::Call(_) => 2,
             Self::Exit(code) => *code,
+            Self::Configure(ConfigureError::Write { .. }) => 1,
+            Self::Configure(_) => 2,
             #[cfg(feature = "emulator")]
             Self::Emulator(_) => 1,
         }
@@ -166,6 +179,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => crate::emulator::run(args).await.map_err(CliError::from),
         Command::HashToken(args) => hash_token::run(args),
+        Command::Configure(args) => configure::run(&args),
         Command::Completions(args) => docs::completions(&args),
         Command::Man => docs::man(),
     };

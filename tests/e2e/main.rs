@@ -12,6 +12,7 @@ mod catalog_cache;
 mod catalog_fixtures;
 mod cli_docs;
 mod client_disconnects;
+mod configure;
 mod connections;
 mod direct_native_example;
 mod direct_startup_errors;

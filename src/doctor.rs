@@ -1,11 +1,14 @@
 //! `doctor`: whether this machine is ready to serve, one finding a line, each with what
-//! to do. It reads only: it loads the catalog and lists the user's grants, and starts
-//! no authorization.
+//! to do: the engine, the key, the user, the catalog, the user's grants, the catalog
+//! cache, and the MCP clients configured to launch this server. It reads only: it
+//! loads the catalog and lists the user's grants, and starts no authorization.
 
+use std::path::Path;
 use std::time::{Instant, SystemTime};
 
 use crate::arcade::ArcadeClient;
 use crate::catalog::cache::CatalogCache;
+use crate::clients::{Client, Homes, Installed};
 use crate::config::{Engine, ServeConfig, TransportConfig};
 use crate::startup::{Prepared, StartError};
 
@@ -190,6 +193,64 @@ fn cache(config: &ServeConfig, arcade: &ArcadeClient) -> Finding {
                 "none yet at {}: the first `serve` writes it",
                 cache.path().display()
             ),
+        ),
+    }
+}
+
+/// How each MCP client of this machine launches this server: for each client whose
+/// user config file holds the entry `name`, whether its command is there and its
+/// flags parse (by `flags_parse`, the command line's own parser). A client without
+/// the entry is a note, not a problem.
+pub fn clients(
+    homes: &Homes,
+    name: &str,
+    flags_parse: impl Fn(&[String]) -> Result<(), String>,
+) -> Vec<Finding> {
+    Client::ALL
+        .iter()
+        .map(|&client| match client.installed(homes, name) {
+            Ok(Some(installed)) => installed_entry(client, &installed, &flags_parse),
+            Ok(None) => Finding::new(
+                Status::Note,
+                client.name(),
+                format!("no `{name}` entry (`arcade-mcp-gateway configure {client}` writes one)"),
+            ),
+            Err(error) => Finding::new(Status::Problem, client.name(), error.to_string()),
+        })
+        .collect()
+}
+
+fn installed_entry(
+    client: Client,
+    installed: &Installed,
+    flags_parse: impl Fn(&[String]) -> Result<(), String>,
+) -> Finding {
+    let file = installed.path.display();
+    let fix = format!("run `arcade-mcp-gateway configure {client} --force`");
+    if !Path::new(&installed.command).is_file() {
+        return Finding::new(
+            Status::Problem,
+            client.name(),
+            format!(
+                "{file} launches {}, which does not exist; {fix}",
+                installed.command
+            ),
+        );
+    }
+    match flags_parse(&installed.args) {
+        Ok(()) => Finding::new(
+            Status::Good,
+            client.name(),
+            format!(
+                "{file} launches {} {}",
+                installed.command,
+                installed.args.join(" ")
+            ),
+        ),
+        Err(problem) => Finding::new(
+            Status::Problem,
+            client.name(),
+            format!("{file}: its flags do not parse ({problem}); {fix}"),
         ),
     }
 }

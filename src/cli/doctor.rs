@@ -3,11 +3,16 @@
 //! clap, for a flag it cannot parse).
 
 use super::{CliError, ServeArgs};
+use crate::clients::Homes;
 use crate::doctor::{self, Finding, Status};
 
 /// Flags of `doctor`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DoctorArgs {
+    /// The name of this server's entry in the clients' config files
+    #[arg(long, default_value = "arcade")]
+    pub name: String,
+
     /// The flags of `serve` to check, as a client would launch it.
     #[command(flatten)]
     pub serve: ServeArgs,
@@ -15,7 +20,7 @@ pub struct DoctorArgs {
 
 /// Prints every finding; fails when one is a problem.
 pub async fn run(args: &DoctorArgs) -> Result<(), CliError> {
-    let findings = match args.serve.config() {
+    let mut findings = match args.serve.config() {
         Ok(config) => doctor::examine(&config).await,
         Err(error) => vec![Finding::new(
             Status::Problem,
@@ -23,6 +28,7 @@ pub async fn run(args: &DoctorArgs) -> Result<(), CliError> {
             error.to_string(),
         )],
     };
+    findings.extend(doctor::clients(&Homes::from_env(), &args.name, flags_parse));
     for finding in &findings {
         println!("{}", line(finding));
     }
@@ -30,6 +36,21 @@ pub async fn run(args: &DoctorArgs) -> Result<(), CliError> {
         return Err(CliError::Exit(1));
     }
     Ok(())
+}
+
+/// Whether a client entry's arguments parse as this program's command line.
+fn flags_parse(args: &[String]) -> Result<(), String> {
+    let words = std::iter::once("arcade-mcp-gateway").chain(args.iter().map(String::as_str));
+    match <super::Cli as clap::Parser>::try_parse_from(words) {
+        Ok(_) => Ok(()),
+        Err(error) => Err(error
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_owned()),
+    }
 }
 
 fn line(finding: &Finding) -> String {

@@ -61,7 +61,8 @@ pub enum Command {
     /// unreachable)
     Call(Box<CallArgs>),
     /// Check that this machine is ready to serve: the engine, the key, the user, the
-    /// catalog, the user's grants, the catalog cache (exit code 0 when all is well)
+    /// catalog, the user's grants, the catalog cache, the MCP clients configured to
+    /// launch it (exit code 0 when all is well)
     Doctor(Box<doctor::DoctorArgs>),
     /// Run a local Arcade-compatible engine (no Arcade account needed)
     #[cfg(feature = "emulator")]

@@ -11,6 +11,7 @@ mod codex;
 mod entry;
 mod error;
 mod file;
+mod installed;
 mod json;
 mod paths;
 mod plan;
@@ -21,6 +22,7 @@ use json::{Dialect, Shape};
 
 pub use entry::{ApiKey, Launch};
 pub use error::ConfigureError;
+pub use installed::Installed;
 pub use paths::{Homes, Scope};
 pub use plan::{Applied, Note, Plan, Request, plan};
 

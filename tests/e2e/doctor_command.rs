@@ -1,16 +1,21 @@
 //! `doctor` against the emulator: healthy, and with each failure it reports (no user,
-//! a rejected key, an unreachable engine, an unknown toolkit), each a ✗ line that says
-//! what to do, with exit code 1.
+//! a rejected key, an unreachable engine, an unknown toolkit, a client entry whose
+//! command is gone or whose flags do not parse), each a ✗ line that says what to do,
+//! with exit code 1. `HOME` is a temporary folder, so the clients' files are the
+//! test's own.
 
+use std::path::Path;
 use std::process::Output;
 
 use crate::common::{API_KEY, GATEWAY_BIN, approve, start_emulator};
 
-async fn doctor(envs: &[(&str, &str)], args: &[&str]) -> Output {
+async fn doctor(home: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
     tokio::process::Command::new(GATEWAY_BIN)
         .arg("doctor")
         .args(args)
         .env_clear()
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
         .envs(envs.iter().copied())
         .output()
         .await
@@ -52,7 +57,17 @@ async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
         .unwrap();
     approve(String::from_utf8_lossy(&call.stdout).trim()).await;
 
-    let output = doctor(&envs, &[]).await;
+    let home = tempfile::tempdir().unwrap();
+    let configure = tokio::process::Command::new(GATEWAY_BIN)
+        .args(["configure", "cursor"])
+        .env_clear()
+        .env("HOME", home.path())
+        .envs(envs.iter().copied())
+        .output()
+        .await
+        .unwrap();
+    assert!(configure.status.success(), "{configure:?}");
+    let output = doctor(home.path(), &envs, &[]).await;
     let lines = lines(&output);
     assert_eq!(output.status.code(), Some(0), "{lines:#?}");
     assert!(line_about(&lines, "engine").starts_with('✓'));
@@ -65,8 +80,53 @@ async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
         "{lines:#?}"
     );
     assert!(line_about(&lines, "catalog cache").contains("first `serve` writes it"));
+    assert!(line_about(&lines, "cursor").starts_with('✓'), "{lines:#?}");
+    assert!(
+        line_about(&lines, "cursor").contains(GATEWAY_BIN),
+        "{lines:#?}"
+    );
+    assert!(
+        line_about(&lines, "vscode").starts_with('–'),
+        "not configured is a note"
+    );
     let text = lines.join("\n");
     assert!(!text.contains(API_KEY), "the key is never shown");
+}
+
+#[tokio::test]
+async fn a_client_entry_whose_command_is_gone_or_whose_flags_are_wrong_is_a_cross() {
+    let emulator = start_emulator().await;
+    let url = emulator.base_url();
+    let home = tempfile::tempdir().unwrap();
+    let cursor = home.path().join(".cursor/mcp.json");
+    std::fs::create_dir_all(cursor.parent().unwrap()).unwrap();
+    let entry = |command: &str, args: &[&str]| {
+        serde_json::json!({"mcpServers": {"arcade": {"command": command, "args": args}}})
+            .to_string()
+    };
+    std::fs::write(&cursor, entry("/no/such/arcade-mcp-gateway", &["serve"])).unwrap();
+    let windsurf = home.path().join(".codeium/windsurf/mcp_config.json");
+    std::fs::create_dir_all(windsurf.parent().unwrap()).unwrap();
+    std::fs::write(&windsurf, entry(GATEWAY_BIN, &["serve", "--no-such-flag"])).unwrap();
+    let envs = [
+        ("ARCADE_API_KEY", API_KEY),
+        ("ARCADE_BASE_URL", url.as_str()),
+        ("ARCADE_USER_ID", "ann@example.com"),
+    ];
+    let output = doctor(home.path(), &envs, &["--no-catalog-cache"]).await;
+    let lines = lines(&output);
+    assert_eq!(output.status.code(), Some(1), "{lines:#?}");
+    let gone = line_about(&lines, "cursor");
+    assert!(
+        gone.starts_with('✗') && gone.contains("does not exist"),
+        "{gone}"
+    );
+    assert!(gone.contains("configure cursor --force"), "{gone}");
+    let wrong = line_about(&lines, "windsurf");
+    assert!(
+        wrong.starts_with('✗') && wrong.contains("--no-such-flag"),
+        "{wrong}"
+    );
 }
 
 /// The variables and flags of a broken setup, the line's topic, and the advice it gives.
@@ -111,7 +171,8 @@ async fn each_failure_is_a_cross_that_says_what_to_do() {
             all.push(("ARCADE_USER_ID", "ann@example.com"));
         }
         all.extend(envs.iter().copied());
-        let output = doctor(&all, args).await;
+        let home = tempfile::tempdir().unwrap();
+        let output = doctor(home.path(), &all, args).await;
         let lines = lines(&output);
         assert_eq!(output.status.code(), Some(1), "{topic}: {lines:#?}");
         let line = line_about(&lines, topic);

@@ -1,5 +1,7 @@
 // Launches one configured stdio entry as a desktop client does, with the TypeScript MCP
-// SDK, and prints the names of the tools it lists, one a line.
+// SDK, and prints the names of the tools it lists, one a line; or, when it cannot
+// connect, `connect failed: ` and the error the SDK gives (what a client would show),
+// with exit code 1.
 //
 //   node tests/clients/launch.mjs '{"command": "/abs/arcade-mcp-gateway", "args": ["serve", "--emulator"], "env": {}}'
 //
@@ -22,7 +24,12 @@ const transport = new StdioClientTransport({
   stderr: "inherit",
 });
 const client = new Client({ name: "configure-launch-test", version: "1.0.0" });
-await client.connect(transport);
+try {
+  await client.connect(transport);
+} catch (error) {
+  console.log(`connect failed: ${error.message}`);
+  process.exit(1);
+}
 const names = [];
 let cursor;
 do {

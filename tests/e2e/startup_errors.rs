@@ -147,3 +147,41 @@ async fn a_stdio_client_is_told_why_the_server_could_not_start() {
         "the key is not shown: {message}"
     );
 }
+
+/// What a desktop client shows for a rejected key: the TypeScript SDK's `connect` fails
+/// with the gateway's reason and what to set, not "Connection closed".
+#[tokio::test]
+async fn the_typescript_sdk_shows_why_a_rejected_key_stops_the_server() {
+    let emulator = start_emulator().await;
+    let home = tempfile::tempdir().unwrap();
+    let spec = serde_json::json!({
+        "command": GATEWAY_BIN,
+        "args": ["serve", "--no-catalog-cache"],
+        "env": {
+            "ARCADE_API_KEY": "arc_wrong",
+            "ARCADE_BASE_URL": emulator.base_url(),
+            "ARCADE_USER_ID": "ann@example.com",
+        },
+    });
+    let path = home.path().to_owned();
+    let launched =
+        tokio::task::spawn_blocking(move || crate::common::typescript::launch(&spec, &path))
+            .await
+            .unwrap();
+    assert!(!launched.listed, "{}", launched.stdout);
+    let shown = launched.stdout.trim();
+    assert!(
+        shown.starts_with("connect failed: "),
+        "{shown}\n{}",
+        launched.log
+    );
+    assert!(
+        shown.contains("Arcade rejected the API key") && shown.contains("set ARCADE_API_KEY"),
+        "{shown}"
+    );
+    assert!(!shown.contains("Connection closed"), "{shown}");
+    assert!(
+        !shown.contains("arc_wrong"),
+        "the key is not shown: {shown}"
+    );
+}

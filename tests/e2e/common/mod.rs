@@ -5,6 +5,7 @@
 pub mod http;
 pub mod mrtr;
 pub mod person;
+pub mod typescript;
 
 use std::path::PathBuf;
 use std::process::Stdio;

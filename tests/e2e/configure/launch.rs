@@ -3,17 +3,12 @@
 //! entry's command with its args and env and `PATH=/usr/bin:/bin` only, so no cargo
 //! folder on the `PATH` helps, and lists the tools.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use serde_json::{Value, json};
 
 use super::{CASES, Case, Home, USER, entry};
-
-fn clients_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
-}
+use crate::common::typescript::launch;
 
 /// What the client launches, as launch.mjs takes it.
 fn launch_spec(case: Case, home: &Home) -> Value {
@@ -27,43 +22,17 @@ fn launch_spec(case: Case, home: &Home) -> Value {
 
 /// The tool names the SDK lists through the entry.
 fn list_tools(spec: &Value, home: &Path) -> Vec<String> {
-    // A file, not a pipe: the server's logs must not fill a pipe nobody reads yet.
-    let log = home.join("launch.log");
-    let mut child = Command::new("node")
-        .arg(clients_dir().join("launch.mjs"))
-        .arg(spec.to_string())
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("node runs (install Node.js)");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("launching {spec} did not list tools within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let launched = launch(spec, home);
     assert!(
-        output.status.success(),
-        "launching {spec} failed: {stdout}\n{}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+        launched.listed,
+        "launching {spec} failed: {}\n{}",
+        launched.stdout, launched.log
     );
-    stdout.lines().map(str::to_owned).collect()
+    launched.stdout.lines().map(str::to_owned).collect()
 }
 
 #[test]
 fn every_configured_entry_starts_and_lists_the_demo_tools() {
-    let sdk = clients_dir().join("node_modules/@modelcontextprotocol/sdk");
-    assert!(
-        sdk.is_dir(),
-        "tests/clients/node_modules is missing: run `npm ci --prefix tests/clients`"
-    );
     for case in CASES {
         let home = Home::new();
         let output = home.configure(

@@ -3,15 +3,29 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the stderr logger, at `default_level` unless `RUST_LOG` says otherwise.
-/// Call once, first thing.
-pub fn init(default_level: &str) {
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One readable line an event.
+    #[default]
+    Text,
+    /// One JSON object an event (`timestamp`, `level`, `fields`, `span`, `spans`), for
+    /// log collectors.
+    Json,
+}
+
+/// Installs the stderr logger in `format`, at `default_level` unless `RUST_LOG` says
+/// otherwise. Call once, first thing.
+pub fn init(default_level: &str, format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
+    let logger = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(false)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match format {
+        LogFormat::Text => logger.init(),
+        LogFormat::Json => logger.json().init(),
+    }
 }

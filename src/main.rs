@@ -17,7 +17,7 @@ static MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_d
 
 fn main() -> ExitCode {
     let args = cli::parse();
-    logging::init(args.default_log_level());
+    logging::init(args.default_log_level(), args.log_format.into());
     let runtime = match args.runtime() {
         cli::Runtime::SingleThread => tokio::runtime::Builder::new_current_thread(),
         cli::Runtime::MultiThread(workers) => {

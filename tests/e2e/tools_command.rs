@@ -70,3 +70,30 @@ fn the_json_is_what_tools_list_gives() {
     );
     assert_eq!(direct["annotations"]["readOnlyHint"], true);
 }
+
+/// `--log-format json`: every stderr line is one JSON object with the event's level
+/// and message, and the key is in none.
+#[test]
+fn json_logs_are_one_object_a_line() {
+    let output = std::process::Command::new(crate::common::GATEWAY_BIN)
+        .args(["tools", "--emulator", "--log-format", "json"])
+        .env_clear()
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let events: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(!events.is_empty(), "the emulator's start is logged");
+    for event in &events {
+        assert!(
+            event["level"].is_string() && event["timestamp"].is_string(),
+            "{event}"
+        );
+        assert!(event["fields"]["message"].is_string(), "{event}");
+    }
+    assert!(!stderr.contains("arc_emulator_key"), "no key in the logs");
+}

@@ -1,9 +1,10 @@
 """The full fixture catalog (about 6,400 real Arcade tools) through the Python `mcp` SDK,
 with its default limits (it refuses an SSE event over 1 MiB): paging through every tool
 over stateful Streamable HTTP and over legacy SSE, and discovery (search, describe,
-call_tool) for a tool that needs a grant: with the link in the result, and in one call
-through a multi round-trip request whose rounds a load balancer sends to two stateless
-replicas."""
+call_tool): a tool without a grant, bad arguments (nothing goes upstream), an unknown
+name (the closest are suggested), and a tool that needs a grant: with the link in the
+result, in one call through URL elicitation, and in one call through a multi
+round-trip request whose rounds a load balancer sends to two stateless replicas."""
 
 import json
 
@@ -35,6 +36,13 @@ def catalog_emulator():
         yield running
     finally:
         stop(process)
+
+
+def runs(emulator):
+    """How many tool runs the emulator has seen, of every tool and user."""
+    stats = httpx2.get(f"{emulator.base_url}/_emulator/stats",
+                       headers={"Authorization": f"Bearer {emulator.api_key}"}).json()
+    return sum(sum(users.values()) for users in stats["executions"].values())
 
 
 async def every_tool(client):
@@ -144,3 +152,45 @@ async def test_discovery_call_in_one_round_trip_across_two_stateless_replicas(ca
     assert [kind for kind, _, _ in person.asked] == ["url"], person.asked
     rounds = [port for port, method in balancer.sent if method == "tools/call"][-2:]
     assert len(rounds) == 2 and rounds[0] != rounds[1], balancer.sent
+
+
+@pytest.mark.anyio
+async def test_discovery_of_a_tool_without_a_grant_bad_arguments_and_unknown_names(catalog_emulator):
+    with http_gateway(catalog_emulator, "--user-id", USER) as base:
+        transport = streamable_http_client(f"{base}/mcp", http_client=httpx2.AsyncClient(timeout=60))
+        async with Client(transport) as client:
+            found = await client.call_tool("search_tools", {"query": "look up airport codes for a city"})
+            hits = found.structured_content["tools"]
+            airports = next(hit for hit in hits if hit["qualified_name"] == "GoogleFlights.LookupAirports")
+            assert airports["authorization"] is None, airports
+
+            described = await client.call_tool("describe_tools", {"names": [airports["name"]]})
+            schema = described.structured_content["tools"][0]["inputSchema"]
+            assert "query" in schema["required"], schema
+
+            start = runs(catalog_emulator)
+            ran = await client.call_tool("call_tool", {"name": airports["name"], "arguments": {"query": "Lisbon"}})
+            assert not ran.is_error, text(ran)
+            before = runs(catalog_emulator)
+            assert before == start + 1, "the emulator counts the run"
+            wrong = await client.call_tool("call_tool", {"name": airports["name"], "arguments": {"query": 7}})
+            assert wrong.is_error and "`query`" in text(wrong), text(wrong)
+            assert runs(catalog_emulator) == before, "nothing went upstream"
+
+            unknown = await client.call_tool("call_tool", {"name": "GoogleFlights_LookupAirport", "arguments": {}})
+            assert unknown.is_error and "GoogleFlights_LookupAirports" in text(unknown), text(unknown)
+
+
+@pytest.mark.anyio
+async def test_discovery_call_through_url_elicitation_in_one_call(catalog_emulator):
+    person = Person()
+    with http_gateway(catalog_emulator, "--user-id", USER) as base:
+        transport = streamable_http_client(f"{base}/mcp", http_client=httpx2.AsyncClient(timeout=60))
+        async with Client(transport, mode="legacy", elicitation_callback=person) as client:
+            described = await client.call_tool("describe_tools", {"names": ["Gmail.SendEmail"]})
+            required = described.structured_content["tools"][0]["inputSchema"].get("required", [])
+            arguments = {name: "x@example.com" for name in required}
+            result = await client.call_tool("call_tool", {"name": "Gmail_SendEmail", "arguments": arguments})
+            assert not result.is_error, text(result)
+            assert USER in text(result)
+    assert [kind for kind, _, _ in person.asked] == ["url"], person.asked

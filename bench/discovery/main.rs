@@ -60,7 +60,7 @@ fn main() {
     for (name, queries) in &sets {
         let ours = recall(queries, |q| {
             index
-                .search(&q.query, q.toolkit.as_deref(), 5)
+                .search(&q.query, q.toolkit.as_deref(), 10)
                 .map(|hits| hits.into_iter().map(|h| h.qualified_name).collect())
                 .unwrap_or_default()
         });
@@ -121,18 +121,19 @@ fn timed_builds(catalog: &Catalog) -> (SearchIndex, Duration) {
     (index.unwrap(), median(times))
 }
 
-/// Recall@1 and recall@5, in percent: a query counts when one of its expected tools is
-/// among the first 1 or 5 of `top5`.
-fn recall(queries: &[Query], top5: impl Fn(&Query) -> Vec<String>) -> (f64, f64) {
-    let (mut at1, mut at5) = (0, 0);
+/// Recall@1, @5 and @10, in percent: a query counts when one of its expected tools is
+/// among the first 1, 5 or 10 of `top10`.
+fn recall(queries: &[Query], top10: impl Fn(&Query) -> Vec<String>) -> (f64, f64, f64) {
+    let (mut at1, mut at5, mut at10) = (0, 0, 0);
     for query in queries {
-        let found = top5(query);
+        let found = top10(query);
         let right = |name: &String| query.expected.contains(name);
         at1 += usize::from(found.first().is_some_and(right));
         at5 += usize::from(found.iter().take(5).any(right));
+        at10 += usize::from(found.iter().take(10).any(right));
     }
-    let n = queries.len() as f64;
-    (100.0 * at1 as f64 / n, 100.0 * at5 as f64 / n)
+    let percent = |hits: usize| 100.0 * hits as f64 / queries.len() as f64;
+    (percent(at1), percent(at5), percent(at10))
 }
 
 fn latency(index: &SearchIndex, queries: &[&Query]) -> (Duration, Duration) {

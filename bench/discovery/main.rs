@@ -65,7 +65,7 @@ fn main() {
                 .unwrap_or_default()
         });
         let plain = recall(queries, |q| {
-            baseline.search(&q.query, q.toolkit.as_deref(), 5)
+            baseline.search(&q.query, q.toolkit.as_deref(), 10)
         });
         let n = queries.len();
         println!(
@@ -75,6 +75,10 @@ fn main() {
         println!(
             "| recall@5, `{name}` ({n}) | {:.1}% | {:.1}% |",
             ours.1, plain.1
+        );
+        println!(
+            "| recall@10 (`search_tools`' default limit), `{name}` | {:.1}% | {:.1}% |",
+            ours.2, plain.2
         );
     }
     let every: Vec<&Query> = sets.iter().flat_map(|(_, q)| q).collect();

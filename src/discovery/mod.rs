@@ -420,10 +420,18 @@ impl ToolText {
                 terms.add(provider, t);
             }
         });
-        fields.give(Field::Description, |t| terms.add(&self.description, t));
-        fields.give(Field::Summary, |t| {
-            terms.add(first_sentence(&self.description), t);
+        // The summary's terms are the description's first ones: read once, copied.
+        let (sentence, rest) = self
+            .description
+            .split_at(first_sentence_end(&self.description));
+        let mut summary = 0..0;
+        fields.give(Field::Description, |t| {
+            let start = t.len();
+            terms.add(sentence, t);
+            summary = start..t.len();
+            terms.add(rest, t);
         });
+        fields.give(Field::Summary, |t| t.extend_from_within(summary));
         fields.give(Field::Parameters, |t| {
             for (name, _) in &self.parameters {
                 terms.add(name, t);
@@ -486,17 +494,23 @@ fn closest<'a>(
         .collect()
 }
 
-/// The first sentence of a description: up to the first ". " of its first line.
-fn first_sentence(description: &str) -> &str {
-    let first = description
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim();
-    match first.find(". ") {
-        Some(end) => &first[..=end],
-        None => first,
+/// Where the first sentence of a description ends: after the first ". " of its first
+/// line that is not blank, else at that line's end.
+fn first_sentence_end(description: &str) -> usize {
+    let mut offset = 0;
+    for line in description.split_inclusive('\n') {
+        if !line.trim().is_empty() {
+            let end = line.find(". ").map_or(line.trim_end().len(), |dot| dot + 1);
+            return offset + end;
+        }
+        offset += line.len();
     }
+    description.len()
+}
+
+/// The first sentence of a description.
+fn first_sentence(description: &str) -> &str {
+    description[..first_sentence_end(description)].trim()
 }
 
 /// The first sentence of a description, at most [`DESCRIPTION_CHARS`] long.
@@ -606,6 +620,16 @@ mod tests {
             index().search(&"x".repeat(501), None, 5),
             Err(SearchError::TooLong)
         ));
+    }
+
+    #[test]
+    fn the_first_sentence_is_the_summary() {
+        assert_eq!(
+            first_sentence("\n  Send an email. Then more.\nOther"),
+            "Send an email."
+        );
+        assert_eq!(first_sentence("No stop here\nNext line."), "No stop here");
+        assert_eq!(first_sentence(""), "");
     }
 
     #[test]

@@ -33,7 +33,7 @@
 //! | [`transport`] | stdio, and the HTTP server (Streamable HTTP, legacy SSE, health, metrics, limits) |
 //! | [`identity`] | who is calling over HTTP: fixed user, bearer tokens, OAuth JWT, trusted proxy header |
 //! | [`gateway`] | the rmcp `ServerHandler`: listing, the call pipeline, the authorization strategies |
-//! | [`discovery`] | the search index behind `search_tools`: BM25 fields over the served tools |
+//! | [`discovery`] | the search index behind `search_tools`: BM25F over the served tools' fields, synonyms, named toolkits |
 //! | [`direct`] | tools that call a provider's API directly with the user's Arcade-issued token |
 //! | [`results`] | how an answer becomes an MCP tool result, for Arcade and direct tools alike |
 //! | [`catalog`] | Arcade definitions → MCP tools (names, schemas, argument checks), cache, refresh |

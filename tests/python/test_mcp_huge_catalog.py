@@ -57,6 +57,24 @@ async def every_tool(client):
             return names, pages
 
 
+async def send_email_arguments(client):
+    """Arguments for Gmail.SendEmail, read from describe_tools: an address for each
+    required one."""
+    described = await client.call_tool("describe_tools", {"names": ["Gmail.SendEmail"]})
+    assert not described.is_error, text(described)
+    required = described.structured_content["tools"][0]["inputSchema"].get("required", [])
+    return {name: "x@example.com" for name in required}
+
+
+async def send_email_in_one_call(client):
+    """call_tool of Gmail_SendEmail, which needs a grant, answered with its result in
+    that one call (the client's elicitation callback approves)."""
+    arguments = await send_email_arguments(client)
+    result = await client.call_tool("call_tool", {"name": "Gmail_SendEmail", "arguments": arguments})
+    assert not result.is_error, text(result)
+    assert USER in text(result)
+
+
 def assert_whole_catalog(names, pages):
     assert pages > 10, pages
     assert len(names) == len(set(names)), "a tool listed twice"
@@ -96,11 +114,7 @@ async def test_discovery_search_describe_and_call(catalog_emulator):
             assert gmail["qualified_name"] == "Gmail.SendEmail"
             assert gmail["authorization"]["provider_id"]
 
-            described = await client.call_tool("describe_tools", {"names": ["Gmail.SendEmail"]})
-            schema = described.structured_content["tools"][0]["inputSchema"]
-            required = schema.get("required", [])
-            arguments = {name: "x@example.com" for name in required}
-
+            arguments = await send_email_arguments(client)
             first = await client.call_tool("call_tool", {"name": "Gmail_SendEmail", "arguments": arguments})
             assert first.is_error, text(first)
             approve(first.structured_content["authorization_url"])
@@ -142,13 +156,7 @@ async def test_discovery_call_in_one_round_trip_across_two_stateless_replicas(ca
         person = Person()
         transport = streamable_http_client(f"{one}/mcp", http_client=http)
         async with Client(transport, mode="auto", elicitation_callback=person) as client:
-            described = await client.call_tool("describe_tools", {"names": ["Gmail_SendEmail"]})
-            assert not described.is_error, text(described)
-            required = described.structured_content["tools"][0]["inputSchema"].get("required", [])
-            arguments = {name: "x@example.com" for name in required}
-            result = await client.call_tool("call_tool", {"name": "Gmail_SendEmail", "arguments": arguments})
-            assert not result.is_error, text(result)
-            assert USER in text(result)
+            await send_email_in_one_call(client)
     assert [kind for kind, _, _ in person.asked] == ["url"], person.asked
     rounds = [port for port, method in balancer.sent if method == "tools/call"][-2:]
     assert len(rounds) == 2 and rounds[0] != rounds[1], balancer.sent
@@ -187,10 +195,5 @@ async def test_discovery_call_through_url_elicitation_in_one_call(catalog_emulat
     with http_gateway(catalog_emulator, "--user-id", USER) as base:
         transport = streamable_http_client(f"{base}/mcp", http_client=httpx2.AsyncClient(timeout=60))
         async with Client(transport, mode="legacy", elicitation_callback=person) as client:
-            described = await client.call_tool("describe_tools", {"names": ["Gmail.SendEmail"]})
-            required = described.structured_content["tools"][0]["inputSchema"].get("required", [])
-            arguments = {name: "x@example.com" for name in required}
-            result = await client.call_tool("call_tool", {"name": "Gmail_SendEmail", "arguments": arguments})
-            assert not result.is_error, text(result)
-            assert USER in text(result)
+            await send_email_in_one_call(client)
     assert [kind for kind, _, _ in person.asked] == ["url"], person.asked

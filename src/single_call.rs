@@ -98,19 +98,12 @@ pub async fn call(
     Ok(outcome(result))
 }
 
-/// The MCP name of `tool`: itself when served by that name, else the tool whose
-/// qualified name (`Gmail.SendEmail`) it is; the gateway names an unknown one.
+/// The MCP name of `tool` (see [`Catalog::mcp_name_of`]); else `tool` with its first
+/// `.` made `_`, which the gateway names as unknown unless a direct tool has it.
 fn mcp_name(catalog: &Catalog, tool: &str) -> String {
-    if catalog.get(tool).is_some() {
-        return tool.to_owned();
-    }
     catalog
-        .iter()
-        .find(|entry| entry.qualified_name() == tool)
-        .map_or_else(
-            || tool.replacen('.', "_", 1),
-            |entry| entry.name().to_owned(),
-        )
+        .mcp_name_of(tool)
+        .map_or_else(|| tool.replacen('.', "_", 1), str::to_owned)
 }
 
 fn not_granted_in_time(link: &Mutex<Option<String>>) -> Outcome {

@@ -105,6 +105,18 @@ impl Catalog {
         CatalogId(Arc::downgrade(&self.inner))
     }
 
+    /// The MCP name of the served tool `name` names: its MCP name (`Gmail_SendEmail`) or
+    /// Arcade's qualified name (`Gmail.SendEmail`), surrounding spaces aside.
+    pub fn mcp_name_of(&self, name: &str) -> Option<&str> {
+        let name = name.trim();
+        if let Some(entry) = self.get(name) {
+            return Some(entry.name());
+        }
+        self.iter()
+            .find(|entry| entry.qualified_name() == name)
+            .map(CatalogEntry::name)
+    }
+
     /// The tool clients call `mcp_name`.
     pub fn get(&self, mcp_name: &str) -> Option<&CatalogEntry> {
         let index = *self.inner.by_name.get(mcp_name)?;

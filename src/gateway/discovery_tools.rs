@@ -46,13 +46,10 @@ impl Served<'_> {
     /// or Arcade's qualified name (`Gmail.SendEmail`).
     pub fn resolve(&self, name: &str) -> Option<String> {
         let name = name.trim();
-        if self.catalog.get(name).is_some() || self.direct_tool(name).is_some() {
+        if self.direct_tool(name).is_some() {
             return Some(name.to_owned());
         }
-        self.catalog
-            .iter()
-            .find(|entry| entry.qualified_name() == name)
-            .map(|entry| entry.name().to_owned())
+        self.catalog.mcp_name_of(name).map(str::to_owned)
     }
 
     /// The definition `tools/list` would show for the tool called `mcp_name`.

@@ -21,7 +21,7 @@
 //!
 //! Dependencies point one way, down this list: `cli` reads the flags into `config`,
 //! `startup` builds what `config` says, the transports carry MCP to the `gateway`, and
-//! only `arcade` speaks HTTP to the engine.
+//! only `arcade` speaks HTTP to the engine (each request through `telemetry`'s traced send).
 //!
 //! | module | what it owns |
 //! |---|---|
@@ -39,7 +39,8 @@
 //! | [`catalog`] | Arcade definitions → MCP tools (names, schemas, argument checks), cache, refresh |
 //! | [`arcade`] | the typed client of the Arcade Engine API: requests, errors, retry policy |
 //! | [`clients`] | `configure`: each MCP client's config file (paths, formats, secrets) and adding this server's entry to it |
-//! | [`logging`] | `tracing` to stderr (stdout belongs to stdio MCP) |
+//! | [`logging`] | `tracing` to stderr (stdout belongs to stdio MCP), and the trace layer beside it |
+//! | [`telemetry`] | OpenTelemetry traces: OTLP/HTTP export from `OTEL_*`, W3C context in and out, the spans |
 //! | `emulator` | the `arcade-emulator` crate, re-exported with the default `emulator` feature |
 //!
 //! Beside this crate, in `crates/`: `arcade-types` (the API's wire types, shared with
@@ -60,6 +61,7 @@ pub mod logging;
 pub mod results;
 pub mod single_call;
 pub mod startup;
+pub mod telemetry;
 pub mod transport;
 
 /// The built-in Arcade emulator (`serve --emulator`, the `emulator` subcommand).

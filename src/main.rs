@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use arcade_mcp_gateway::{cli, logging};
+use arcade_mcp_gateway::{cli, logging, telemetry};
 
 /// jemalloc, because it gives memory back: a large `tools/list` builds a big answer and
 /// drops it, and glibc's malloc keeps such pages for good, while jemalloc's background
@@ -17,7 +17,19 @@ static MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_d
 
 fn main() -> ExitCode {
     let args = cli::parse();
-    logging::init(args.default_log_level(), args.log_format.into());
+    // Before the logger, so that a mistake in the OTEL_* variables stops the start.
+    let traces = match telemetry::Traces::from_env() {
+        Ok(traces) => traces,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    logging::init(
+        args.default_log_level(),
+        args.log_format.into(),
+        traces.as_ref(),
+    );
     let runtime = match args.runtime() {
         cli::Runtime::SingleThread => tokio::runtime::Builder::new_current_thread(),
         cli::Runtime::MultiThread(workers) => {
@@ -30,11 +42,16 @@ fn main() -> ExitCode {
     }
     .enable_all()
     .build();
-    match runtime {
+    let code = match runtime {
         Ok(runtime) => runtime.block_on(cli::run(args)),
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
             ExitCode::FAILURE
         }
+    };
+    // The last spans leave before the process does.
+    if let Some(traces) = traces {
+        traces.shutdown();
     }
+    code
 }

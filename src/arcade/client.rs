@@ -11,6 +11,7 @@ use url::Url;
 use super::error::ArcadeError;
 use super::http::{ReadError, excerpt, read_capped, same_origin_redirects};
 use super::types::*;
+use crate::telemetry::{Upstream, send_traced};
 
 /// Where Arcade lives and how patient to be with it.
 #[derive(Debug, Clone)]
@@ -64,6 +65,34 @@ const MAX_ERROR_BODY_BYTES: usize = 64 << 10;
 const MAX_MESSAGE_CHARS: usize = 300;
 /// Redirects followed, all on the engine's own origin.
 const MAX_REDIRECTS: usize = 5;
+
+/// A path of the API and the route it is on: the route, without ids or names, names
+/// the request's span.
+#[derive(Debug, Clone, Copy)]
+struct Route<'a> {
+    template: &'static str,
+    path: &'a str,
+}
+
+impl<'a> Route<'a> {
+    /// `path`, on the route `template` (e.g. `/v1/tools/{name}`).
+    fn new(template: &'static str, path: &'a str) -> Self {
+        Self { template, path }
+    }
+
+    fn upstream(self) -> Upstream {
+        Upstream::Arcade {
+            template: self.template,
+        }
+    }
+}
+
+/// A path without parameters is its own route.
+impl From<&'static str> for Route<'static> {
+    fn from(path: &'static str) -> Self {
+        Self::new(path, path)
+    }
+}
 
 /// Whether a failed execute may be sent again (ARCADE_API.md: an execute may have
 /// side effects, so only some failures may be retried).
@@ -126,7 +155,7 @@ impl ArcadeClient {
 
     /// `GET /v1/health`.
     pub async fn health(&self) -> Result<HealthResponse, ArcadeError> {
-        self.send_safe(Method::GET, "/v1/health", &[], None::<&()>, None)
+        self.send_safe(Method::GET, "/v1/health".into(), &[], None::<&()>, None)
             .await
     }
 
@@ -145,7 +174,7 @@ impl ArcadeClient {
         if let Some(user_id) = &query.user_id {
             params.push(("user_id", user_id.clone()));
         }
-        self.send_safe(Method::GET, "/v1/tools", &params, None::<&()>, None)
+        self.send_safe(Method::GET, "/v1/tools".into(), &params, None::<&()>, None)
             .await
     }
 
@@ -160,7 +189,8 @@ impl ArcadeClient {
             .into_iter()
             .collect();
         let path = format!("/v1/tools/{}", encode_segment(qualified_name));
-        self.send_safe(Method::GET, &path, &params, None::<&()>, None)
+        let route = Route::new("/v1/tools/{name}", &path);
+        self.send_safe(Method::GET, route, &params, None::<&()>, None)
             .await
     }
 
@@ -171,7 +201,7 @@ impl ArcadeClient {
     ) -> Result<AuthorizationResponse, ArcadeError> {
         self.send_safe(
             Method::POST,
-            "/v1/tools/authorize",
+            "/v1/tools/authorize".into(),
             &[],
             Some(request),
             None,
@@ -184,8 +214,14 @@ impl ArcadeClient {
         &self,
         request: &AuthAuthorizeRequest,
     ) -> Result<AuthorizationResponse, ArcadeError> {
-        self.send_safe(Method::POST, "/v1/auth/authorize", &[], Some(request), None)
-            .await
+        self.send_safe(
+            Method::POST,
+            "/v1/auth/authorize".into(),
+            &[],
+            Some(request),
+            None,
+        )
+        .await
     }
 
     /// `GET /v1/auth/status`: where an authorization stands; with `wait`, long-poll up
@@ -200,8 +236,14 @@ impl ArcadeClient {
         if let Some(wait) = wait {
             params.push(("wait", wait.as_secs().to_string()));
         }
-        self.send_safe(Method::GET, "/v1/auth/status", &params, None::<&()>, wait)
-            .await
+        self.send_safe(
+            Method::GET,
+            "/v1/auth/status".into(),
+            &params,
+            None::<&()>,
+            wait,
+        )
+        .await
     }
 
     /// `GET /v1/admin/user_connections`: the stored grants, optionally for one user or
@@ -220,7 +262,7 @@ impl ArcadeClient {
         }
         self.send_safe(
             Method::GET,
-            "/v1/admin/user_connections",
+            "/v1/admin/user_connections".into(),
             &params,
             None::<&()>,
             None,
@@ -231,8 +273,10 @@ impl ArcadeClient {
     /// `DELETE /v1/admin/user_connections/{id}`: revoke a stored grant.
     pub async fn delete_user_connection(&self, id: &str) -> Result<(), ArcadeError> {
         let path = format!("/v1/admin/user_connections/{}", encode_segment(id));
+        let route = Route::new("/v1/admin/user_connections/{id}", &path);
         let send = || async {
-            let response = self.request(Method::DELETE, &path, &[], None).send().await;
+            let request = self.request(Method::DELETE, route, &[], None);
+            let response = send_traced(request, route.upstream()).await;
             check_status(self.transport_result(response)?)
                 .await
                 .map(drop)
@@ -247,7 +291,15 @@ impl ArcadeClient {
         request: &ExecuteToolRequest,
         retry: ExecuteRetry,
     ) -> Result<ExecuteToolResponse, ArcadeError> {
-        let send = || self.send_once(Method::POST, "/v1/tools/execute", &[], Some(request), None);
+        let send = || {
+            self.send_once(
+                Method::POST,
+                "/v1/tools/execute".into(),
+                &[],
+                Some(request),
+                None,
+            )
+        };
         self.with_retries(send, |e| match retry {
             ExecuteRetry::SafeToRepeat => e.retry_may_help(),
             ExecuteRetry::OnlyIfNotRun => {
@@ -261,12 +313,12 @@ impl ArcadeClient {
     async fn send_safe<B: Serialize + Sync, T: DeserializeOwned>(
         &self,
         method: Method,
-        path: &str,
+        route: Route<'_>,
         params: &[(&str, String)],
         body: Option<&B>,
         long_poll: Option<Duration>,
     ) -> Result<T, ArcadeError> {
-        let send = || self.send_once(method.clone(), path, params, body, long_poll);
+        let send = || self.send_once(method.clone(), route, params, body, long_poll);
         self.with_retries(send, ArcadeError::retry_may_help).await
     }
 
@@ -291,16 +343,16 @@ impl ArcadeClient {
     async fn send_once<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
-        path: &str,
+        route: Route<'_>,
         params: &[(&str, String)],
         body: Option<&B>,
         long_poll: Option<Duration>,
     ) -> Result<T, ArcadeError> {
-        let mut builder = self.request(method, path, params, long_poll);
+        let mut builder = self.request(method, route, params, long_poll);
         if let Some(body) = body {
             builder = builder.json(body);
         }
-        let response = self.transport_result(builder.send().await)?;
+        let response = self.transport_result(send_traced(builder, route.upstream()).await)?;
         let response = check_status(response).await?;
         let bytes = read_capped(response, MAX_ANSWER_BYTES)
             .await
@@ -316,13 +368,13 @@ impl ArcadeClient {
     fn request(
         &self,
         method: Method,
-        path: &str,
+        route: Route<'_>,
         params: &[(&str, String)],
         long_poll: Option<Duration>,
     ) -> RequestBuilder {
         let mut url = self.settings.base_url.clone();
         let base_path = url.path().trim_end_matches('/').to_owned();
-        url.set_path(&format!("{base_path}{path}"));
+        url.set_path(&format!("{base_path}{}", route.path));
         let timeout = self.settings.request_timeout + long_poll.unwrap_or_default();
         self.http
             .request(method, url)

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::arcade::http::{ReadError, excerpt, read_capped};
 use crate::identity::UserId;
+use crate::telemetry::{Upstream, send_traced};
 
 /// The grant a direct tool needs from the user: Arcade's `auth_requirement`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Deserialize)]
@@ -189,9 +190,7 @@ impl ToolContext {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<Value, ProviderError> {
-        let response = self
-            .authorized(request)
-            .send()
+        let response = send_traced(self.authorized(request), Upstream::Provider)
             .await
             .map_err(|e| self.transport_error(&e))?;
         let status = response.status();

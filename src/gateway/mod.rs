@@ -41,11 +41,13 @@ use rmcp::model::{
 use rmcp::service::{NotificationContext, RequestContext, RoleServer, SubscriptionContext};
 use rmcp::{ErrorData as McpError, ServerHandler};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::arcade::ArcadeClient;
 use crate::catalog::{Catalog, CatalogEntry, LiveCatalog};
 use crate::direct::DirectTools;
 use crate::identity::UserId;
+use crate::telemetry::{McpRequest, Outcome};
 
 /// What the server tells a client about itself at `initialize`.
 const INSTRUCTIONS: &str = "Tools served from Arcade. Some act on the user's own accounts \
@@ -330,12 +332,52 @@ impl ServerHandler for Gateway {
         self.catalog.watch(context.peer);
     }
 
-    /// One page of the tools: the gateway's own, then the served ones unless discovery
-    /// stands in for them (see [`tool_list`]).
+    /// One page of the tools, in the request's span.
     async fn list_tools(
         &self,
         request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        let trace = McpRequest::start("tools/list", None, &context);
+        let _entered = trace.span().enter();
+        let listed = self.list_page(request);
+        trace.finish(Outcome::of(&listed));
+        listed
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        let catalog = self.catalog.current();
+        if let Some(own) = self.own_tool(name, &catalog) {
+            return Some(own.definition());
+        }
+        catalog
+            .get(name)
+            .and_then(CatalogEntry::tool)
+            .or_else(|| Some(self.direct.as_ref()?.get(name)?.tool.clone()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let trace = McpRequest::start("tools/call", Some(&request.name), &context);
+        let span = trace.span().clone();
+        let response = self
+            .call_tool_traced(request, context, &trace)
+            .instrument(span)
+            .await;
+        trace.finish(Outcome::of_call(&response));
+        response
+    }
+}
+
+impl Gateway {
+    /// One page of the tools: the gateway's own, then the served ones unless discovery
+    /// stands in for them (see [`tool_list`]).
+    fn list_page(
+        &self,
+        request: Option<PaginatedRequestParams>,
     ) -> Result<ListToolsResult, McpError> {
         let catalog = self.catalog.current();
         let direct = self.direct.as_ref().map(DirectTools::tools);
@@ -355,23 +397,16 @@ impl ServerHandler for Gateway {
             .map_err(|error| McpError::invalid_params(error.to_string(), None))
     }
 
-    fn get_tool(&self, name: &str) -> Option<Tool> {
-        let catalog = self.catalog.current();
-        if let Some(own) = self.own_tool(name, &catalog) {
-            return Some(own.definition());
-        }
-        catalog
-            .get(name)
-            .and_then(CatalogEntry::tool)
-            .or_else(|| Some(self.direct.as_ref()?.get(name)?.tool.clone()))
-    }
-
-    async fn call_tool(
+    /// A `tools/call` inside its span: the user, then the call, cancelled with the
+    /// client.
+    async fn call_tool_traced(
         &self,
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
+        trace: &McpRequest,
     ) -> Result<CallToolResponse, McpError> {
         let user = self.caller.resolve(&context)?;
+        trace.user(user.as_str());
         let started = Instant::now();
         let name = request.name.clone();
         // Dropping a call on cancellation drops any upstream request or wait in flight.
@@ -394,9 +429,7 @@ impl ServerHandler for Gateway {
         self.observe(&name, &response, started);
         response
     }
-}
 
-impl Gateway {
     /// The token saying this request's client is gone: its session's, else the
     /// connection's.
     fn client_gone(&self, context: &RequestContext<RoleServer>) -> ClientGone {

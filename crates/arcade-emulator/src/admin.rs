@@ -59,7 +59,8 @@ pub async fn put_auth_style(
     Json(body)
 }
 
-/// `GET /_emulator/stats`: request and execution counters, faults and style.
+/// `GET /_emulator/stats`: request and execution counters, the last `traceparent` per
+/// endpoint, faults and style.
 pub async fn stats(State(state): State<EmulatorState>) -> Json<Stats> {
     Json(state.stats())
 }

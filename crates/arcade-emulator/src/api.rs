@@ -58,6 +58,7 @@ pub async fn v1_layer(
 ) -> Response {
     let endpoint = endpoint_key(route.as_str());
     state.count_request(endpoint);
+    state.note_traceparent(endpoint, request.headers());
     let unfinished = state.unfinished(endpoint);
     let response = faulted(&state, endpoint, request, next).await;
     unfinished.finish();

@@ -28,6 +28,7 @@ struct Shared {
     requests: Mutex<HashMap<&'static str, u64>>,
     abandoned: Mutex<HashMap<&'static str, u64>>,
     executions: Mutex<HashMap<(String, String), u64>>,
+    traceparents: Mutex<HashMap<&'static str, String>>,
 }
 
 /// The counters and settings `GET /_emulator/stats` shows.
@@ -41,6 +42,9 @@ pub struct Stats {
     pub abandoned: BTreeMap<String, u64>,
     /// Runs per tool, then per user.
     pub executions: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The last W3C `traceparent` header per endpoint key, to check that a caller
+    /// passes its trace on.
+    pub traceparents: BTreeMap<String, String>,
     /// The faults in force.
     pub faults: Faults,
     /// How execute says "authorization required".
@@ -66,6 +70,7 @@ impl EmulatorState {
                 requests: Mutex::default(),
                 abandoned: Mutex::default(),
                 executions: Mutex::default(),
+                traceparents: Mutex::default(),
             }),
         }
     }
@@ -97,6 +102,16 @@ impl EmulatorState {
             .get(endpoint)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// The `traceparent` header of the last request to `endpoint` that carried one.
+    pub fn last_traceparent(&self, endpoint: &str) -> Option<String> {
+        self.shared
+            .traceparents
+            .lock()
+            .expect("traceparents lock")
+            .get(endpoint)
+            .cloned()
     }
 
     /// How many requests to `endpoint` were abandoned: their handling was dropped
@@ -171,6 +186,17 @@ impl EmulatorState {
         *key == *self.api_key()
     }
 
+    /// Keeps the request's `traceparent`, if it has one, as the last for `endpoint`.
+    pub(super) fn note_traceparent(&self, endpoint: &'static str, headers: &HeaderMap) {
+        if let Some(value) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
+            self.shared
+                .traceparents
+                .lock()
+                .expect("traceparents lock")
+                .insert(endpoint, value.to_owned());
+        }
+    }
+
     pub(super) fn count_request(&self, endpoint: &'static str) {
         *self
             .shared
@@ -239,11 +265,16 @@ impl EmulatorState {
                 .insert(user.clone(), *count);
         }
         let abandoned = self.shared.abandoned.lock().expect("abandoned lock");
+        let traceparents = self.shared.traceparents.lock().expect("traceparents lock");
         Stats {
             tools: self.shared.catalog.tool_count(),
             requests: requests.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             abandoned: abandoned.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             executions,
+            traceparents: traceparents
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
             faults: self.shared.faults.get(),
             auth_required_style: self.auth_required_style(),
         }

@@ -9,7 +9,8 @@
 //! 3. anything else → the link as a tool result, after an optional in-call wait with
 //!    progress ([`link`]).
 //!
-//! Every prompt and its outcome is logged (user, provider, strategy, time to grant).
+//! Every prompt and its outcome is logged (user, provider, strategy, time to grant),
+//! and recorded on the call's span (strategy and outcome).
 
 mod elicitation;
 mod link;
@@ -145,7 +146,10 @@ impl Prompt<'_> {
         tracing::info!(user = %self.user, tool = self.entry.name(), provider = %access.provider_id,
             strategy = strategy.label(), "asking the user for authorization");
         let outcome = match strategy {
-            Strategy::InputRequired => return mrtr::input_required(self, &auth, &link),
+            Strategy::InputRequired => {
+                crate::telemetry::record_authorization(strategy.label(), "input_required");
+                return mrtr::input_required(self, &auth, &link);
+            }
             Strategy::UrlElicitation => elicitation::ask(self, &auth, &link).await,
             Strategy::Link => link::wait_then_link(self, &auth, &link).await,
         };
@@ -181,6 +185,7 @@ impl Prompt<'_> {
         tracing::info!(user = %self.user, tool = self.entry.name(), provider = %access.provider_id,
             strategy, outcome = outcome.label(), elapsed_ms = elapsed.as_millis() as u64,
             "authorization prompt ended");
+        crate::telemetry::record_authorization(strategy, outcome.label());
     }
 }
 

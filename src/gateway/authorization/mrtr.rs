@@ -183,6 +183,7 @@ pub(in crate::gateway) async fn resume(
     tracing::info!(user = %prompt.user, tool = prompt.entry.name(), provider = %access.provider_id,
         strategy = "input_required", outcome = outcome.label(),
         elapsed_ms = now_ms().saturating_sub(pending.issued_at_ms), "authorization prompt ended");
+    crate::telemetry::record_authorization("input_required", outcome.label());
     Ok(outcome)
 }
 

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use tracing::field::Empty;
 use tracing::{Metadata, Span};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::filter::{FilterFn, filter_fn};
+use tracing_subscriber::filter::{FilterFn, LevelFilter, filter_fn};
 
 /// Whether `metadata` is one of the spans made here (the stderr logger leaves them
 /// out, so its lines stay as they are with traces on or off).
@@ -23,7 +23,7 @@ pub fn is_trace_span(metadata: &Metadata<'_>) -> bool {
 
 /// The filter of the exporting layer: these spans, no events, no other span.
 pub(super) fn only_ours() -> FilterFn<fn(&Metadata<'_>) -> bool> {
-    filter_fn(is_trace_span)
+    filter_fn(is_trace_span as fn(&Metadata<'_>) -> bool).with_max_level_hint(LevelFilter::INFO)
 }
 
 /// One MCP request, as a server span `{mcp.method.name} {target}`.
@@ -40,13 +40,13 @@ impl McpRequest {
         context: &RequestContext<RoleServer>,
     ) -> Self {
         let parts = context.extensions.get::<http::request::Parts>();
-        let name = match tool {
-            Some(tool) => format!("{method} {tool}"),
-            None => method.to_owned(),
-        };
+        // The fields are only evaluated when some layer wants the span.
         let span = tracing::info_span!(
             "mcp.request",
-            otel.name = name,
+            otel.name = match tool {
+                Some(tool) => format!("{method} {tool}"),
+                None => method.to_owned(),
+            },
             otel.kind = "server",
             mcp.method.name = method,
             gen_ai.operation.name = tool.map(|_| "execute_tool"),
@@ -197,18 +197,16 @@ pub enum Upstream {
 
 /// The HTTP client span of one request to `upstream`.
 pub(super) fn http_client(upstream: Upstream, method: &reqwest::Method, url: &url::Url) -> Span {
-    let (name, template, path, peer) = match upstream {
-        Upstream::Arcade { template } => (
-            format!("{method} {template}"),
-            Some(template),
-            Some(url.path()),
-            "arcade",
-        ),
-        Upstream::Provider => (method.to_string(), None, None, "provider"),
+    let (template, path, peer) = match upstream {
+        Upstream::Arcade { template } => (Some(template), Some(url.path()), "arcade"),
+        Upstream::Provider => (None, None, "provider"),
     };
     tracing::info_span!(
         "http.client",
-        otel.name = name,
+        otel.name = match template {
+            Some(template) => format!("{method} {template}"),
+            None => method.to_string(),
+        },
         otel.kind = "client",
         http.request.method = method.as_str(),
         server.address = url.host_str(),

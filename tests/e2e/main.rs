@@ -36,5 +36,6 @@ mod secrets;
 mod startup_errors;
 mod stdio_flow;
 mod tools_command;
+mod traces;
 mod unserved;
 mod upstream_faults;

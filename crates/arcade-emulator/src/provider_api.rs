@@ -116,7 +116,7 @@ pub async fn not_found(State(state): State<EmulatorState>, uri: Uri) -> Response
         .into_response()
 }
 
-/// Counts the request and finds whose grant the bearer token is: the user, if it is a
+/// Counts the request (and keeps its `traceparent`) and finds whose grant the bearer token is: the user, if it is a
 /// live grant of `provider` covering `scope` (else the caller answers 401).
 fn holder(
     state: &EmulatorState,
@@ -125,6 +125,7 @@ fn holder(
     scope: &str,
 ) -> Option<String> {
     state.count_request("provider");
+    state.note_traceparent("provider", headers);
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

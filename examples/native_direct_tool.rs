@@ -115,7 +115,7 @@ impl DirectTool for RepoSummary {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    logging::init("info", logging::LogFormat::Text);
+    logging::init("info", logging::LogFormat::Text, None);
     let args = Args::parse();
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,

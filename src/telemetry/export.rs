@@ -2,8 +2,9 @@
 //! itself: the endpoint, headers, timeout and compression (`OTEL_EXPORTER_OTLP_*`), the
 //! sampler (`OTEL_TRACES_SAMPLER[_ARG]`), the batch processor (`OTEL_BSP_*`) and the
 //! resource (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`). Read here: whether
-//! traces are on at all, and the protocol, because the SDK only warns about a value
-//! it cannot use and sends something else.
+//! traces are on at all, the protocol and the compression, because the SDK only warns
+//! about a value it cannot use (before the logger is there to show it) and sends
+//! something else.
 
 use std::time::Duration;
 
@@ -24,6 +25,11 @@ const ENDPOINT_VARS: [&str; 2] = [
 const PROTOCOL_VARS: [&str; 2] = [
     "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
     "OTEL_EXPORTER_OTLP_PROTOCOL",
+];
+/// The compression variables, likewise.
+const COMPRESSION_VARS: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_COMPRESSION",
 ];
 /// How long the last spans may take to leave at exit; a collector that is gone must
 /// not hold the process up for long.
@@ -47,6 +53,17 @@ pub enum TracesError {
     /// A protocol nobody speaks.
     #[error("{var}={value:?} is not an OTLP protocol; use http/protobuf or http/json")]
     UnknownProtocol {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// A compression this build does not have.
+    #[error(
+        "{var}={value:?}: arcade-mcp-gateway sends OTLP uncompressed; unset {var} or set it \
+         to none"
+    )]
+    Compression {
         /// The variable.
         var: &'static str,
         /// Its value.
@@ -83,6 +100,7 @@ impl Traces {
         if !wanted(&var)? {
             return Ok(None);
         }
+        uncompressed(&var)?;
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .with_protocol(protocol(&var)?)
@@ -131,6 +149,20 @@ fn wanted(var: &impl Fn(&str) -> Option<String>) -> Result<bool, TracesError> {
         _ => {}
     }
     Ok(ENDPOINT_VARS.iter().any(|name| var(name).is_some()))
+}
+
+/// Checks that no compression is asked for: the SDK would warn (before any logger is
+/// there to show it) and send uncompressed anyway.
+fn uncompressed(var: &impl Fn(&str) -> Option<String>) -> Result<(), TracesError> {
+    let asked = COMPRESSION_VARS
+        .iter()
+        .find_map(|name| var(name).map(|value| (*name, value)));
+    match asked {
+        Some((name, value)) if !value.trim().eq_ignore_ascii_case("none") => {
+            Err(TracesError::Compression { var: name, value })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The protocol the variables name, `http/protobuf` when they name none.
@@ -210,6 +242,18 @@ mod tests {
             typo.unwrap_err()
                 .to_string()
                 .contains("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+        );
+    }
+
+    #[test]
+    fn a_compression_is_refused_rather_than_ignored() {
+        assert!(uncompressed(&vars(&[])).is_ok());
+        assert!(uncompressed(&vars(&[("OTEL_EXPORTER_OTLP_COMPRESSION", "NONE")])).is_ok());
+        let gzip = uncompressed(&vars(&[("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip")]));
+        let message = gzip.unwrap_err().to_string();
+        assert!(
+            message.contains("uncompressed") && message.contains("none"),
+            "{message}"
         );
     }
 }

@@ -313,8 +313,10 @@ async fn a_stuck_or_absent_collector_costs_a_call_nothing() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
     };
-    for endpoint in [stuck, closed] {
-        let env = otel_env(&endpoint, "http/protobuf");
+    for (endpoint, is_stuck) in [(stuck, true), (closed, false)] {
+        let mut env = otel_env(&endpoint, "http/protobuf").to_vec();
+        // A small queue, so that the stuck collector fills it.
+        env.push(("OTEL_BSP_MAX_QUEUE_SIZE", "4"));
         let (gateway, _dir) = token_gateway(&emulator.base_url(), &[], &env).await;
         let slowest = slowest_of(&gateway.mcp_url(), 30).await;
         // An export on the call path would wait for the collector's 10 s timeout.
@@ -322,6 +324,13 @@ async fn a_stuck_or_absent_collector_costs_a_call_nothing() {
             slowest < Duration::from_secs(2),
             "a call took {slowest:?} with the collector at {endpoint}"
         );
+        if is_stuck {
+            let logs = gateway.logs();
+            assert!(
+                logs.contains("BatchSpanProcessor dropped a Span due to queue full"),
+                "spans are dropped, not waited for: {logs}"
+            );
+        }
         let stopping = Instant::now();
         let status = gateway.terminate().await;
         assert!(status.success(), "{status}");

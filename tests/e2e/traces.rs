@@ -10,7 +10,12 @@ use rmcp::model::{CallToolRequestParams, JsonObject, RequestMetaObject};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::common::http::{ANN_TOKEN, BOB_TOKEN, McpClient, bearer, headers, token_gateway};
+use arcade_mcp_gateway::emulator::Emulator;
+use tempfile::TempDir;
+
+use crate::common::http::{
+    ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers, token_gateway,
+};
 use crate::common::{API_KEY, approve, authorization_url, start_emulator, text};
 use crate::support::otlp::{CLIENT, Receiver, SERVER, Span};
 
@@ -39,24 +44,28 @@ fn otel_env<'a>(endpoint: &'a str, protocol: &'a str) -> [(&'static str, &'a str
 }
 
 /// The server span of the `tools/call` of `tool` in the trace `trace_id`, and the
-/// client spans under it.
-fn call_spans<'a>(
-    spans: &'a [Span],
-    trace_id: &str,
-    tool: &str,
-) -> Option<(&'a Span, Vec<&'a Span>)> {
+/// client span of its execute.
+fn call_spans(spans: &[Span], trace_id: &str, tool: &str) -> Option<(Span, Span)> {
     let name = format!("tools/call {tool}");
     let server = spans
         .iter()
         .find(|s| s.trace_id == trace_id && s.name == name)?;
-    let children: Vec<&Span> = spans
+    let execute = spans
         .iter()
-        .filter(|s| s.parent_span_id == server.span_id)
-        .collect();
-    children
-        .iter()
-        .any(|s| s.name == "POST /v1/tools/execute")
-        .then_some((server, children))
+        .find(|s| s.parent_span_id == server.span_id && s.name == "POST /v1/tools/execute")?;
+    Some((server.clone(), execute.clone()))
+}
+
+/// Every span received once the `Mail_SendEmail` call of the trace `trace_id` is in,
+/// with that call's server and execute spans.
+async fn sent_email_spans(receiver: &Receiver, trace_id: &str) -> (Vec<Span>, Span, Span) {
+    let spans = receiver
+        .spans_once("the traced call's spans", |spans| {
+            call_spans(spans, trace_id, "Mail_SendEmail").is_some()
+        })
+        .await;
+    let (server, execute) = call_spans(&spans, trace_id, "Mail_SendEmail").unwrap();
+    (spans, server, execute)
 }
 
 /// What `enduser.id` must be for `user`: a digest, never the id.
@@ -95,13 +104,20 @@ async fn grant_send_email(url: &str) {
     approve(&authorization_url(&first)).await;
 }
 
-#[tokio::test]
-async fn an_authorized_call_continues_the_callers_trace_to_arcade() {
+/// An emulator, a receiver, and a gateway exporting to it in `protocol`, where ann has
+/// granted `Mail_SendEmail`.
+async fn granted_gateway(protocol: &str) -> (Emulator, Receiver, HttpGateway, TempDir) {
     let emulator = start_emulator().await;
     let receiver = Receiver::start().await;
-    let env = otel_env(&receiver.endpoint, "http/protobuf");
-    let (gateway, _dir) = token_gateway(&emulator.base_url(), &[], &env).await;
+    let env = otel_env(&receiver.endpoint, protocol);
+    let (gateway, dir) = token_gateway(&emulator.base_url(), &[], &env).await;
     grant_send_email(&gateway.mcp_url()).await;
+    (emulator, receiver, gateway, dir)
+}
+
+#[tokio::test]
+async fn an_authorized_call_continues_the_callers_trace_to_arcade() {
+    let (emulator, receiver, gateway, _dir) = granted_gateway("http/protobuf").await;
 
     let mut traced = bearer(ANN_TOKEN).to_vec();
     traced.push(("traceparent", traceparent(TRACE_ID, PARENT_ID)));
@@ -110,12 +126,7 @@ async fn an_authorized_call_continues_the_callers_trace_to_arcade() {
     let sent = client.call("Mail_SendEmail", send_email()).await;
     assert_eq!(sent.is_error, Some(false), "{}", text(&sent));
 
-    let spans = receiver
-        .spans_once("the traced call's spans", |spans| {
-            call_spans(spans, TRACE_ID, "Mail_SendEmail").is_some()
-        })
-        .await;
-    let (server, children) = call_spans(&spans, TRACE_ID, "Mail_SendEmail").unwrap();
+    let (spans, server, execute) = sent_email_spans(&receiver, TRACE_ID).await;
     assert_eq!(
         server.parent_span_id, PARENT_ID,
         "the caller's span is the parent"
@@ -133,10 +144,6 @@ async fn an_authorized_call_continues_the_callers_trace_to_arcade() {
     assert_eq!(server.attribute("enduser.id"), hashed("ann@example.com"));
     assert!(!server.attributes.contains_key("error.type"));
 
-    let execute = children
-        .iter()
-        .find(|s| s.name == "POST /v1/tools/execute")
-        .unwrap();
     assert_eq!(execute.kind, CLIENT);
     assert_eq!(execute.trace_id, TRACE_ID);
     assert_eq!(execute.attribute("http.request.method"), "POST");
@@ -171,11 +178,7 @@ async fn an_authorized_call_continues_the_callers_trace_to_arcade() {
 
 #[tokio::test]
 async fn a_traceparent_in_meta_wins_over_the_header_and_json_is_spoken() {
-    let emulator = start_emulator().await;
-    let receiver = Receiver::start().await;
-    let env = otel_env(&receiver.endpoint, "http/json");
-    let (gateway, _dir) = token_gateway(&emulator.base_url(), &[], &env).await;
-    grant_send_email(&gateway.mcp_url()).await;
+    let (emulator, receiver, gateway, _dir) = granted_gateway("http/json").await;
 
     let meta_trace = "0af7651916cd43dd8448eb211c80319c";
     let meta_parent = "b7ad6b7169203331";
@@ -190,18 +193,9 @@ async fn a_traceparent_in_meta_wins_over_the_header_and_json_is_spoken() {
     let sent = client.client.call_tool(request).await.unwrap();
     assert_eq!(sent.is_error, Some(false), "{}", text(&sent));
 
-    let spans = receiver
-        .spans_once("the call's spans in the _meta trace", |spans| {
-            call_spans(spans, meta_trace, "Mail_SendEmail").is_some()
-        })
-        .await;
-    let (server, children) = call_spans(&spans, meta_trace, "Mail_SendEmail").unwrap();
+    let (spans, server, execute) = sent_email_spans(&receiver, meta_trace).await;
     assert_eq!(server.parent_span_id, meta_parent);
     assert_eq!(server.attribute("mcp.method.name"), "tools/call");
-    let execute = children
-        .iter()
-        .find(|s| s.name == "POST /v1/tools/execute")
-        .unwrap();
     assert_eq!(
         emulator.state().last_traceparent("execute").as_deref(),
         Some(traceparent(meta_trace, &execute.span_id).as_str())

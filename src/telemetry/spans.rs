@@ -75,7 +75,8 @@ impl McpRequest {
         }
         let headers = parts.map(|parts| &parts.headers);
         if let Some(parent) = super::propagation::incoming(&context.meta, headers) {
-            // Only fails once the span has started, which it has not.
+            // Fails only for a span already started (not this new one) or one no
+            // OpenTelemetry layer took (then there is no trace to join).
             let _ = span.set_parent(parent);
         }
         Self { span }

@@ -6,11 +6,10 @@
 
 use std::time::{Duration, Instant};
 
+use arcade_mcp_gateway::emulator::Emulator;
 use rmcp::model::{CallToolRequestParams, JsonObject, RequestMetaObject};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-
-use arcade_mcp_gateway::emulator::Emulator;
 use tempfile::TempDir;
 
 use crate::common::http::{

@@ -271,6 +271,89 @@ async fn a_direct_tool_call_traces_the_provider_request_without_its_path() {
     assert_nothing_secret(&spans);
 }
 
+/// Writes one JSON-RPC message to the gateway's stdin.
+async fn send_line(stdin: &mut tokio::process::ChildStdin, message: Value) {
+    use tokio::io::AsyncWriteExt;
+    stdin
+        .write_all(format!("{message}\n").as_bytes())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn over_stdio_the_meta_parent_is_kept_and_the_last_spans_leave_at_exit() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let emulator = start_emulator().await;
+    let receiver = Receiver::start().await;
+    let cache = tempfile::tempdir().unwrap();
+    let mut env = otel_env(&receiver.endpoint, "http/protobuf").to_vec();
+    // No timer fires before the exit: only the flush at exit can send the spans.
+    env.push(("OTEL_BSP_SCHEDULE_DELAY", "600000"));
+    let mut child = tokio::process::Command::new(crate::common::GATEWAY_BIN)
+        .arg("serve")
+        .env("ARCADE_API_KEY", API_KEY)
+        .env("ARCADE_BASE_URL", emulator.base_url())
+        .env("ARCADE_USER_ID", "ann@example.com")
+        .env("ARCADE_GATEWAY_CACHE_DIR", cache.path())
+        .envs(env)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "trace-test", "version": "1"}}});
+    send_line(&mut stdin, initialize).await;
+    stdout
+        .next_line()
+        .await
+        .unwrap()
+        .expect("the initialize answer");
+    send_line(
+        &mut stdin,
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    )
+    .await;
+    let meta_trace = "5c0ffee5c0ffee5c0ffee5c0ffee5c0f";
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "Math_Add", "arguments": {"a": 1, "b": 2},
+        "_meta": {"traceparent": traceparent(meta_trace, PARENT_ID)}}});
+    send_line(&mut stdin, call).await;
+    let answer: Value = serde_json::from_str(&stdout.next_line().await.unwrap().unwrap()).unwrap();
+    assert_eq!(answer["result"]["content"][0]["text"], "3", "{answer}");
+
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the gateway exits when stdin closes")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let spans = receiver
+        .spans_once("the spans flushed at exit", |spans| {
+            spans.iter().any(|s| s.trace_id == meta_trace)
+        })
+        .await;
+    let server = spans
+        .iter()
+        .find(|s| s.trace_id == meta_trace && s.name == "tools/call Math_Add")
+        .expect("the call's span");
+    assert_eq!(server.parent_span_id, PARENT_ID);
+    assert_eq!(server.attribute("network.transport"), "pipe");
+    assert_eq!(server.attribute("enduser.id"), hashed("ann@example.com"));
+    assert!(!server.attributes.contains_key("mcp.session.id"));
+    assert!(
+        spans
+            .iter()
+            .any(|s| s.parent_span_id == server.span_id && s.name == "POST /v1/tools/execute")
+    );
+    assert_nothing_secret(&spans);
+}
+
 /// A listener that takes connections and never answers, as a stuck collector would.
 async fn stuck_collector() -> (tokio::task::JoinHandle<()>, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

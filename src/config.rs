@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::arcade::ArcadeSettings;
+use crate::audit::AuditTarget;
 use crate::catalog::ToolFilter;
 use crate::gateway::{AuthorizationSettings, ListingSettings};
 use crate::identity::{IdentityError, UserId};
@@ -52,6 +53,8 @@ pub struct ServeConfig {
     pub listing: ListingSettings,
     /// How clients connect.
     pub transport: TransportConfig,
+    /// Where the audit lines go, if anywhere (`--audit-log`).
+    pub audit_log: Option<AuditTarget>,
 }
 
 /// How clients connect, with what each transport needs.

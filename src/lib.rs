@@ -35,6 +35,7 @@
 //! | [`gateway`] | the rmcp `ServerHandler`: listing, the call pipeline, the authorization strategies |
 //! | [`discovery`] | the search index behind `search_tools`: BM25F over the served tools' fields, synonyms, named toolkits |
 //! | [`direct`] | tools that call a provider's API directly with the user's Arcade-issued token |
+//! | [`audit`] | the audit log: one JSON line per tool call and authorization event, its schema, the non-blocking writer |
 //! | [`results`] | how an answer becomes an MCP tool result, for Arcade and direct tools alike |
 //! | [`catalog`] | Arcade definitions → MCP tools (names, schemas, argument checks), cache, refresh |
 //! | [`arcade`] | the typed client of the Arcade Engine API: requests, errors, retry policy |
@@ -48,6 +49,7 @@
 //! binary too, for the offline demo and every test).
 
 pub mod arcade;
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod clients;

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::arcade::{ArcadeClient, ArcadeError};
+use crate::audit::{AuditError, AuditGuard, AuditLog};
 use crate::catalog::LiveCatalog;
 use crate::catalog::cache::CatalogCache;
 use crate::catalog::loader::LoadError;
@@ -34,6 +35,9 @@ pub enum StartError {
     /// The direct tools cannot be served (e.g. a name the catalog already uses).
     #[error(transparent)]
     DirectRegistry(#[from] RegistryError),
+    /// The audit log cannot be written.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
 }
 
 impl StartError {
@@ -105,11 +109,21 @@ pub struct Serving {
     authorization: AuthorizationSettings,
     listing: ListingSettings,
     direct: Option<DirectTools>,
+    audit: AuditLog,
+    /// Writes out the queued audit lines when `serve` ends and this is dropped.
+    _audit_guard: Option<AuditGuard>,
 }
 
 impl Serving {
-    /// Reads the direct-tools file, then loads the catalog.
+    /// Opens the audit log and reads the direct-tools file, then loads the catalog.
     pub async fn new(config: &ServeConfig) -> Result<Self, StartError> {
+        let (audit, audit_guard) = match &config.audit_log {
+            Some(target) => {
+                let (log, guard) = AuditLog::open(target)?;
+                (log, Some(guard))
+            }
+            None => (AuditLog::default(), None),
+        };
         let authorization = config.authorization.clone();
         let direct = direct_tools(config.direct_tools.as_deref())?;
         let mut prepared = Prepared::new(&config.source, config.catalog_cache.as_deref()).await?;
@@ -128,6 +142,8 @@ impl Serving {
             authorization,
             listing: config.listing,
             direct,
+            audit,
+            _audit_guard: audit_guard,
         })
     }
 
@@ -139,7 +155,8 @@ impl Serving {
             caller,
             self.authorization.clone(),
         )
-        .with_listing(self.listing);
+        .with_listing(self.listing)
+        .with_audit(self.audit.clone());
         let gateway = match &self.direct {
             Some(direct) => gateway.with_direct_tools(direct.clone()),
             None => gateway,

@@ -5,6 +5,7 @@ use clap::Args;
 use super::authorization::AuthorizationArgs;
 use super::http::HttpArgs;
 use super::source::{CatalogCacheArgs, DirectToolsArgs, SourceArgs};
+use crate::audit::AuditTarget;
 use crate::config::{self, ConfigError, ServeConfig, TransportConfig};
 use crate::gateway::{DiscoveryMode, ListingSettings};
 use crate::identity::UserId;
@@ -47,6 +48,12 @@ pub struct ServeArgs {
     /// revoke the calling user's grants
     #[arg(long)]
     pub no_connection_tools: bool,
+
+    /// Write one JSON line per tool call and authorization prompt to PATH (a file a
+    /// day, `audit.YYYY-MM-DD.jsonl` for `audit.jsonl`, with PATH a link to the newest),
+    /// or to stderr with `-`; never an argument value or secret (see docs/audit-log.md)
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<String>,
 
     /// How clients connect: `stdio` (one client, the one that launched the server) or
     /// `http` (Streamable HTTP at /mcp and legacy SSE at /sse, for many users)
@@ -110,6 +117,7 @@ impl ServeArgs {
                 no_connection_tools: self.no_connection_tools,
             },
             transport,
+            audit_log: self.audit_log.as_deref().map(AuditTarget::parse),
         })
     }
 

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use super::authorization::{self, AuthorizationSettings, Outcome, Prompt};
 use crate::arcade::types::{ExecuteToolRequest, ExecuteToolResponse, REQUIREMENTS_NOT_MET};
 use crate::arcade::{ArcadeClient, ArcadeError, ExecuteRetry};
+use crate::audit::CallRecord;
 use crate::catalog::CatalogEntry;
 use crate::identity::UserId;
 use crate::results;
@@ -34,6 +35,8 @@ pub(super) struct ToolCall<'a> {
     pub settings: &'a AuthorizationSettings,
     /// The MCP request.
     pub context: &'a RequestContext<RoleServer>,
+    /// What the audit line of the call will say.
+    pub record: &'a CallRecord,
 }
 
 /// What a multi round-trip retry echoes back.
@@ -68,6 +71,7 @@ impl ToolCall<'_> {
         self.entry.drop_null_optionals(&mut arguments);
         if let Err(error) = self.entry.validate_arguments(&arguments) {
             tracing::info!(tool = name, user = %self.user, "rejected bad arguments");
+            self.record.invalid_arguments();
             return Ok(results::bad_arguments(name, &error).into());
         }
         // The authorization paths wait for the person and hold much more state than an
@@ -163,6 +167,7 @@ impl ToolCall<'_> {
             arguments,
             settings: self.settings,
             context: self.context,
+            record: self.record,
         }
     }
 
@@ -179,7 +184,11 @@ impl ToolCall<'_> {
         } else {
             ExecuteRetry::OnlyIfNotRun
         };
-        match self.arcade.execute_tool(&request, retry).await {
+        let sent = Instant::now();
+        let answer = self.arcade.execute_tool(&request, retry).await;
+        let execution_id = answer.as_ref().ok().and_then(|r| r.execution_id.as_deref());
+        self.record.executed(execution_id, sent.elapsed());
+        match answer {
             Err(ArcadeError::PermissionDenied { message }) if self.entry.needs_authorization() => {
                 Executed::NeedsAuthorization(message)
             }

@@ -44,6 +44,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::arcade::ArcadeClient;
+use crate::audit::{self, AuditLog, CallRecord};
 use crate::catalog::{Catalog, CatalogEntry, LiveCatalog};
 use crate::direct::DirectTools;
 use crate::identity::UserId;
@@ -116,6 +117,8 @@ pub struct Gateway {
     search: search::Search,
     direct: Option<DirectTools>,
     observer: Option<Arc<dyn CallObserver>>,
+    /// Where each call's audit line goes (nowhere by default).
+    audit: AuditLog,
     /// Cancelled when the client is gone (stdio: its end of stdin closed); an HTTP
     /// request may carry its session's own [`ClientGone`] instead.
     client_gone: ClientGone,
@@ -140,6 +143,7 @@ impl Gateway {
             search: search::Search::default(),
             direct: None,
             observer: None,
+            audit: AuditLog::default(),
             client_gone: ClientGone::default(),
         }
     }
@@ -170,6 +174,12 @@ impl Gateway {
     /// The same gateway, reporting every finished call to `observer`.
     pub fn with_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// The same gateway, writing an audit line for every call and prompt to `audit`.
+    pub fn with_audit(mut self, audit: AuditLog) -> Self {
+        self.audit = audit;
         self
     }
 
@@ -409,24 +419,38 @@ impl Gateway {
         trace.user(user.as_str());
         let started = Instant::now();
         let name = request.name.clone();
+        let record = CallRecord::new(
+            &self.audit,
+            &user,
+            || client_of(&context),
+            &name,
+            request.arguments.as_ref(),
+        );
         // Dropping a call on cancellation drops any upstream request or wait in flight.
         let client_gone = self.client_gone(&context);
         // Boxed: rmcp spawns every request's handler (and a Streamable HTTP session's
         // task holds one for its life), so the handler's future should hold a pointer,
         // not the call's large state machine, which every spawn would copy.
-        let dispatch = Box::pin(self.dispatch(request, &user, &context));
+        let dispatch = Box::pin(self.dispatch(request, &user, &context, &record));
         let response = tokio::select! {
             response = dispatch => response,
-            () = context.ct.cancelled() => Err(McpError::internal_error(
-                "the call was cancelled by the client; nothing more was sent upstream",
-                None,
-            )),
-            () = client_gone.cancelled() => Err(McpError::internal_error(
-                "the client disconnected; the call was cancelled and nothing more was sent upstream",
-                None,
-            )),
+            () = context.ct.cancelled() => {
+                record.cancelled();
+                Err(McpError::internal_error(
+                    "the call was cancelled by the client; nothing more was sent upstream",
+                    None,
+                ))
+            }
+            () = client_gone.cancelled() => {
+                record.cancelled();
+                Err(McpError::internal_error(
+                    "the client disconnected; the call was cancelled and nothing more was sent upstream",
+                    None,
+                ))
+            }
         };
         self.observe(&name, &response, started);
+        record.finish(&response);
         response
     }
 
@@ -474,14 +498,17 @@ impl Gateway {
         request: CallToolRequestParams,
         user: &UserId,
         context: &RequestContext<RoleServer>,
+        record: &CallRecord,
     ) -> Result<CallToolResponse, McpError> {
         let catalog = self.catalog.current();
+        let call = Call {
+            user,
+            context,
+            record,
+        };
         match self.own_tool(&request.name, &catalog) {
-            Some(own) => {
-                self.run_own_tool(own, request, &catalog, user, context)
-                    .await
-            }
-            None => self.dispatch_served(request, &catalog, user, context).await,
+            Some(own) => self.run_own_tool(own, request, &catalog, &call).await,
+            None => self.dispatch_served(request, &catalog, &call).await,
         }
     }
 
@@ -491,9 +518,9 @@ impl Gateway {
         tool: OwnTool,
         request: CallToolRequestParams,
         catalog: &Catalog,
-        user: &UserId,
-        context: &RequestContext<RoleServer>,
+        call: &Call<'_>,
     ) -> Result<CallToolResponse, McpError> {
+        let user = call.user;
         let arguments = request.arguments.clone().unwrap_or_default();
         let served = Served {
             catalog,
@@ -506,7 +533,7 @@ impl Gateway {
                     .closest_names(catalog, self.direct.as_ref(), name)
             }),
             OwnTool::CallTool => {
-                return Box::pin(self.call_through(request, &served, user, context)).await;
+                return Box::pin(self.call_through(request, &served, call)).await;
             }
             OwnTool::ListConnections => connections::list(&self.arcade, user).await,
             OwnTool::RevokeConnection => connections::revoke(&self.arcade, user, arguments).await,
@@ -521,25 +548,24 @@ impl Gateway {
         &self,
         request: CallToolRequestParams,
         served: &Served<'_>,
-        user: &UserId,
-        context: &RequestContext<RoleServer>,
+        call: &Call<'_>,
     ) -> Result<CallToolResponse, McpError> {
-        let call = match discovery_tools::call_arguments(request.arguments.unwrap_or_default()) {
-            Ok(call) => call,
+        let relayed = match discovery_tools::call_arguments(request.arguments.unwrap_or_default()) {
+            Ok(relayed) => relayed,
             Err(result) => return Ok(result.into()),
         };
-        let Some(name) = served.resolve(&call.name) else {
+        let Some(name) = served.resolve(&relayed.name) else {
             let closest = self
                 .search
-                .closest_names(served.catalog, served.direct, &call.name);
-            return Ok(discovery_tools::unknown_tool(&call.name, &closest).into());
+                .closest_names(served.catalog, served.direct, &relayed.name);
+            return Ok(discovery_tools::unknown_tool(&relayed.name, &closest).into());
         };
-        let mut inner = CallToolRequestParams::new(name).with_arguments(call.arguments);
+        call.record.relayed(&name, &relayed.arguments);
+        let mut inner = CallToolRequestParams::new(name).with_arguments(relayed.arguments);
         inner.meta = request.meta;
         inner.input_responses = request.input_responses;
         inner.request_state = request.request_state;
-        self.dispatch_served(inner, served.catalog, user, context)
-            .await
+        self.dispatch_served(inner, served.catalog, call).await
     }
 
     /// Runs a served tool for `user`: a direct tool through its provider, a catalog
@@ -548,22 +574,22 @@ impl Gateway {
         &self,
         request: CallToolRequestParams,
         catalog: &Catalog,
-        user: &UserId,
-        context: &RequestContext<RoleServer>,
+        call: &Call<'_>,
     ) -> Result<CallToolResponse, McpError> {
+        let user = call.user;
         let arguments = request.arguments.unwrap_or_default();
         if catalog.get(&request.name).is_none()
             && let Some(direct) = &self.direct
             && let Some(entry) = direct.get(&request.name)
         {
-            let call = crate::direct::call::DirectCall {
+            let direct_call = crate::direct::call::DirectCall {
                 arcade: &self.arcade,
                 direct,
                 entry,
                 user,
             };
             // Boxed like the authorization paths (see `call::ToolCall::run`).
-            return Ok(Box::pin(call.run(arguments)).await.into());
+            return Ok(Box::pin(direct_call.run(arguments)).await.into());
         }
         let entry = catalog.get(&request.name).ok_or_else(|| {
             McpError::invalid_params(
@@ -578,13 +604,34 @@ impl Gateway {
             request_state,
             input_responses: request.input_responses,
         });
-        let call = call::ToolCall {
+        call.record.catalog_tool(entry.qualified_name());
+        let tool_call = call::ToolCall {
             arcade: &self.arcade,
             entry,
             user,
             settings: &self.authorization,
-            context,
+            context: call.context,
+            record: call.record,
         };
-        call.run(arguments, retry).await
+        tool_call.run(arguments, retry).await
+    }
+}
+
+/// Who a call is for and what it carries through the dispatch: the user, the MCP
+/// request, and its audit record.
+struct Call<'a> {
+    user: &'a UserId,
+    context: &'a RequestContext<RoleServer>,
+    record: &'a CallRecord,
+}
+
+/// The client of this request, for the audit line: its `clientInfo`, and the OAuth
+/// client its access token was issued to.
+fn client_of(context: &RequestContext<RoleServer>) -> audit::Client {
+    let info = context.client_info();
+    audit::Client {
+        name: info.as_ref().map(|i| i.name.clone()),
+        version: info.map(|i| i.version),
+        oauth_client_id: None,
     }
 }

@@ -211,9 +211,11 @@ pub async fn execute(
     if let Err(error) = tools::check_input(&tool.definition, &request.input) {
         return Ok(Json(tools::executed(Err(error), started)));
     }
-    let run_number = state.record_execution(&tool.definition.qualified_name, user);
-    let outcome = tools::run(tool, user, &request.input, run_number);
-    Ok(Json(tools::executed(outcome, started)))
+    let run = state.record_execution(&tool.definition.qualified_name, user);
+    let outcome = tools::run(tool, user, &request.input, run.number);
+    let mut response = tools::executed(outcome, started);
+    response.execution_id = Some(run.execution_id);
+    Ok(Json(response))
 }
 
 /// The grant `tool` needs from `user`; a tool that needs one needs a user id.

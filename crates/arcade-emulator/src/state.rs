@@ -27,7 +27,8 @@ struct Shared {
     style: Mutex<AuthRequiredStyle>,
     requests: Mutex<HashMap<&'static str, u64>>,
     abandoned: Mutex<HashMap<&'static str, u64>>,
-    executions: Mutex<HashMap<(String, String), u64>>,
+    /// The execution id of each run, per (tool, user).
+    executions: Mutex<HashMap<(String, String), Vec<String>>>,
     traceparents: Mutex<HashMap<&'static str, String>>,
 }
 
@@ -79,8 +80,14 @@ impl EmulatorState {
     /// request or rejected input does not count), so tests can prove a side-effecting
     /// call was never sent twice.
     pub fn executions(&self, tool: &str, user: &str) -> u64 {
+        self.execution_ids(tool, user).len() as u64
+    }
+
+    /// The execution id of each run of `tool` for `user`, oldest first, as its execute
+    /// answer gave it: what the gateway's audit log must show.
+    pub fn execution_ids(&self, tool: &str, user: &str) -> Vec<String> {
         let Some(found) = self.shared.catalog.get(tool) else {
-            return 0;
+            return Vec::new();
         };
         let key = (found.definition.qualified_name.clone(), user.to_owned());
         self.shared
@@ -88,8 +95,8 @@ impl EmulatorState {
             .lock()
             .expect("executions lock")
             .get(&key)
-            .copied()
-            .unwrap_or(0)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// How many requests reached `endpoint` (`execute`, `tools.list`, `auth.status`, …),
@@ -216,14 +223,19 @@ impl EmulatorState {
         }
     }
 
-    /// Counts one run of `tool` for `user`; returns its number (1 for the first).
-    pub(super) fn record_execution(&self, tool: &str, user: &str) -> u64 {
+    /// Counts one run of `tool` for `user`: its number (1 for the first) and the
+    /// execution id its answer carries.
+    pub(super) fn record_execution(&self, tool: &str, user: &str) -> Run {
         let mut executions = self.shared.executions.lock().expect("executions lock");
-        let count = executions
+        let runs = executions
             .entry((tool.to_owned(), user.to_owned()))
             .or_default();
-        *count += 1;
-        *count
+        let execution_id = format!("tc_{}", uuid::Uuid::new_v4().simple());
+        runs.push(execution_id.clone());
+        Run {
+            number: runs.len() as u64,
+            execution_id,
+        }
     }
 
     /// The grant `tool` needs from `user`, if any.
@@ -252,7 +264,7 @@ impl EmulatorState {
     pub(super) fn stats(&self) -> Stats {
         let requests = self.shared.requests.lock().expect("requests lock");
         let mut executions: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-        for ((tool, user), count) in self
+        for ((tool, user), runs) in self
             .shared
             .executions
             .lock()
@@ -262,7 +274,7 @@ impl EmulatorState {
             executions
                 .entry(tool.clone())
                 .or_default()
-                .insert(user.clone(), *count);
+                .insert(user.clone(), runs.len() as u64);
         }
         let abandoned = self.shared.abandoned.lock().expect("abandoned lock");
         let traceparents = self.shared.traceparents.lock().expect("traceparents lock");
@@ -279,6 +291,14 @@ impl EmulatorState {
             auth_required_style: self.auth_required_style(),
         }
     }
+}
+
+/// One recorded run of a tool.
+pub(super) struct Run {
+    /// 1 for the user's first run of the tool.
+    pub number: u64,
+    /// The id its execute answer carries.
+    pub execution_id: String,
 }
 
 /// A request being handled; dropped without [`Unfinished::finish`] (its future was

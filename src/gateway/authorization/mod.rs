@@ -30,9 +30,10 @@ use waiting::Waited;
 
 use crate::arcade::ArcadeClient;
 use crate::arcade::types::{AuthorizationResponse, ToolAuthorizeRequest};
+use crate::audit::{CallRecord, PromptFacts};
 use crate::catalog::CatalogEntry;
 use crate::identity::UserId;
-use crate::results::{self, Access, CheckedLink, LinkReason};
+use crate::results::{self, CheckedLink, LinkReason};
 
 /// How a pending grant reaches the person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +114,8 @@ pub(super) struct Prompt<'a> {
     pub settings: &'a AuthorizationSettings,
     /// The MCP request (client capabilities, progress token, peer).
     pub context: &'a RequestContext<RoleServer>,
+    /// The call's audit record, which writes the prompt's audit lines.
+    pub record: &'a CallRecord,
 }
 
 impl Prompt<'_> {
@@ -142,9 +145,14 @@ impl Prompt<'_> {
                 return Outcome::Answer(results::unusable_link(self.entry.name(), &error).into());
             }
         };
-        let access = &link.access;
-        tracing::info!(user = %self.user, tool = self.entry.name(), provider = %access.provider_id,
-            strategy = strategy.label(), "asking the user for authorization");
+        let facts = PromptFacts {
+            strategy: strategy.label(),
+            provider_id: &link.access.provider_id,
+            authorization_id: auth.id.as_deref(),
+        };
+        tracing::info!(user = %self.user, tool = self.entry.name(), provider = facts.provider_id,
+            strategy = facts.strategy, "asking the user for authorization");
+        self.record.prompt_issued(&facts);
         let outcome = match strategy {
             Strategy::InputRequired => {
                 crate::telemetry::record_authorization(strategy.label(), "input_required");
@@ -153,7 +161,7 @@ impl Prompt<'_> {
             Strategy::UrlElicitation => elicitation::ask(self, &auth, &link).await,
             Strategy::Link => link::wait_then_link(self, &auth, &link).await,
         };
-        self.log_outcome(strategy.label(), access, started.elapsed(), &outcome);
+        self.ended(&facts, started.elapsed(), &outcome);
         outcome
     }
 
@@ -181,11 +189,14 @@ impl Prompt<'_> {
         }
     }
 
-    fn log_outcome(&self, strategy: &str, access: &Access, elapsed: Duration, outcome: &Outcome) {
-        tracing::info!(user = %self.user, tool = self.entry.name(), provider = %access.provider_id,
-            strategy, outcome = outcome.label(), elapsed_ms = elapsed.as_millis() as u64,
+    /// The one place a prompt's end is told: to the log, and to the audit log.
+    fn ended(&self, facts: &PromptFacts<'_>, elapsed: Duration, outcome: &Outcome) {
+        let label = outcome.label();
+        tracing::info!(user = %self.user, tool = self.entry.name(), provider = facts.provider_id,
+            strategy = facts.strategy, outcome = label, elapsed_ms = elapsed.as_millis() as u64,
             "authorization prompt ended");
-        crate::telemetry::record_authorization(strategy, outcome.label());
+        crate::telemetry::record_authorization(facts.strategy, label);
+        self.record.prompt_ended(facts, label, elapsed);
     }
 }
 

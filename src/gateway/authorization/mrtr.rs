@@ -8,7 +8,7 @@
 //! tool and the arguments are checked before Arcade is asked whether the grant is in
 //! place; only then does the tool run, once.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
@@ -17,12 +17,11 @@ use rmcp::model::{
     SealOptions,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::waiting;
-use super::{AuthorizationSettings, CheckedLink, Outcome, Prompt};
+use super::{AuthorizationSettings, CheckedLink, Outcome, Prompt, Strategy};
 use crate::arcade::types::{AuthStatus, AuthorizationResponse};
+use crate::audit::{PromptFacts, arguments_sha256};
 use crate::results::{Access, LinkReason};
 
 /// The key of the one input request: the URL elicitation.
@@ -104,7 +103,7 @@ pub(super) fn input_required(
         authorization_id: id.clone(),
         url: url.clone(),
         tool: tool.to_owned(),
-        arguments_sha256: arguments_hash(prompt.arguments),
+        arguments_sha256: arguments_sha256(prompt.arguments),
         user: prompt.user.as_str().to_owned(),
         issued_at_ms: now_ms(),
     };
@@ -149,7 +148,7 @@ pub(in crate::gateway) async fn resume(
     if pending.tool != prompt.entry.name() {
         return Err(RetryError::OtherCall("another tool"));
     }
-    if pending.arguments_sha256 != arguments_hash(prompt.arguments) {
+    if pending.arguments_sha256 != arguments_sha256(prompt.arguments) {
         return Err(RetryError::OtherCall("other arguments"));
     }
     let auth = AuthorizationResponse {
@@ -180,10 +179,13 @@ pub(in crate::gateway) async fn resume(
     } else {
         Outcome::Answer(prompt.link(&auth, LinkReason::Declined).into())
     };
-    tracing::info!(user = %prompt.user, tool = prompt.entry.name(), provider = %access.provider_id,
-        strategy = "input_required", outcome = outcome.label(),
-        elapsed_ms = now_ms().saturating_sub(pending.issued_at_ms), "authorization prompt ended");
-    crate::telemetry::record_authorization("input_required", outcome.label());
+    let facts = PromptFacts {
+        strategy: Strategy::InputRequired.label(),
+        provider_id: &access.provider_id,
+        authorization_id: Some(&pending.authorization_id),
+    };
+    let elapsed = Duration::from_millis(now_ms().saturating_sub(pending.issued_at_ms));
+    prompt.ended(&facts, elapsed, &outcome);
     Ok(outcome)
 }
 
@@ -198,44 +200,6 @@ fn open(settings: &AuthorizationSettings, sealed: &str) -> Result<PendingCall, R
         })
 }
 
-/// SHA-256 (hex) of the arguments' canonical JSON (object keys sorted), so that the
-/// same arguments hash the same whatever order a client sends them in.
-fn arguments_hash(arguments: &Map<String, Value>) -> String {
-    let mut canonical = String::new();
-    write_canonical(&Value::Object(arguments.clone()), &mut canonical);
-    hex::encode(Sha256::digest(canonical.as_bytes()))
-}
-
-fn write_canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<_> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[key], out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
-}
-
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -246,8 +210,7 @@ fn now_ms() -> u64 {
 mod tests {
     use super::*;
     use rmcp::model::RequestStateCodec;
-    use serde_json::json;
-    use std::time::Duration;
+    use serde_json::Map;
 
     #[test]
     fn expired_and_tampered_states_are_told_apart() {
@@ -260,7 +223,7 @@ mod tests {
             authorization_id: "ac_1".into(),
             url: "http://127.0.0.1/authorize/ac_1".into(),
             tool: "Mail_ListEmails".into(),
-            arguments_sha256: arguments_hash(&Map::new()),
+            arguments_sha256: arguments_sha256(&Map::new()),
             user: "ann@example.com".into(),
             issued_at_ms: now_ms(),
         };
@@ -284,20 +247,5 @@ mod tests {
             open(&other_key, &sealed),
             Err(RetryError::Tampered)
         ));
-    }
-
-    #[test]
-    fn argument_order_does_not_change_the_hash_but_values_do() {
-        let a: Map<String, Value> =
-            serde_json::from_value(json!({"a": 1, "b": {"y": 2, "x": [1, {"q": 1, "p": 2}]}}))
-                .unwrap();
-        let b: Map<String, Value> =
-            serde_json::from_value(json!({"b": {"x": [1, {"p": 2, "q": 1}], "y": 2}, "a": 1}))
-                .unwrap();
-        let c: Map<String, Value> =
-            serde_json::from_value(json!({"a": 2, "b": {"x": [1, {"p": 2, "q": 1}], "y": 2}}))
-                .unwrap();
-        assert_eq!(arguments_hash(&a), arguments_hash(&b));
-        assert_ne!(arguments_hash(&a), arguments_hash(&c));
     }
 }

@@ -1,0 +1,24 @@
+//! The audit log (`--audit-log`): one JSON line per tool call and per authorization
+//! event — who called which tool from which client, a hash of the arguments (never the
+//! arguments), how it ended, how authorization went, Arcade's execution id, durations.
+//!
+//! - `event`: the lines, as serde structs (`docs/audit-log.md`, and the JSON Schema
+//!   `docs/audit-log.schema.json` a test checks every written line against);
+//! - `record`: what one call gathers on its way through the pipeline;
+//! - `arguments`: the canonical hash of the arguments, shared with the multi
+//!   round-trip state;
+//! - `writer`: the file a day (or stderr), written by a worker thread so a call
+//!   never waits on the disk.
+//!
+//! No line holds a secret: no key, token, argument value, authorization link or
+//! session id; the user id is there, because who did what is the point of the log.
+
+mod arguments;
+mod event;
+mod record;
+mod writer;
+
+pub use arguments::arguments_sha256;
+pub use event::{CallAuthorization, Client, SCHEMA_VERSION};
+pub use record::{CallRecord, PromptFacts};
+pub use writer::{AuditError, AuditGuard, AuditLog, AuditTarget};

@@ -1,0 +1,216 @@
+//! What one `tools/call` gathers for its audit line as it goes through the pipeline,
+//! and the authorization lines it writes on the way. With the audit log off, a record
+//! holds nothing and each step costs a branch.
+
+use std::borrow::Cow;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use rmcp::ErrorData as McpError;
+use rmcp::model::{CallToolResponse, CallToolResult};
+use serde_json::{Map, Value};
+
+use super::arguments::arguments_sha256;
+use super::event::{
+    AuthorizationLine, CallAuthorization, Client, SCHEMA_VERSION, ToolCallLine, millis, now,
+};
+use super::writer::AuditLog;
+use crate::identity::UserId;
+
+/// The audit record of one `tools/call`, written as one line by [`CallRecord::finish`].
+pub struct CallRecord {
+    log: AuditLog,
+    facts: Option<Mutex<Facts>>,
+}
+
+/// What the pipeline learned about the call.
+struct Facts {
+    started: Instant,
+    user: UserId,
+    client: Client,
+    tool: String,
+    qualified_name: Option<String>,
+    via: Option<&'static str>,
+    arguments_sha256: String,
+    invalid_arguments: bool,
+    cancelled: bool,
+    authorization: Option<CallAuthorization>,
+    execution_id: Option<String>,
+    upstream: Duration,
+}
+
+/// An authorization prompt, as its audit line names it.
+pub struct PromptFacts<'a> {
+    /// `input_required`, `url_elicitation` or `link`.
+    pub strategy: &'static str,
+    /// Arcade's provider id.
+    pub provider_id: &'a str,
+    /// Arcade's authorization id.
+    pub authorization_id: Option<&'a str>,
+}
+
+impl CallRecord {
+    /// The record of a call by `user` from the client `client` describes (asked only
+    /// when the audit log is on), named `tool` with `arguments`.
+    pub fn new(
+        log: &AuditLog,
+        user: &UserId,
+        client: impl FnOnce() -> Client,
+        tool: &str,
+        arguments: Option<&Map<String, Value>>,
+    ) -> Self {
+        let facts = log.is_on().then(|| {
+            Mutex::new(Facts {
+                started: Instant::now(),
+                user: user.clone(),
+                client: client(),
+                tool: tool.to_owned(),
+                qualified_name: None,
+                via: None,
+                arguments_sha256: arguments
+                    .map_or_else(|| arguments_sha256(&Map::new()), arguments_sha256),
+                invalid_arguments: false,
+                cancelled: false,
+                authorization: None,
+                execution_id: None,
+                upstream: Duration::ZERO,
+            })
+        });
+        Self {
+            log: log.clone(),
+            facts,
+        }
+    }
+
+    fn with(&self, change: impl FnOnce(&mut Facts)) {
+        if let Some(facts) = &self.facts {
+            change(&mut facts.lock().unwrap_or_else(PoisonError::into_inner));
+        }
+    }
+
+    /// `call_tool` relays the call to `tool` with `arguments`: the line names that tool.
+    pub fn relayed(&self, tool: &str, arguments: &Map<String, Value>) {
+        self.with(|facts| {
+            facts.tool = tool.to_owned();
+            facts.via = Some("call_tool");
+            facts.arguments_sha256 = arguments_sha256(arguments);
+        });
+    }
+
+    /// The tool is the catalog's `qualified_name`.
+    pub fn catalog_tool(&self, qualified_name: &str) {
+        self.with(|facts| facts.qualified_name = Some(qualified_name.to_owned()));
+    }
+
+    /// The arguments failed the tool's schema; nothing went upstream.
+    pub fn invalid_arguments(&self) {
+        self.with(|facts| facts.invalid_arguments = true);
+    }
+
+    /// The client cancelled the call or went away.
+    pub fn cancelled(&self) {
+        self.with(|facts| facts.cancelled = true);
+    }
+
+    /// One execute request took `took` and, if the tool ran, named its run
+    /// `execution_id`.
+    pub fn executed(&self, execution_id: Option<&str>, took: Duration) {
+        self.with(|facts| {
+            facts.upstream += took;
+            if let Some(id) = execution_id {
+                facts.execution_id = Some(id.to_owned());
+            }
+        });
+    }
+
+    /// The person is asked for a grant: an `authorization` line, and the call's
+    /// authorization stays `pending` until the prompt ends.
+    pub fn prompt_issued(&self, prompt: &PromptFacts<'_>) {
+        self.authorization_event(prompt, "prompt_issued", None);
+    }
+
+    /// The prompt ended with `outcome` after `elapsed`: an `authorization` line.
+    pub fn prompt_ended(&self, prompt: &PromptFacts<'_>, outcome: &str, elapsed: Duration) {
+        self.authorization_event(prompt, "prompt_ended", Some((outcome, elapsed)));
+    }
+
+    fn authorization_event(
+        &self,
+        prompt: &PromptFacts<'_>,
+        phase: &'static str,
+        ended: Option<(&str, Duration)>,
+    ) {
+        self.with(|facts| {
+            self.log.write(&AuthorizationLine {
+                schema: SCHEMA_VERSION,
+                event: "authorization",
+                time: now(),
+                phase,
+                user: facts.user.as_str(),
+                client: &facts.client,
+                tool: &facts.tool,
+                qualified_name: facts.qualified_name.as_deref(),
+                strategy: prompt.strategy,
+                provider_id: prompt.provider_id,
+                authorization_id: prompt.authorization_id,
+                outcome: ended.map(|(outcome, _)| outcome),
+                elapsed_ms: ended.map(|(_, elapsed)| millis(elapsed)),
+            });
+            facts.authorization = Some(CallAuthorization {
+                strategy: prompt.strategy,
+                outcome: ended.map_or("pending", |(outcome, _)| outcome).to_owned(),
+                provider_id: prompt.provider_id.to_owned(),
+            });
+        });
+    }
+
+    /// Writes the call's line, now that `response` is its answer.
+    pub fn finish(self, response: &Result<CallToolResponse, McpError>) {
+        self.with(|facts| {
+            let outcome = outcome_of(response, facts);
+            self.log.write(&ToolCallLine {
+                schema: SCHEMA_VERSION,
+                event: "tool_call",
+                time: now(),
+                user: facts.user.as_str(),
+                client: &facts.client,
+                tool: &facts.tool,
+                qualified_name: facts.qualified_name.as_deref(),
+                via: facts.via,
+                arguments_sha256: &facts.arguments_sha256,
+                outcome: &outcome,
+                authorization: facts.authorization.as_ref(),
+                execution_id: facts.execution_id.as_deref(),
+                duration_ms: millis(facts.started.elapsed()),
+                upstream_ms: millis(facts.upstream),
+            });
+        });
+    }
+}
+
+/// The outcome class of a call's answer.
+fn outcome_of(response: &Result<CallToolResponse, McpError>, facts: &Facts) -> Cow<'static, str> {
+    match response {
+        Err(_) if facts.cancelled => "cancelled".into(),
+        Err(_) => "protocol_error".into(),
+        Ok(CallToolResponse::Complete(_)) if facts.invalid_arguments => "invalid_arguments".into(),
+        Ok(CallToolResponse::Complete(result)) => result_outcome(result).unwrap_or("ok".into()),
+        Ok(_) => "input_required".into(),
+    }
+}
+
+/// The class of a complete result that is not a plain success: `None` for a success.
+fn result_outcome(result: &CallToolResult) -> Option<Cow<'static, str>> {
+    if result.is_error != Some(true) {
+        return None;
+    }
+    let structured = result.structured_content.as_ref();
+    let field = |key: &str| structured.and_then(|s| s.get(key));
+    if field("authorization_required") == Some(&Value::Bool(true)) {
+        return Some("authorization_required".into());
+    }
+    if let Some(kind) = field("upstream_error").and_then(Value::as_str) {
+        return Some(format!("upstream_error:{kind}").into());
+    }
+    Some("tool_error".into())
+}

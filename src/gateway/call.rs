@@ -185,10 +185,7 @@ impl ToolCall<'_> {
             ExecuteRetry::OnlyIfNotRun
         };
         let sent = Instant::now();
-        let answer = self.arcade.execute_tool(&request, retry).await;
-        let execution_id = answer.as_ref().ok().and_then(|r| r.execution_id.as_deref());
-        self.record.executed(execution_id, sent.elapsed());
-        match answer {
+        let executed = match self.arcade.execute_tool(&request, retry).await {
             Err(ArcadeError::PermissionDenied { message }) if self.entry.needs_authorization() => {
                 Executed::NeedsAuthorization(message)
             }
@@ -197,7 +194,14 @@ impl ToolCall<'_> {
                 Some(reason) => Executed::NeedsAuthorization(reason),
                 None => Executed::Ran(Box::new(response)),
             },
-        }
+        };
+        // The execution id is the tool's run: an answer asking for a grant ran nothing.
+        let execution_id = match &executed {
+            Executed::Ran(response) => response.execution_id.as_deref(),
+            _ => None,
+        };
+        self.record.executed(execution_id, sent.elapsed());
+        executed
     }
 
     fn finish(&self, executed: Executed) -> CallToolResult {

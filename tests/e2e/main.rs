@@ -5,6 +5,7 @@
 mod common;
 mod support;
 
+mod audit_log;
 mod authorization_http;
 mod authorization_prompts;
 mod call_command;

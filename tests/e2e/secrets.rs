@@ -32,7 +32,7 @@ async fn neither_the_key_nor_a_provider_token_leaks_into_results_or_logs() {
     emulator.state().set_api_key(API_KEY);
 
     // The provider token behind Ann's Google grant, as the direct flow would get it.
-    let token = provider_token(&emulator.base_url(), "ann@example.com").await;
+    let token = provider_token(&emulator.base_url(), "ann@example.com", GMAIL_READ).await;
     let logs = gateway.logs();
     assert!(logs.contains("tool call"), "the logs were captured");
     for secret in [API_KEY, token.as_str()] {
@@ -44,16 +44,18 @@ async fn neither_the_key_nor_a_provider_token_leaks_into_results_or_logs() {
     }
 }
 
-async fn provider_token(base_url: &str, user: &str) -> String {
+/// Gmail's read scope, which `Mail.ListEmails` asks for.
+pub const GMAIL_READ: &str = "https://www.googleapis.com/auth/gmail.readonly";
+
+/// The provider token of `user`'s Google grant of `scope`, as the direct flow would get it.
+pub async fn provider_token(base_url: &str, user: &str, scope: &str) -> String {
     let settings = ArcadeSettings::new(base_url.parse().unwrap(), API_KEY.to_owned().into());
     let client = ArcadeClient::new(settings).unwrap();
     let request = AuthAuthorizeRequest {
         auth_requirement: AuthRequirement {
             provider_id: Some("google".into()),
             oauth2: Some(OAuth2Requirement {
-                scopes: Some(vec![
-                    "https://www.googleapis.com/auth/gmail.readonly".into(),
-                ]),
+                scopes: Some(vec![scope.to_owned()]),
             }),
             ..Default::default()
         },

@@ -47,7 +47,7 @@ use crate::arcade::ArcadeClient;
 use crate::audit::{self, AuditLog, CallRecord};
 use crate::catalog::{Catalog, CatalogEntry, LiveCatalog};
 use crate::direct::DirectTools;
-use crate::identity::UserId;
+use crate::identity::{OAuthClientId, UserId};
 use crate::telemetry::{McpRequest, Outcome};
 
 /// What the server tells a client about itself at `initialize`.
@@ -632,6 +632,10 @@ fn client_of(context: &RequestContext<RoleServer>) -> audit::Client {
     audit::Client {
         name: info.as_ref().map(|i| i.name.clone()),
         version: info.map(|i| i.version),
-        oauth_client_id: None,
+        oauth_client_id: context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<OAuthClientId>())
+            .map(|client| client.as_str().to_owned()),
     }
 }

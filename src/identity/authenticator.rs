@@ -12,6 +12,7 @@ use super::rejection::AuthRejection;
 use super::token_file::TokenFile;
 use super::trusted_header::ProxySecret;
 use super::user_id::UserId;
+use super::verified::Verified;
 
 /// Resolves the calling user of each HTTP request, by the mode the configuration chose.
 /// Shared by all requests (`Arc<Authenticator>`).
@@ -62,13 +63,16 @@ impl Authenticator {
         Ok(Self { mode })
     }
 
-    /// The user a request acts for, proved by its headers; or why it is refused.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<UserId, AuthRejection> {
+    /// The user a request acts for (and its OAuth client), proved by its headers; or
+    /// why it is refused.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Verified, AuthRejection> {
         match &self.mode {
-            Mode::Fixed(user) => Ok(user.clone()),
-            Mode::BearerTokens(tokens) => authenticate_static_token(tokens, headers),
+            Mode::Fixed(user) => Ok(user.clone().into()),
+            Mode::BearerTokens(tokens) => {
+                authenticate_static_token(tokens, headers).map(Into::into)
+            }
             Mode::OAuth(verifier) => verifier.authenticate(headers).await,
-            Mode::TrustedHeader(secret) => secret.authenticate(headers),
+            Mode::TrustedHeader(secret) => secret.authenticate(headers).map(Into::into),
         }
     }
 

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::authenticator::Authenticator;
 use super::trusted_header::{PROXY_SECRET_HEADER, USER_ID_HEADER};
 use super::user_id::UserId;
+use super::verified::OAuthClientId;
 
 /// Authenticates the request and inserts its [`UserId`] into the request extensions, where
 /// the handlers behind it (rmcp's Streamable HTTP service sees them in
@@ -35,9 +36,12 @@ pub async fn require_identity(
     next: Next,
 ) -> Response {
     match auth.authenticate(request.headers()).await {
-        Ok(user) => {
+        Ok(verified) => {
             strip_credentials(request.headers_mut());
-            request.extensions_mut().insert::<UserId>(user);
+            request.extensions_mut().insert::<UserId>(verified.user);
+            if let Some(client) = verified.oauth_client {
+                request.extensions_mut().insert::<OAuthClientId>(client);
+            }
             next.run(request).await
         }
         Err(rejection) => {

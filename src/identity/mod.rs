@@ -13,7 +13,8 @@
 //!
 //! An [`Authenticator`] built from the configuration answers each request;
 //! [`require_identity`] is the axum middleware that puts the [`UserId`] into the request
-//! extensions or answers with an [`AuthRejection`].
+//! extensions (with the [`OAuthClientId`] of an OAuth token) or answers with an
+//! [`AuthRejection`].
 
 mod authenticator;
 mod config;
@@ -26,6 +27,7 @@ mod rejection;
 mod token_file;
 mod trusted_header;
 mod user_id;
+mod verified;
 
 pub use authenticator::Authenticator;
 pub use config::{DEFAULT_USER_CLAIM, IdentityConfig, OAuthConfig};
@@ -36,3 +38,4 @@ pub use rejection::AuthRejection;
 pub use token_file::hash_token;
 pub use trusted_header::{PROXY_SECRET_HEADER, USER_ID_HEADER};
 pub use user_id::UserId;
+pub use verified::{OAuthClientId, Verified};

@@ -11,14 +11,16 @@ use rmcp::service::ClientLifecycleMode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::common::http::{ANN_TOKEN, BOB_TOKEN, McpClient, bearer, headers, token_gateway};
+use crate::common::http::{
+    ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers, token_gateway,
+};
 use crate::common::person::{Answer, Person};
 use crate::common::{API_KEY, Gateway, approve, authorization_url, start_emulator};
-use crate::secrets::provider_token;
+use crate::secrets::{GMAIL_READ, provider_token};
+use crate::support::auth_server::{AuthServer, TestKey, claims};
 
 const ANN: &str = "ann@example.com";
 const BOB: &str = "bob@example.com";
-use crate::secrets::GMAIL_READ;
 const GMAIL_SEND: &str = "https://www.googleapis.com/auth/gmail.send";
 
 /// The documented schema of a line, checked itself against its metaschema.
@@ -415,4 +417,45 @@ async fn an_audit_path_that_is_an_existing_file_stops_startup() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("is an existing file"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "kept\n");
+}
+
+#[tokio::test]
+async fn in_oauth_mode_the_line_names_the_tokens_client() {
+    let emulator = start_emulator().await;
+    let key = TestKey::rsa_a();
+    let server = AuthServer::start(&[&key]).await;
+    let (listener, addr) = crate::support::loopback_listener().await;
+    drop(listener);
+    let resource = format!("http://{addr}/mcp");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let flags = [
+        "--oauth-issuer",
+        &server.issuer,
+        "--public-url",
+        &resource,
+        "--audit-log",
+        path.to_str().unwrap(),
+    ];
+    let gateway = HttpGateway::start_on(&addr.to_string(), &emulator.base_url(), &flags, &[]).await;
+    let mut claims = claims(&server.issuer, &resource, ANN);
+    claims["client_id"] = json!("editor-app-1");
+    let token = key.sign(&claims);
+    let ann = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(&token))).await;
+    assert_eq!(
+        ann.call("Math_Add", json!({"a": 1, "b": 2})).await.is_error,
+        Some(false)
+    );
+    drop(ann);
+    gateway.terminate().await;
+
+    let text = audit_files(dir.path());
+    let lines = checked_lines(&text);
+    assert_eq!(lines.len(), 1, "{text}");
+    assert_eq!(lines[0]["user"], ANN);
+    assert_eq!(lines[0]["client"]["oauth_client_id"], "editor-app-1");
+    assert!(
+        !text.contains(&token),
+        "the access token is in the audit log"
+    );
 }

@@ -28,7 +28,7 @@ async fn team() -> (TempDir, std::path::PathBuf, Authenticator) {
 }
 
 async fn user(auth: &Authenticator, token: &str) -> Option<UserId> {
-    auth.authenticate(&bearer(token)).await.ok()
+    auth.authenticate(&bearer(token)).await.ok().map(|v| v.user)
 }
 
 #[tokio::test]
@@ -69,7 +69,7 @@ async fn the_arcade_user_id_header_is_ignored() {
     let (_dir, _file, auth) = team().await;
     let spoofed = with_header(bearer(ANN_TOKEN), USER_ID_HEADER, "bob");
     assert_eq!(
-        auth.authenticate(&spoofed).await.unwrap(),
+        auth.authenticate(&spoofed).await.unwrap().user,
         UserId::new("ann")
     );
     let alone = with_header(HeaderMap::new(), USER_ID_HEADER, "bob");

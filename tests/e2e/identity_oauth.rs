@@ -29,7 +29,7 @@ async fn authenticator(config: OAuthConfig) -> Authenticator {
 }
 
 async fn user_of(auth: &Authenticator, token: &str) -> Result<UserId, AuthRejection> {
-    auth.authenticate(&bearer(token)).await
+    auth.authenticate(&bearer(token)).await.map(|v| v.user)
 }
 
 fn challenge(rejection: AuthRejection) -> String {
@@ -320,7 +320,7 @@ async fn the_arcade_user_id_header_is_ignored() {
     let token = key.sign(&claims(&server.issuer, RESOURCE, "ann"));
     let headers = with_header(bearer(&token), USER_ID_HEADER, "bob");
     assert_eq!(
-        auth.authenticate(&headers).await.unwrap(),
+        auth.authenticate(&headers).await.unwrap().user,
         UserId::new("ann")
     );
 }

@@ -57,8 +57,8 @@ async fn the_proxy_names_the_user_and_two_users_are_told_apart() {
     let auth = authenticator().await;
     let (ann, bob) = (from_proxy(SECRET, "ann"), from_proxy(SECRET, "bob"));
     let (ann, bob) = tokio::join!(auth.authenticate(&ann), auth.authenticate(&bob));
-    assert_eq!(ann.unwrap(), UserId::new("ann"));
-    assert_eq!(bob.unwrap(), UserId::new("bob"));
+    assert_eq!(ann.unwrap().user, UserId::new("ann"));
+    assert_eq!(bob.unwrap().user, UserId::new("bob"));
 }
 
 #[test]
@@ -141,6 +141,7 @@ async fn other_modes_ignore_the_header_even_with_the_secret() {
     let user = fixed
         .authenticate(&from_proxy(SECRET, "bob"))
         .await
-        .unwrap();
+        .unwrap()
+        .user;
     assert_eq!(user, UserId::new("ann"));
 }

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::identity::rejection::AuthRejection;
 use crate::identity::user_id::UserId;
+use crate::identity::verified::OAuthClientId;
 
 /// The verified claims of an access token.
 pub(crate) type Claims = Map<String, Value>;
@@ -31,6 +32,20 @@ pub(crate) fn user_from(claims: &Claims, claim: &str) -> Result<UserId, AuthReje
              server to include it"
         ))),
     }
+}
+
+/// The client the token was issued to: `client_id` (RFC 9068's JWT access tokens), else
+/// `azp` (OpenID Connect's authorized party); for the audit log, so never required.
+pub(crate) fn client_from(claims: &Claims) -> Option<OAuthClientId> {
+    ["client_id", "azp"]
+        .iter()
+        .find_map(|name| {
+            claims
+                .get(*name)?
+                .as_str()
+                .filter(|id| !id.trim().is_empty())
+        })
+        .map(OAuthClientId::new)
 }
 
 /// Refuses a token that lacks any of `required`, naming every required scope so the client
@@ -106,6 +121,15 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.error_code(), "insufficient_scope");
         assert!(err.description().contains("mcp:tools"));
+    }
+
+    #[test]
+    fn the_client_is_client_id_else_azp() {
+        let both = claims(json!({"client_id": "editor", "azp": "other"}));
+        assert_eq!(client_from(&both), Some(OAuthClientId::new("editor")));
+        let azp = claims(json!({"azp": "cli", "client_id": " "}));
+        assert_eq!(client_from(&azp), Some(OAuthClientId::new("cli")));
+        assert_eq!(client_from(&claims(json!({"client_id": 7}))), None);
     }
 
     #[test]

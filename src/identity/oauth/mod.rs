@@ -19,7 +19,7 @@ use super::config::OAuthConfig;
 use super::credentials::bearer_token;
 use super::error::IdentityError;
 use super::rejection::AuthRejection;
-use super::user_id::UserId;
+use super::verified::Verified;
 
 /// Signature algorithms accepted: asymmetric only, so a public JWKS key can never be used
 /// as an HMAC secret, and never `none`.
@@ -83,7 +83,7 @@ impl OAuthVerifier {
     pub(crate) async fn authenticate(
         &self,
         headers: &axum::http::HeaderMap,
-    ) -> Result<UserId, AuthRejection> {
+    ) -> Result<Verified, AuthRejection> {
         self.authenticate_token(headers)
             .await
             .map_err(|rejection| rejection.with_resource_metadata(self.resource.metadata_url()))
@@ -92,7 +92,7 @@ impl OAuthVerifier {
     async fn authenticate_token(
         &self,
         headers: &axum::http::HeaderMap,
-    ) -> Result<UserId, AuthRejection> {
+    ) -> Result<Verified, AuthRejection> {
         let token = bearer_token(headers)?.ok_or_else(|| {
             AuthRejection::missing(format!(
                 "this server needs an OAuth access token from {} in `Authorization: Bearer <token>`",
@@ -101,7 +101,10 @@ impl OAuthVerifier {
         })?;
         let claims = self.verify(token).await?;
         claims::require_scopes(&claims, &self.required_scopes)?;
-        claims::user_from(&claims, &self.user_claim)
+        Ok(Verified {
+            user: claims::user_from(&claims, &self.user_claim)?,
+            oauth_client: claims::client_from(&claims),
+        })
     }
 
     /// The claims of a token whose signature, issuer, audience and lifetime check out.

@@ -1,6 +1,7 @@
-//! The lines of the audit log, as serde structs: one [`ToolCallLine`] per `tools/call`,
-//! one [`AuthorizationLine`] per authorization event. `docs/audit-log.schema.json` is
-//! their JSON Schema; a test checks every line a real gateway writes against it.
+//! The lines of the audit log, as serde structs: a [`Line`] holds what every line says
+//! (who, from which client, which tool) and the details of its event, a [`ToolCall`]
+//! or a [`Prompt`]. `docs/audit-log.schema.json` is their JSON Schema; a test checks
+//! every line a real gateway writes against it.
 
 use serde::Serialize;
 
@@ -16,7 +17,7 @@ pub struct Client {
     pub name: Option<String>,
     /// `clientInfo.version`.
     pub version: Option<String>,
-    /// The `azp` (or `client_id`) claim of the OAuth access token, in OAuth mode.
+    /// The `client_id` (or `azp`) claim of the OAuth access token, in OAuth mode.
     pub oauth_client_id: Option<String>,
 }
 
@@ -32,24 +33,32 @@ pub struct CallAuthorization {
     pub provider_id: String,
 }
 
-/// One `tools/call`, written when its answer is ready.
+/// One line: what every event says, then its own details.
 #[derive(Debug, Serialize)]
-pub struct ToolCallLine<'a> {
+pub struct Line<'a, Details> {
     /// [`SCHEMA_VERSION`].
     pub schema: u32,
-    /// Always `tool_call`.
+    /// `tool_call` or `authorization`.
     pub event: &'static str,
-    /// When the call ended, RFC 3339 in UTC with milliseconds.
+    /// When it happened, RFC 3339 in UTC with milliseconds.
     pub time: String,
     /// The Arcade user id the call acted for.
     pub user: &'a str,
     /// Which client called.
     pub client: &'a Client,
-    /// The MCP name of the tool that ran (for `call_tool`, the tool it named).
+    /// The MCP name of the tool (for `call_tool`, the tool it named).
     pub tool: &'a str,
     /// Arcade's qualified name of a catalog tool (`Gmail.SendEmail`); `null` for the
     /// gateway's own and the direct tools.
     pub qualified_name: Option<&'a str>,
+    /// The event's own fields.
+    #[serde(flatten)]
+    pub details: Details,
+}
+
+/// The details of a `tool_call` line, written when the call's answer is ready.
+#[derive(Debug, Serialize)]
+pub struct ToolCall<'a> {
     /// `call_tool` when the discovery tool relayed the call, else `null`.
     pub via: Option<&'static str>,
     /// SHA-256 (hex) of the canonical JSON of the tool's arguments.
@@ -68,25 +77,11 @@ pub struct ToolCallLine<'a> {
     pub upstream_ms: f64,
 }
 
-/// An authorization prompt issued to the person, or ended.
+/// The details of an `authorization` line: a prompt issued to the person, or ended.
 #[derive(Debug, Serialize)]
-pub struct AuthorizationLine<'a> {
-    /// [`SCHEMA_VERSION`].
-    pub schema: u32,
-    /// Always `authorization`.
-    pub event: &'static str,
-    /// When it happened, RFC 3339 in UTC with milliseconds.
-    pub time: String,
+pub struct Prompt<'a> {
     /// `prompt_issued` or `prompt_ended`.
     pub phase: &'static str,
-    /// The user asked.
-    pub user: &'a str,
-    /// Which client showed the prompt.
-    pub client: &'a Client,
-    /// The MCP name of the tool that needs the grant.
-    pub tool: &'a str,
-    /// Its Arcade qualified name.
-    pub qualified_name: Option<&'a str>,
     /// `input_required`, `url_elicitation` or `link`.
     pub strategy: &'static str,
     /// Arcade's provider id.
@@ -94,15 +89,10 @@ pub struct AuthorizationLine<'a> {
     /// Arcade's authorization id (`ac_…`), which names the grant attempt.
     pub authorization_id: Option<&'a str>,
     /// For `prompt_ended`: `granted`, `declined`, `timed_out`, `failed`,
-    /// `not_granted` or `error`; `null` for `prompt_issued`.
+    /// `not_granted`, `input_required` or `error`; `null` for `prompt_issued`.
     pub outcome: Option<&'a str>,
     /// For `prompt_ended`: how long the person took, from the prompt to its end.
     pub elapsed_ms: Option<f64>,
-}
-
-/// The time of a line: now, RFC 3339 in UTC with milliseconds.
-pub fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// `duration` in milliseconds, to the microsecond.

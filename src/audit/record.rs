@@ -11,9 +11,7 @@ use rmcp::model::{CallToolResponse, CallToolResult};
 use serde_json::{Map, Value};
 
 use super::arguments::arguments_sha256;
-use super::event::{
-    AuthorizationLine, CallAuthorization, Client, SCHEMA_VERSION, ToolCallLine, millis, now,
-};
+use super::event::{CallAuthorization, Client, Line, Prompt, SCHEMA_VERSION, ToolCall, millis};
 use super::writer::AuditLog;
 use crate::identity::UserId;
 
@@ -141,21 +139,17 @@ impl CallRecord {
         ended: Option<(&str, Duration)>,
     ) {
         self.with(|facts| {
-            self.log.write(&AuthorizationLine {
-                schema: SCHEMA_VERSION,
-                event: "authorization",
-                time: now(),
-                phase,
-                user: facts.user.as_str(),
-                client: &facts.client,
-                tool: &facts.tool,
-                qualified_name: facts.qualified_name.as_deref(),
-                strategy: prompt.strategy,
-                provider_id: prompt.provider_id,
-                authorization_id: prompt.authorization_id,
-                outcome: ended.map(|(outcome, _)| outcome),
-                elapsed_ms: ended.map(|(_, elapsed)| millis(elapsed)),
-            });
+            self.log.write(&facts.line(
+                "authorization",
+                Prompt {
+                    phase,
+                    strategy: prompt.strategy,
+                    provider_id: prompt.provider_id,
+                    authorization_id: prompt.authorization_id,
+                    outcome: ended.map(|(outcome, _)| outcome),
+                    elapsed_ms: ended.map(|(_, elapsed)| millis(elapsed)),
+                },
+            ));
             facts.authorization = Some(CallAuthorization {
                 strategy: prompt.strategy,
                 outcome: ended.map_or("pending", |(outcome, _)| outcome).to_owned(),
@@ -168,23 +162,35 @@ impl CallRecord {
     pub fn finish(self, response: &Result<CallToolResponse, McpError>) {
         self.with(|facts| {
             let outcome = outcome_of(response, facts);
-            self.log.write(&ToolCallLine {
-                schema: SCHEMA_VERSION,
-                event: "tool_call",
-                time: now(),
-                user: facts.user.as_str(),
-                client: &facts.client,
-                tool: &facts.tool,
-                qualified_name: facts.qualified_name.as_deref(),
-                via: facts.via,
-                arguments_sha256: &facts.arguments_sha256,
-                outcome: &outcome,
-                authorization: facts.authorization.as_ref(),
-                execution_id: facts.execution_id.as_deref(),
-                duration_ms: millis(facts.started.elapsed()),
-                upstream_ms: millis(facts.upstream),
-            });
+            self.log.write(&facts.line(
+                "tool_call",
+                ToolCall {
+                    via: facts.via,
+                    arguments_sha256: &facts.arguments_sha256,
+                    outcome: &outcome,
+                    authorization: facts.authorization.as_ref(),
+                    execution_id: facts.execution_id.as_deref(),
+                    duration_ms: millis(facts.started.elapsed()),
+                    upstream_ms: millis(facts.upstream),
+                },
+            ));
         });
+    }
+}
+
+impl Facts {
+    /// A line about this call, of `event` with `details`, stamped now.
+    fn line<D>(&self, event: &'static str, details: D) -> Line<'_, D> {
+        Line {
+            schema: SCHEMA_VERSION,
+            event,
+            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            user: self.user.as_str(),
+            client: &self.client,
+            tool: &self.tool,
+            qualified_name: self.qualified_name.as_deref(),
+            details,
+        }
     }
 }
 

@@ -44,6 +44,14 @@ pub enum AuditError {
          makes that path a link to the newest; move the file away or choose another path"
     )]
     ExistingFile(PathBuf),
+    /// The folder cannot be named absolutely (the working directory is gone).
+    #[error("cannot resolve the folder of --audit-log `{path}`: {source}; give an absolute path")]
+    Folder {
+        /// The path given.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The folder or the file could not be created.
     #[error(
         "cannot open the audit log at `{path}`: {source}; check the folder exists and is writable"
@@ -125,6 +133,11 @@ fn daily_file(path: &Path) -> Result<RollingFileAppender, AuditError> {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
+    // Absolute, so that the link names its file wherever the link is read from.
+    let folder = std::path::absolute(folder).map_err(|source| AuditError::Folder {
+        path: path.to_owned(),
+        source,
+    })?;
     let (stem, extension) = split_name(name);
     let mut builder = RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
@@ -133,7 +146,7 @@ fn daily_file(path: &Path) -> Result<RollingFileAppender, AuditError> {
     if let Some(extension) = extension {
         builder = builder.filename_suffix(extension);
     }
-    builder.build(folder).map_err(|source| AuditError::Open {
+    builder.build(&folder).map_err(|source| AuditError::Open {
         path: path.to_owned(),
         source,
     })
@@ -175,6 +188,7 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&dated).unwrap(), "{\"n\":1}\n");
         assert!(path.symlink_metadata().unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"n\":1}\n");
+        assert!(std::fs::read_link(&path).unwrap().is_absolute());
     }
 
     #[test]

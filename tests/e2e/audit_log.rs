@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::common::http::{
-    ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers, token_gateway,
+    ANN_TOKEN, BOB_TOKEN, McpClient, bearer, headers, oauth_gateway, token_gateway,
 };
 use crate::common::person::{Answer, Person};
 use crate::common::{API_KEY, Gateway, approve, authorization_url, start_emulator};
@@ -121,7 +121,7 @@ async fn audit_lines_match_the_schema_say_what_happened_and_hold_no_secret() {
         .call("Mail_ListEmails", json!({"folder": "starred"}))
         .await;
     assert_eq!(listed.is_error, Some(false));
-    let relayed = json!({"name": "Math.Multiply", "arguments": {"a": 3.14159, "b": 2.71828}});
+    let relayed = json!({"name": "Math.Multiply", "arguments": {"a": 6.02214, "b": 1.60218}});
     assert_eq!(ann.call("call_tool", relayed).await.is_error, Some(false));
     // A 2026-07-28 client: the prompt is an input-required answer, the grant its retry.
     let lifecycle = crate::common::discover(ProtocolVersion::V_2026_07_28);
@@ -236,7 +236,7 @@ async fn audit_lines_match_the_schema_say_what_happened_and_hold_no_secret() {
             "Math_Multiply",
             json!("Math.Multiply"),
             json!("call_tool"),
-            r#"{"a":3.14159,"b":2.71828}"#,
+            r#"{"a":6.02214,"b":1.60218}"#,
             "ok",
             Value::Null,
             run_of("Math.Multiply", ANN),
@@ -324,8 +324,8 @@ async fn audit_lines_match_the_schema_say_what_happened_and_hold_no_secret() {
         "Quarterly plan",
         "usual place",
         "starred",
-        "3.14159",
-        "2.71828",
+        "6.02214",
+        "1.60218",
         "\"sent\"",
     ];
     for secret in &secrets {
@@ -424,20 +424,10 @@ async fn in_oauth_mode_the_line_names_the_tokens_client() {
     let emulator = start_emulator().await;
     let key = TestKey::rsa_a();
     let server = AuthServer::start(&[&key]).await;
-    let (listener, addr) = crate::support::loopback_listener().await;
-    drop(listener);
-    let resource = format!("http://{addr}/mcp");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
-    let flags = [
-        "--oauth-issuer",
-        &server.issuer,
-        "--public-url",
-        &resource,
-        "--audit-log",
-        path.to_str().unwrap(),
-    ];
-    let gateway = HttpGateway::start_on(&addr.to_string(), &emulator.base_url(), &flags, &[]).await;
+    let extra = ["--audit-log", path.to_str().unwrap()];
+    let (gateway, resource) = oauth_gateway(&emulator.base_url(), &server.issuer, &extra).await;
     let mut claims = claims(&server.issuer, &resource, ANN);
     claims["client_id"] = json!("editor-app-1");
     let token = key.sign(&claims);

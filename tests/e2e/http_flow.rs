@@ -3,7 +3,7 @@
 //! stateless replicas behind a round-robin proxy.
 
 use crate::common::http::{
-    ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers, token_gateway,
+    ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers, oauth_gateway, token_gateway,
 };
 use crate::common::{approve, assert_inbox_of, authorization_url, start_emulator, text};
 use crate::support::auth_server::{AuthServer, TestKey, claims};
@@ -334,23 +334,8 @@ async fn oauth_two_users_metadata_challenge_and_scopes() {
     let emulator = start_emulator().await;
     let key = TestKey::rsa_a();
     let server = AuthServer::start(&[&key]).await;
-    let (listener, addr) = crate::support::loopback_listener().await;
-    drop(listener);
-    let resource = format!("http://{addr}/mcp");
-    let gateway = HttpGateway::start_on(
-        &addr.to_string(),
-        &emulator.base_url(),
-        &[
-            "--oauth-issuer",
-            &server.issuer,
-            "--public-url",
-            &resource,
-            "--oauth-scope",
-            "mcp:tools",
-        ],
-        &[],
-    )
-    .await;
+    let extra = ["--oauth-scope", "mcp:tools"];
+    let (gateway, resource) = oauth_gateway(&emulator.base_url(), &server.issuer, &extra).await;
     let url = gateway.mcp_url();
     let token = |user: &str, scope: &str| {
         let mut claims = claims(&server.issuer, &resource, user);

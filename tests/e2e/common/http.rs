@@ -54,6 +54,18 @@ pub async fn token_gateway(
     (HttpGateway::start(arcade, &args, env).await, dir)
 }
 
+/// A gateway in OAuth mode trusting `issuer`, on a free loopback port (its public URL
+/// must be known before it starts), with `extra` flags; and that URL, the resource.
+pub async fn oauth_gateway(arcade: &str, issuer: &str, extra: &[&str]) -> (HttpGateway, String) {
+    let (listener, addr) = crate::support::loopback_listener().await;
+    drop(listener);
+    let resource = format!("http://{addr}/mcp");
+    let mut args = vec!["--oauth-issuer", issuer, "--public-url", &resource];
+    args.extend_from_slice(extra);
+    let gateway = HttpGateway::start_on(&addr.to_string(), arcade, &args, &[]).await;
+    (gateway, resource)
+}
+
 /// A running `serve --transport http` process.
 pub struct HttpGateway {
     /// `http://127.0.0.1:PORT`.

@@ -14,7 +14,8 @@
 //!                  │    └─ not granted yet → gateway::authorization (link, URL
 //!                  │       elicitation or multi round-trip), then execute again
 //!                  ├─ direct: or call the provider's API with an Arcade-issued token
-//!                  └─ results: Arcade's answer → MCP content, structuredContent, isError
+//!                  ├─ results: Arcade's answer → MCP content, structuredContent, isError
+//!                  └─ audit: the call's line (and each prompt's), written off the call path
 //! ```
 //!
 //! # Modules

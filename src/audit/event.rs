@@ -9,16 +9,37 @@ use serde::Serialize;
 /// changes meaning or goes away (new fields may appear without it).
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The most characters a line keeps of a name the client chose (the tool it asked for,
+/// its own name and version): MCP names fit in 128, and a client cannot fill the log.
+const MOST_CHARS: usize = 128;
+
+/// `text`, cut to [`MOST_CHARS`] characters.
+pub(super) fn bounded(text: &str) -> String {
+    text.chars().take(MOST_CHARS).collect()
+}
+
 /// The MCP client a call came from: what it said at `initialize` (or in the request's
 /// metadata, from protocol 2026-07-28 on), and the OAuth client its token was issued to.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Client {
     /// `clientInfo.name`.
-    pub name: Option<String>,
+    name: Option<String>,
     /// `clientInfo.version`.
-    pub version: Option<String>,
+    version: Option<String>,
     /// The `client_id` (or `azp`) claim of the OAuth access token, in OAuth mode.
-    pub oauth_client_id: Option<String>,
+    oauth_client_id: Option<String>,
+}
+
+impl Client {
+    /// The client that named itself `name` `version`, holding a token issued to
+    /// `oauth_client_id`; each cut to 128 characters.
+    pub fn new(name: Option<&str>, version: Option<&str>, oauth_client_id: Option<&str>) -> Self {
+        Self {
+            name: name.map(bounded),
+            version: version.map(bounded),
+            oauth_client_id: oauth_client_id.map(bounded),
+        }
+    }
 }
 
 /// How a call's authorization went, when it needed a prompt.

@@ -19,6 +19,6 @@ mod record;
 mod writer;
 
 pub use arguments::arguments_sha256;
-pub use event::{CallAuthorization, Client, SCHEMA_VERSION};
+pub use event::Client;
 pub use record::{CallRecord, PromptFacts};
 pub use writer::{AuditError, AuditGuard, AuditLog, AuditTarget};

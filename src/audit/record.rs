@@ -11,7 +11,9 @@ use rmcp::model::{CallToolResponse, CallToolResult};
 use serde_json::{Map, Value};
 
 use super::arguments::arguments_sha256;
-use super::event::{CallAuthorization, Client, Line, Prompt, SCHEMA_VERSION, ToolCall, millis};
+use super::event::{
+    CallAuthorization, Client, Line, Prompt, SCHEMA_VERSION, ToolCall, bounded, millis,
+};
 use super::writer::AuditLog;
 use crate::identity::UserId;
 
@@ -57,23 +59,9 @@ impl CallRecord {
         tool: &str,
         arguments: Option<&Map<String, Value>>,
     ) -> Self {
-        let facts = log.is_on().then(|| {
-            Mutex::new(Facts {
-                started: Instant::now(),
-                user: user.clone(),
-                client: client(),
-                tool: tool.to_owned(),
-                qualified_name: None,
-                via: None,
-                arguments_sha256: arguments
-                    .map_or_else(|| arguments_sha256(&Map::new()), arguments_sha256),
-                invalid_arguments: false,
-                cancelled: false,
-                authorization: None,
-                execution_id: None,
-                upstream: Duration::ZERO,
-            })
-        });
+        let facts = log
+            .is_on()
+            .then(|| Mutex::new(Facts::new(user, client(), tool, arguments)));
         Self {
             log: log.clone(),
             facts,
@@ -179,6 +167,29 @@ impl CallRecord {
 }
 
 impl Facts {
+    /// What is known as a call arrives.
+    fn new(
+        user: &UserId,
+        client: Client,
+        tool: &str,
+        arguments: Option<&Map<String, Value>>,
+    ) -> Self {
+        Self {
+            started: Instant::now(),
+            user: user.clone(),
+            client,
+            tool: bounded(tool),
+            qualified_name: None,
+            via: None,
+            arguments_sha256: arguments_sha256(arguments.unwrap_or(&Map::new())),
+            invalid_arguments: false,
+            cancelled: false,
+            authorization: None,
+            execution_id: None,
+            upstream: Duration::ZERO,
+        }
+    }
+
     /// A line about this call, of `event` with `details`, stamped now.
     fn line<D>(&self, event: &'static str, details: D) -> Line<'_, D> {
         Line {
@@ -219,4 +230,71 @@ fn result_outcome(result: &CallToolResult) -> Option<Cow<'static, str>> {
         return Some(format!("upstream_error:{kind}").into());
     }
     Some("tool_error".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::{ContentBlock, InputRequiredResult};
+    use serde_json::json;
+
+    fn facts() -> Facts {
+        Facts::new(&UserId::new("ann"), Client::default(), "Math_Add", None)
+    }
+
+    fn error_with(structured: Value) -> Result<CallToolResponse, McpError> {
+        let mut result = CallToolResult::error(vec![ContentBlock::text("no")]);
+        result.structured_content = Some(structured);
+        Ok(result.into())
+    }
+
+    #[test]
+    fn outcomes_are_classed_from_the_answer() {
+        let facts = facts();
+        let class = |response: &Result<CallToolResponse, McpError>| outcome_of(response, &facts);
+        let ok = Ok(CallToolResult::success(vec![ContentBlock::text("3")]).into());
+        assert_eq!(class(&ok), "ok");
+        let failed = Ok(CallToolResult::error(vec![ContentBlock::text("no")]).into());
+        assert_eq!(class(&failed), "tool_error");
+        let link = error_with(json!({"authorization_required": true, "status": "declined"}));
+        assert_eq!(class(&link), "authorization_required");
+        let upstream = error_with(json!({"upstream_error": "rate_limited"}));
+        assert_eq!(class(&upstream), "upstream_error:rate_limited");
+        let input = Ok(CallToolResponse::InputRequired(InputRequiredResult::new(
+            None, None,
+        )));
+        assert_eq!(class(&input), "input_required");
+        let refused = Err(McpError::invalid_params("unknown tool", None));
+        assert_eq!(class(&refused), "protocol_error");
+    }
+
+    #[test]
+    fn marks_win_over_the_answer() {
+        let mut facts = facts();
+        facts.invalid_arguments = true;
+        let failed = Ok(CallToolResult::error(vec![ContentBlock::text("bad")]).into());
+        assert_eq!(outcome_of(&failed, &facts), "invalid_arguments");
+        facts.cancelled = true;
+        let gone = Err(McpError::internal_error("cancelled", None));
+        assert_eq!(outcome_of(&gone, &facts), "cancelled");
+    }
+
+    #[test]
+    fn a_name_the_client_chose_is_cut_to_128_characters() {
+        let long = "x".repeat(10_000);
+        let facts = Facts::new(&UserId::new("ann"), Client::default(), &long, None);
+        assert_eq!(facts.tool.len(), 128);
+    }
+
+    #[test]
+    fn with_the_log_off_nothing_is_gathered() {
+        let record = CallRecord::new(
+            &AuditLog::default(),
+            &UserId::new("ann"),
+            || unreachable!("the client is not asked for"),
+            "Math_Add",
+            None,
+        );
+        assert!(record.facts.is_none());
+    }
 }

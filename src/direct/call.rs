@@ -18,6 +18,7 @@ use super::tool::{ProviderError, ProviderToken};
 use super::{DirectEntry, DirectTools};
 use crate::arcade::ArcadeClient;
 use crate::arcade::types::AuthAuthorizeRequest;
+use crate::audit::CallRecord;
 use crate::catalog::RESULT_KEY;
 use crate::identity::UserId;
 use crate::results;
@@ -32,6 +33,8 @@ pub(crate) struct DirectCall<'a> {
     pub entry: &'a DirectEntry,
     /// The calling user (from the transport, never from the arguments).
     pub user: &'a UserId,
+    /// What the audit line of the call will say.
+    pub record: &'a CallRecord,
 }
 
 impl DirectCall<'_> {
@@ -43,11 +46,13 @@ impl DirectCall<'_> {
         let result = match self.entry.validate_arguments(&arguments) {
             Err(error) => {
                 tracing::info!(tool = name, user = %self.user, "rejected bad arguments");
+                self.record.invalid_arguments();
                 results::bad_arguments(name, &error)
             }
             Ok(()) => match self.entry.implementation.check(&arguments) {
                 Err(refused) => {
                     tracing::info!(tool = name, user = %self.user, "refused arguments");
+                    self.record.invalid_arguments();
                     error(format!(
                         "Invalid arguments for `{name}`; nothing was sent. {refused}. \
                          Fix the arguments and call again."

@@ -587,6 +587,7 @@ impl Gateway {
                 direct,
                 entry,
                 user,
+                record: call.record,
             };
             // Boxed like the authorization paths (see `call::ToolCall::run`).
             return Ok(Box::pin(direct_call.run(arguments)).await.into());
@@ -629,13 +630,13 @@ struct Call<'a> {
 /// client its access token was issued to.
 fn client_of(context: &RequestContext<RoleServer>) -> audit::Client {
     let info = context.client_info();
-    audit::Client {
-        name: info.as_ref().map(|i| i.name.clone()),
-        version: info.map(|i| i.version),
-        oauth_client_id: context
-            .extensions
-            .get::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<OAuthClientId>())
-            .map(|client| client.as_str().to_owned()),
-    }
+    let oauth_client = context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<OAuthClientId>());
+    audit::Client::new(
+        info.as_ref().map(|i| i.name.as_str()),
+        info.as_ref().map(|i| i.version.as_str()),
+        oauth_client.map(OAuthClientId::as_str),
+    )
 }

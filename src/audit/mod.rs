@@ -8,12 +8,13 @@
 //! - `arguments`: the canonical hash of the arguments, shared with the multi
 //!   round-trip state;
 //! - `writer`: the file a day (or stderr), written by a worker thread so a call
-//!   never waits on the disk.
+//!   never waits on the disk; `batch`: lines passed to it a few times a second.
 //!
 //! No line holds a secret: no key, token, argument value, authorization link or
 //! session id; the user id is there, because who did what is the point of the log.
 
 mod arguments;
+mod batch;
 mod event;
 mod record;
 mod writer;

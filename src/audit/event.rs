@@ -86,7 +86,7 @@ pub struct ToolCall<'a> {
     pub arguments_sha256: &'a str,
     /// How the call ended: `ok`, `tool_error`, `invalid_arguments`,
     /// `authorization_required`, `input_required`, `upstream_error:<kind>`,
-    /// `protocol_error` or `cancelled`.
+    /// `protocol_error`, `cancelled` or `rate_limited`.
     pub outcome: &'a str,
     /// The prompt this call made or finished, if any.
     pub authorization: Option<&'a CallAuthorization>,

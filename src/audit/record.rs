@@ -148,21 +148,27 @@ impl CallRecord {
 
     /// Writes the call's line, now that `response` is its answer.
     pub fn finish(self, response: &Result<CallToolResponse, McpError>) {
-        self.with(|facts| {
-            let outcome = outcome_of(response, facts);
-            self.log.write(&facts.line(
-                "tool_call",
-                ToolCall {
-                    via: facts.via,
-                    arguments_sha256: &facts.arguments_sha256,
-                    outcome: &outcome,
-                    authorization: facts.authorization.as_ref(),
-                    execution_id: facts.execution_id.as_deref(),
-                    duration_ms: millis(facts.started.elapsed()),
-                    upstream_ms: millis(facts.upstream),
-                },
-            ));
-        });
+        self.with(|facts| self.write_call(facts, &outcome_of(response, facts)));
+    }
+
+    /// Writes the line of a call refused before it ran, with `outcome`.
+    pub fn refused(self, outcome: &str) {
+        self.with(|facts| self.write_call(facts, outcome));
+    }
+
+    fn write_call(&self, facts: &Facts, outcome: &str) {
+        self.log.write(&facts.line(
+            "tool_call",
+            ToolCall {
+                via: facts.via,
+                arguments_sha256: &facts.arguments_sha256,
+                outcome,
+                authorization: facts.authorization.as_ref(),
+                execution_id: facts.execution_id.as_deref(),
+                duration_ms: millis(facts.started.elapsed()),
+                upstream_ms: millis(facts.upstream),
+            },
+        ));
     }
 }
 

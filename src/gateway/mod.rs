@@ -183,6 +183,11 @@ impl Gateway {
         self
     }
 
+    /// Where the audit lines go: the HTTP layer writes those of the calls it refuses.
+    pub fn audit_log(&self) -> &AuditLog {
+        &self.audit
+    }
+
     /// The same gateway, cancelling every call in flight once `client_gone` is
     /// cancelled: a client that went away does not leave upstream requests behind.
     pub fn with_client_gone(mut self, client_gone: ClientGone) -> Self {

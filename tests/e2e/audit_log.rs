@@ -449,3 +449,36 @@ async fn in_oauth_mode_the_line_names_the_tokens_client() {
         "the access token is in the audit log"
     );
 }
+
+#[tokio::test]
+async fn a_call_refused_over_the_rate_limit_is_on_record() {
+    let emulator = start_emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let flags = [
+        "--audit-log",
+        path.to_str().unwrap(),
+        "--calls-per-minute",
+        "1",
+    ];
+    let (gateway, _tokens) = token_gateway(&emulator.base_url(), &flags, &[]).await;
+    let ann = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(ANN_TOKEN))).await;
+    assert_eq!(
+        ann.call("Math_Add", json!({"a": 1, "b": 2})).await.is_error,
+        Some(false)
+    );
+    let refused = ann.try_call("Math_Add", json!({"a": 40, "b": 2})).await;
+    assert!(refused.is_err(), "the second call in a minute is refused");
+    drop(ann);
+    gateway.terminate().await;
+
+    let lines = checked_lines(&audit_files(dir.path()));
+    let outcomes: Vec<&Value> = lines.iter().map(|line| &line["outcome"]).collect();
+    assert_eq!(outcomes, ["ok", "rate_limited"]);
+    let over = &lines[1];
+    assert_eq!(over["user"], ANN);
+    assert_eq!(over["tool"], "Math_Add");
+    assert_eq!(over["arguments_sha256"], sha256(r#"{"a":40,"b":2}"#));
+    assert_eq!(over["execution_id"], Value::Null);
+    assert_eq!(emulator.state().executions("Math.Add", ANN), 1);
+}

@@ -25,6 +25,7 @@ use tokio::sync::Semaphore;
 use super::metrics::Metrics;
 use super::settings::Limits;
 use super::until_answered::{UntilAnswered, hold_until_sent};
+use crate::audit::{self, AuditLog};
 use crate::identity::UserId;
 
 /// How often the rate counters of users without a call in the last minute are dropped:
@@ -47,6 +48,8 @@ pub struct CallLimits {
     max_body_bytes: usize,
     last_sweep: Mutex<Instant>,
     metrics: Arc<Metrics>,
+    /// Where the lines of refused calls go.
+    audit: AuditLog,
 }
 
 /// Why a call was turned away.
@@ -93,7 +96,7 @@ impl IntoResponse for OverLimit {
 
 impl CallLimits {
     /// Counters for the configured limits (which [`Limits`] has checked to be non-zero).
-    pub fn new(limits: &Limits, metrics: Arc<Metrics>) -> Self {
+    pub fn new(limits: &Limits, metrics: Arc<Metrics>, audit: AuditLog) -> Self {
         let per_minute = NonZeroU32::new(limits.calls_per_minute).unwrap_or(NonZeroU32::MIN);
         Self {
             per_minute: RateLimiter::keyed(Quota::per_minute(per_minute)),
@@ -108,6 +111,7 @@ impl CallLimits {
             max_body_bytes: limits.max_body_bytes,
             last_sweep: Mutex::new(Instant::now()),
             metrics,
+            audit,
         }
     }
 
@@ -205,6 +209,7 @@ pub async fn limit_calls(
             Err(over) => {
                 tracing::info!(user = %user, reason = %over, "refused a tool call over the limit");
                 limits.metrics.rate_limited();
+                audit::refused_calls(&limits.audit, &user, &bytes, "rate_limited");
                 return over.into_response();
             }
         }
@@ -240,7 +245,7 @@ mod tests {
             max_sessions_per_user: 1,
             max_sessions: 1,
         };
-        CallLimits::new(&limits, Arc::new(Metrics::default()))
+        CallLimits::new(&limits, Arc::new(Metrics::default()), AuditLog::default())
     }
 
     #[test]

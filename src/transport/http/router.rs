@@ -75,7 +75,11 @@ pub fn router(parts: Parts<'_>) -> Router {
             parts.limits.idle_timeout,
             owners,
         )));
-    let calls = CallLimits::new(parts.limits, metrics.clone());
+    let calls = CallLimits::new(
+        parts.limits,
+        metrics.clone(),
+        parts.gateway.audit_log().clone(),
+    );
     // One `ServiceBuilder` a group: axum wraps each route once for the whole group, where
     // a `Router::layer` a middleware would box the route again at every level, and every
     // level clones (and drops) all the boxed levels under it on every request.

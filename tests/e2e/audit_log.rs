@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::common::http::{
-    ANN_TOKEN, BOB_TOKEN, McpClient, bearer, headers, oauth_gateway, token_gateway,
+    ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers, oauth_gateway, token_gateway,
 };
 use crate::common::person::{Answer, Person};
 use crate::common::{API_KEY, Gateway, approve, authorization_url, start_emulator};
@@ -72,6 +72,39 @@ fn audit_files(dir: &Path) -> String {
         .collect()
 }
 
+/// A gateway for ann and bob writing its audit log into a folder of its own.
+struct Audited {
+    gateway: HttpGateway,
+    dir: tempfile::TempDir,
+    _tokens: tempfile::TempDir,
+}
+
+impl Audited {
+    async fn start(arcade: &str, extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let mut flags = vec!["--audit-log", path.to_str().unwrap()];
+        flags.extend_from_slice(extra);
+        let (gateway, tokens) = token_gateway(arcade, &flags, &[]).await;
+        Self {
+            gateway,
+            dir,
+            _tokens: tokens,
+        }
+    }
+
+    /// The `--audit-log` path: the link to the newest file.
+    fn path(&self) -> std::path::PathBuf {
+        self.dir.path().join("audit.jsonl")
+    }
+
+    /// Stops the gateway (which writes out every line) and reads every line it wrote.
+    async fn stop(self) -> String {
+        self.gateway.terminate().await;
+        audit_files(self.dir.path())
+    }
+}
+
 async fn client(gateway_url: &str, token: &str, person: Person) -> McpClient<Person> {
     let person = person.speaking(ProtocolVersion::V_2025_11_25);
     let lifecycle = ClientLifecycleMode::Initialize;
@@ -81,15 +114,8 @@ async fn client(gateway_url: &str, token: &str, person: Person) -> McpClient<Per
 #[tokio::test]
 async fn audit_lines_match_the_schema_say_what_happened_and_hold_no_secret() {
     let emulator = start_emulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("audit.jsonl");
-    let flags = [
-        "--audit-log",
-        path.to_str().unwrap(),
-        "--discovery",
-        "always",
-    ];
-    let (gateway, _tokens) = token_gateway(&emulator.base_url(), &flags, &[]).await;
+    let audited = Audited::start(&emulator.base_url(), &["--discovery", "always"]).await;
+    let gateway = &audited.gateway;
     let started = chrono::Utc::now();
     let ann = client(&gateway.mcp_url(), ANN_TOKEN, Person::new(Answer::Approve)).await;
     let bob = client(
@@ -135,18 +161,22 @@ async fn audit_lines_match_the_schema_say_what_happened_and_hold_no_secret() {
     assert_eq!(inbox.is_error, Some(false), "granted on the retry");
 
     let logs = gateway.logs();
-    drop((ann, bob, ann_later));
-    gateway.terminate().await;
-    let ended = chrono::Utc::now();
     assert!(
         !logs.contains("\"event\":\"tool_call\""),
         "with a file, audit lines stay out of the logs"
     );
     assert!(
-        path.symlink_metadata().unwrap().file_type().is_symlink(),
+        audited
+            .path()
+            .symlink_metadata()
+            .unwrap()
+            .file_type()
+            .is_symlink(),
         "the path links to the day's file"
     );
-    let text = audit_files(dir.path());
+    drop((ann, bob, ann_later));
+    let text = audited.stop().await;
+    let ended = chrono::Utc::now();
     let lines = checked_lines(&text);
 
     for line in &lines {
@@ -453,16 +483,9 @@ async fn in_oauth_mode_the_line_names_the_tokens_client() {
 #[tokio::test]
 async fn a_call_refused_over_the_rate_limit_is_on_record() {
     let emulator = start_emulator().await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("audit.jsonl");
-    let flags = [
-        "--audit-log",
-        path.to_str().unwrap(),
-        "--calls-per-minute",
-        "1",
-    ];
-    let (gateway, _tokens) = token_gateway(&emulator.base_url(), &flags, &[]).await;
-    let ann = McpClient::connect(&gateway.mcp_url(), &headers(&bearer(ANN_TOKEN))).await;
+    let audited = Audited::start(&emulator.base_url(), &["--calls-per-minute", "1"]).await;
+    let url = audited.gateway.mcp_url();
+    let ann = McpClient::connect(&url, &headers(&bearer(ANN_TOKEN))).await;
     assert_eq!(
         ann.call("Math_Add", json!({"a": 1, "b": 2})).await.is_error,
         Some(false)
@@ -470,9 +493,7 @@ async fn a_call_refused_over_the_rate_limit_is_on_record() {
     let refused = ann.try_call("Math_Add", json!({"a": 40, "b": 2})).await;
     assert!(refused.is_err(), "the second call in a minute is refused");
     drop(ann);
-    gateway.terminate().await;
-
-    let lines = checked_lines(&audit_files(dir.path()));
+    let lines = checked_lines(&audited.stop().await);
     let outcomes: Vec<&Value> = lines.iter().map(|line| &line["outcome"]).collect();
     assert_eq!(outcomes, ["ok", "rate_limited"]);
     let over = &lines[1];

@@ -9,7 +9,7 @@
 //! 4. the provider answers 401 → the token is dropped and Arcade asked once more:
 //!    a link if the grant is gone, else one more call; a second 401 is reported.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use serde_json::{Value, json};
@@ -18,7 +18,7 @@ use super::tool::{ProviderError, ProviderToken};
 use super::{DirectEntry, DirectTools};
 use crate::arcade::ArcadeClient;
 use crate::arcade::types::AuthAuthorizeRequest;
-use crate::audit::CallRecord;
+use crate::audit::{CallRecord, PromptFacts};
 use crate::catalog::RESULT_KEY;
 use crate::identity::UserId;
 use crate::results;
@@ -120,6 +120,18 @@ impl DirectCall<'_> {
         if !auth.is_completed() {
             tracing::info!(tool = name, user = %self.user, provider = ?auth.provider_id,
                 "authorization required; returning the link");
+            if let Ok(link) = results::checked_link(Some(&requirement), &auth) {
+                // The link result is the `link` strategy of the catalog's tools, without
+                // a wait: the prompt ends as it is given.
+                let prompt = PromptFacts {
+                    strategy: "link",
+                    provider_id: &link.access.provider_id,
+                    authorization_id: auth.id.as_deref(),
+                };
+                self.record.prompt_issued(&prompt);
+                self.record
+                    .prompt_ended(&prompt, "not_granted", Duration::ZERO);
+            }
             return Err(results::authorization_required(
                 name,
                 &auth,

@@ -503,3 +503,70 @@ async fn a_call_refused_over_the_rate_limit_is_on_record() {
     assert_eq!(over["execution_id"], Value::Null);
     assert_eq!(emulator.state().executions("Math.Add", ANN), 1);
 }
+
+#[tokio::test]
+async fn direct_tool_calls_and_prompts_are_on_record_over_stdio() {
+    let emulator = start_emulator().await;
+    let direct = crate::direct_tools::tools_file(&emulator.base_url());
+    let file = direct.path().join("direct.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let flags = [
+        "--direct-tools",
+        file.to_str().unwrap(),
+        "--audit-log",
+        path.to_str().unwrap(),
+    ];
+    let gateway = Gateway::spawn(&emulator.base_url(), ANN, &flags).await;
+    let bad = gateway.call("Gmail_GetMyMessage", json!({"id": 7})).await;
+    assert_eq!(bad.is_error, Some(true));
+    let prompt = gateway
+        .call("Gmail_ListMyMessages", json!({"max_results": 3}))
+        .await;
+    let link = authorization_url(&prompt);
+    crate::common::eventually("four lines are in the file", || {
+        audit_files(dir.path()).lines().count() == 4
+    })
+    .await;
+
+    let text = audit_files(dir.path());
+    let lines = checked_lines(&text);
+    let summary: Vec<(&Value, &Value, &Value)> = lines
+        .iter()
+        .map(|l| (&l["event"], &l["tool"], &l["outcome"]))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                &json!("tool_call"),
+                &json!("Gmail_GetMyMessage"),
+                &json!("invalid_arguments")
+            ),
+            (
+                &json!("authorization"),
+                &json!("Gmail_ListMyMessages"),
+                &Value::Null
+            ),
+            (
+                &json!("authorization"),
+                &json!("Gmail_ListMyMessages"),
+                &json!("not_granted")
+            ),
+            (
+                &json!("tool_call"),
+                &json!("Gmail_ListMyMessages"),
+                &json!("authorization_required")
+            ),
+        ],
+        "{text}"
+    );
+    for line in &lines {
+        assert_eq!(line["user"], ANN, "{line}");
+        assert_eq!(line["qualified_name"], Value::Null, "a direct tool: {line}");
+    }
+    assert_eq!(lines[1]["strategy"], "link");
+    assert_eq!(lines[1]["provider_id"], "google");
+    assert_eq!(lines[3]["arguments_sha256"], sha256(r#"{"max_results":3}"#));
+    assert!(!text.contains(&link), "the link is in the audit log");
+}

@@ -204,9 +204,12 @@ async fn audit_lines_match_the_schema_say_what_happened_and_hold_no_secret() {
     );
 
     let run_of = |tool: &str, user: &str| {
-        let ids = emulator.state().execution_ids(tool, user);
-        assert_eq!(ids.len(), 1, "{tool} ran once for {user}");
-        json!(ids[0])
+        assert_eq!(
+            emulator.state().executions(tool, user),
+            1,
+            "{tool} ran once for {user}"
+        );
+        json!(emulator.state().last_execution_id(tool, user))
     };
     let google = |strategy: &str, outcome: &str| json!({"strategy": strategy, "outcome": outcome, "provider_id": "google"});
     // (user, tool, qualified name, via, canonical arguments, outcome, authorization, run)
@@ -428,7 +431,7 @@ async fn audit_log_dash_writes_the_lines_to_stderr() {
     assert_eq!(lines[0]["arguments_sha256"], sha256(r#"{"a":2,"b":3}"#));
     assert_eq!(
         lines[0]["execution_id"],
-        json!(emulator.state().execution_ids("Math.Add", ANN)[0])
+        json!(emulator.state().last_execution_id("Math.Add", ANN))
     );
 }
 

@@ -27,8 +27,7 @@ struct Shared {
     style: Mutex<AuthRequiredStyle>,
     requests: Mutex<HashMap<&'static str, u64>>,
     abandoned: Mutex<HashMap<&'static str, u64>>,
-    /// The execution id of each run, per (tool, user).
-    executions: Mutex<HashMap<(String, String), Vec<String>>>,
+    executions: Mutex<HashMap<(String, String), Runs>>,
     traceparents: Mutex<HashMap<&'static str, String>>,
 }
 
@@ -80,15 +79,17 @@ impl EmulatorState {
     /// request or rejected input does not count), so tests can prove a side-effecting
     /// call was never sent twice.
     pub fn executions(&self, tool: &str, user: &str) -> u64 {
-        self.execution_ids(tool, user).len() as u64
+        self.runs(tool, user).map_or(0, |runs| runs.count)
     }
 
-    /// The execution id of each run of `tool` for `user`, oldest first, as its execute
-    /// answer gave it: what the gateway's audit log must show.
-    pub fn execution_ids(&self, tool: &str, user: &str) -> Vec<String> {
-        let Some(found) = self.shared.catalog.get(tool) else {
-            return Vec::new();
-        };
+    /// The execution id the last run of `tool` for `user` answered with: what the
+    /// gateway's audit log must show for it.
+    pub fn last_execution_id(&self, tool: &str, user: &str) -> Option<String> {
+        self.runs(tool, user).map(|runs| runs.last_execution_id)
+    }
+
+    fn runs(&self, tool: &str, user: &str) -> Option<Runs> {
+        let found = self.shared.catalog.get(tool)?;
         let key = (found.definition.qualified_name.clone(), user.to_owned());
         self.shared
             .executions
@@ -96,7 +97,6 @@ impl EmulatorState {
             .expect("executions lock")
             .get(&key)
             .cloned()
-            .unwrap_or_default()
     }
 
     /// How many requests reached `endpoint` (`execute`, `tools.list`, `auth.status`, …),
@@ -230,11 +230,11 @@ impl EmulatorState {
         let runs = executions
             .entry((tool.to_owned(), user.to_owned()))
             .or_default();
-        let execution_id = format!("tc_{}", uuid::Uuid::new_v4().simple());
-        runs.push(execution_id.clone());
+        runs.count += 1;
+        runs.last_execution_id = format!("tc_{}", uuid::Uuid::new_v4().simple());
         Run {
-            number: runs.len() as u64,
-            execution_id,
+            number: runs.count,
+            execution_id: runs.last_execution_id.clone(),
         }
     }
 
@@ -274,7 +274,7 @@ impl EmulatorState {
             executions
                 .entry(tool.clone())
                 .or_default()
-                .insert(user.clone(), runs.len() as u64);
+                .insert(user.clone(), runs.count);
         }
         let abandoned = self.shared.abandoned.lock().expect("abandoned lock");
         let traceparents = self.shared.traceparents.lock().expect("traceparents lock");
@@ -291,6 +291,13 @@ impl EmulatorState {
             auth_required_style: self.auth_required_style(),
         }
     }
+}
+
+/// The runs of one tool for one user.
+#[derive(Debug, Clone, Default)]
+struct Runs {
+    count: u64,
+    last_execution_id: String,
 }
 
 /// One recorded run of a tool.

@@ -218,7 +218,9 @@ fn outcome_of(response: &Result<CallToolResponse, McpError>, facts: &Facts) -> C
         Err(_) => "protocol_error".into(),
         Ok(CallToolResponse::Complete(_)) if facts.invalid_arguments => "invalid_arguments".into(),
         Ok(CallToolResponse::Complete(result)) => result_outcome(result).unwrap_or("ok".into()),
-        Ok(_) => "input_required".into(),
+        Ok(CallToolResponse::InputRequired(_)) => "input_required".into(),
+        // A task (SEP-2663) is answered; the tool's own end is another request.
+        Ok(_) => "ok".into(),
     }
 }
 

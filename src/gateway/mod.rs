@@ -30,8 +30,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, InitializeResult,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation,
+    InitializeRequestParams, InitializeResult, ListToolsResult, PaginatedRequestParams,
+    ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::model::{
     CompleteRequestParams, CompleteResult, GetPromptRequestParams, GetPromptResponse,
@@ -257,57 +258,81 @@ impl ServerHandler for Gateway {
     async fn set_level(
         &self,
         _request: rmcp::model::SetLevelRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        Ok(())
+        traced("logging/setLevel", &context, || Ok(()))
+    }
+
+    /// rmcp's own answer, in the request's span.
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, McpError> {
+        traced("initialize", &context, || {
+            context.peer.set_peer_info(request.clone());
+            self.negotiate_initialize(&request)
+        })
     }
 
     async fn list_prompts(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
-        Err(unserved::not_served("prompts/list"))
+        traced("prompts/list", &context, || {
+            Err(unserved::not_served("prompts/list"))
+        })
     }
 
     async fn get_prompt(
         &self,
         _request: GetPromptRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
-        Err(unserved::not_served("prompts/get"))
+        traced("prompts/get", &context, || {
+            Err(unserved::not_served("prompts/get"))
+        })
     }
 
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        Err(unserved::not_served("resources/list"))
+        traced("resources/list", &context, || {
+            Err(unserved::not_served("resources/list"))
+        })
     }
 
     async fn list_resource_templates(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
-        Err(unserved::not_served("resources/templates/list"))
+        traced("resources/templates/list", &context, || {
+            Err(unserved::not_served("resources/templates/list"))
+        })
     }
 
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        Err(unserved::unknown_resource(&request.uri))
+        traced("resources/read", &context, || {
+            Err(unserved::unknown_resource(&request.uri))
+        })
     }
 
     async fn complete(
         &self,
         _request: CompleteRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, McpError> {
-        Err(unserved::not_served("completion/complete"))
+        traced("completion/complete", &context, || {
+            Err(unserved::not_served("completion/complete"))
+        })
     }
 
     /// `subscriptions/listen` (2026-07-28): only the tool list changes here.
@@ -353,11 +378,7 @@ impl ServerHandler for Gateway {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let trace = McpRequest::start("tools/list", None, &context);
-        let _entered = trace.span().enter();
-        let listed = self.list_page(request);
-        trace.finish(Outcome::of(&listed));
-        listed
+        traced("tools/list", &context, || self.list_page(request))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -385,6 +406,20 @@ impl ServerHandler for Gateway {
         trace.finish(Outcome::of_call(&response));
         response
     }
+}
+
+/// Answers a request that does its work at once (no upstream call, no wait) in a span
+/// of its own, so that every MCP request shows in a trace.
+fn traced<T>(
+    method: &'static str,
+    context: &RequestContext<RoleServer>,
+    answer: impl FnOnce() -> Result<T, McpError>,
+) -> Result<T, McpError> {
+    let trace = McpRequest::start(method, None, context);
+    let _entered = trace.span().enter();
+    let answer = answer();
+    trace.finish(Outcome::of(&answer));
+    answer
 }
 
 impl Gateway {

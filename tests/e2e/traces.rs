@@ -326,6 +326,11 @@ async fn over_stdio_the_meta_parent_is_kept_and_the_last_spans_leave_at_exit() {
     send_line(&mut stdin, call).await;
     let answer: Value = serde_json::from_str(&stdout.next_line().await.unwrap().unwrap()).unwrap();
     assert_eq!(answer["result"]["content"][0]["text"], "3", "{answer}");
+    let unserved = json!({"jsonrpc": "2.0", "id": 3, "method": "prompts/list", "params": {
+        "_meta": {"traceparent": traceparent(meta_trace, PARENT_ID)}}});
+    send_line(&mut stdin, unserved).await;
+    let answer: Value = serde_json::from_str(&stdout.next_line().await.unwrap().unwrap()).unwrap();
+    assert!(answer["error"].is_object(), "{answer}");
 
     drop(stdin);
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
@@ -346,6 +351,17 @@ async fn over_stdio_the_meta_parent_is_kept_and_the_last_spans_leave_at_exit() {
     assert_eq!(server.attribute("network.transport"), "pipe");
     assert_eq!(server.attribute("enduser.id"), hashed("ann@example.com"));
     assert!(!server.attributes.contains_key("mcp.session.id"));
+    // Every request has its span, the ones answered at once too.
+    assert!(
+        spans.iter().any(|s| s.name == "initialize"),
+        "no initialize span"
+    );
+    let unserved = spans
+        .iter()
+        .find(|s| s.trace_id == meta_trace && s.name == "prompts/list")
+        .expect("the unserved request's span");
+    assert_eq!(unserved.parent_span_id, PARENT_ID);
+    assert!(!unserved.attribute("error.type").is_empty());
     assert!(
         spans
             .iter()

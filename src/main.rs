@@ -18,9 +18,10 @@ static MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_d
 fn main() -> ExitCode {
     let args = cli::parse();
     // Before the logger, so that a mistake in the OTEL_* variables stops the start.
-    let traces = match telemetry::Traces::from_env() {
-        Ok(traces) => traces,
-        Err(error) => {
+    let traces = match args.traces_requests().then(telemetry::Traces::from_env) {
+        None => None,
+        Some(Ok(traces)) => traces,
+        Some(Err(error)) => {
             eprintln!("error: {error}");
             return ExitCode::from(2);
         }

@@ -191,6 +191,13 @@ impl Cli {
             _ => "info",
         }
     }
+
+    /// Whether this command serves MCP requests, and so sends traces when the `OTEL_*`
+    /// variables ask for them (`serve`, and `call`, which runs one call through the same
+    /// server); the other commands neither read those variables nor fail on them.
+    pub fn traces_requests(&self) -> bool {
+        matches!(self.command, Command::Serve(_) | Command::Call(_))
+    }
 }
 
 /// Runs the parsed command line.

@@ -456,3 +456,15 @@ fn otlp_over_grpc_is_refused_at_start_with_what_to_use() {
     );
     assert!(stderr.contains("http/protobuf"), "{stderr}");
 }
+
+#[test]
+fn commands_that_serve_nothing_ignore_the_otel_variables() {
+    let output = std::process::Command::new(crate::common::GATEWAY_BIN)
+        .args(["completions", "bash"])
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("arcade-mcp-gateway"));
+}

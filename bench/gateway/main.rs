@@ -11,14 +11,17 @@
 //! 4. the gateway's resident memory: idle, with every fixture tool, with 1,000 idle
 //!    sessions;
 //! 5. building and serializing `tools/list` for every fixture tool, in process.
+//! 7. the gateway CPU a call with OpenTelemetry traces and the audit log on, against
+//!    both off.
 //!
 //! Parts 2 and 3 measure Streamable HTTP both stateful and `--stateless`.
 //!
 //! The fixture catalog is `tests/fixtures/catalog.tar.gz` (or `$BENCH_CATALOG`, a
 //! folder or archive of toolkit files).
 //! `BENCH_ONLY=latency,throughput` runs only the named parts (`start`, `latency`,
-//! `throughput`, `memory`, `build`); `BENCH_COMPARE=/path/to/arcade-mcp-gateway` adds that
-//! build's HTTP rows to parts 2 and 3, measured interleaved with this one's.
+//! `throughput`, `memory`, `build`, `observability`);
+//! `BENCH_COMPARE=/path/to/arcade-mcp-gateway` adds that build's HTTP rows to parts 2
+//! and 3, measured interleaved with this one's.
 
 // Shared with bench/soak, which uses other parts of them.
 #[allow(dead_code)]

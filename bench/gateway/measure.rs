@@ -94,7 +94,7 @@ impl Machine {
 }
 
 /// Every measurement, in order; `BENCH_ONLY` (a comma-separated list of `start`,
-/// `latency`, `throughput`, `memory`, `build`) runs only those parts.
+/// `latency`, `throughput`, `memory`, `build`, `observability`) runs only those parts.
 pub async fn all(fixtures: &Path) -> Vec<Row> {
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let runs = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
@@ -123,6 +123,9 @@ pub async fn all(fixtures: &Path) -> Vec<Row> {
     }
     if runs("build") {
         rows.extend(build_and_serialize(fixtures));
+    }
+    if runs("observability") {
+        rows.extend(observability(&full).await);
     }
     rows
 }
@@ -642,4 +645,153 @@ fn build_and_serialize(fixtures: &Path) -> Vec<Row> {
         ),
         "",
     )]
+}
+
+/// Rounds of the observability comparison (the median ratio is shown).
+const OBSERVED_ROUNDS: usize = 7;
+/// Calls through each gateway a round.
+const OBSERVED_CALLS: usize = 500;
+
+/// Part 7: The gateway CPU an authorized call costs with OpenTelemetry traces (exported
+/// over OTLP/HTTP to a receiver in this process) and the audit log (to a file) both on,
+/// against both off: two `--stateless` gateways, called in turn, in rounds.
+async fn observability(emulator: &Emulator) -> Vec<Row> {
+    let receiver = otlp::Receiver::start().await;
+    let scratch = tempfile::tempdir().unwrap();
+    let audit_log = scratch.path().join("audit.jsonl");
+    let mut plain = gateway_command(emulator, None);
+    plain.arg("--stateless");
+    let mut observed = gateway_command(emulator, None);
+    observed
+        .arg("--stateless")
+        .arg("--audit-log")
+        .arg(&audit_log)
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.url)
+        .env("OTEL_SERVICE_NAME", "bench");
+    let gateways = [
+        HttpGateway::start_with(plain).await,
+        HttpGateway::start_with(observed).await,
+    ];
+    let http = reqwest::Client::new();
+    let mut sessions = Vec::new();
+    for gateway in &gateways {
+        let session = HttpSession::open(&http, &gateway.mcp_url).await;
+        authorize_over_http(&session, &http).await;
+        sessions.push(session);
+    }
+    let call = json!({"name": MCP_TOOL, "arguments": {}});
+    let mut ratios = Vec::new();
+    let mut per_call = [Vec::new(), Vec::new()];
+    for round in 0..=OBSERVED_ROUNDS {
+        for ((gateway, session), samples) in gateways.iter().zip(&sessions).zip(&mut per_call) {
+            let before = gateway.cpu();
+            for _ in 0..OBSERVED_CALLS {
+                assert_ok(&session.request("tools/call", call.clone()).await);
+            }
+            // Round 0 warms both up.
+            if round > 0 {
+                samples.push((gateway.cpu() - before) / OBSERVED_CALLS as u32);
+            }
+        }
+        if round > 0 {
+            let [off, on] = [&per_call[0], &per_call[1]].map(|s| s[round - 1].as_secs_f64());
+            ratios.push(on / off);
+        }
+    }
+    // Let the last batch of spans go out, so the receiver's count covers the calls.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let audit_lines = std::fs::read_to_string(&audit_log)
+        .map(|text| text.lines().count())
+        .unwrap_or(0);
+    let calls = (OBSERVED_ROUNDS + 1) * OBSERVED_CALLS;
+    assert!(
+        audit_lines >= calls,
+        "the audit log has {audit_lines} lines for {calls} calls"
+    );
+    assert!(
+        receiver.spans() >= calls as u64,
+        "the receiver got {} spans",
+        receiver.spans()
+    );
+    ratios.sort_by(f64::total_cmp);
+    let ratio = ratios[ratios.len() / 2];
+    let [off, on] = per_call.map(median);
+    vec![row(
+        format!(
+            "7. gateway CPU an authorized call, traces + audit log on vs off, `--stateless` \
+             (median of {OBSERVED_ROUNDS} rounds × {OBSERVED_CALLS} calls)"
+        ),
+        format!(
+            "{} on vs {} off: ratio {ratio:.3} ({} spans received, {audit_lines} audit lines)",
+            us(on),
+            us(off),
+            receiver.spans()
+        ),
+        format!("≤ 1.05: {}", met(ratio <= 1.05)),
+    )]
+}
+
+/// Calls the tool over HTTP until it runs, approving the grant its first answer links to.
+async fn authorize_over_http(session: &HttpSession, http: &reqwest::Client) {
+    for _ in 0..5 {
+        let result = session
+            .request("tools/call", json!({"name": MCP_TOOL, "arguments": {}}))
+            .await;
+        let Some(url) = result["structuredContent"]["authorization_url"].as_str() else {
+            assert_ok(&result);
+            return;
+        };
+        approve(http, url).await.expect("the grant is approved");
+    }
+    panic!("the grant was never approved");
+}
+
+/// An OTLP/HTTP trace receiver on loopback that only counts what it is sent.
+mod otlp {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::routing::post;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message;
+
+    /// The running receiver.
+    pub struct Receiver {
+        /// Its base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`).
+        pub url: String,
+        spans: Arc<AtomicU64>,
+    }
+
+    impl Receiver {
+        pub async fn start() -> Self {
+            let spans = Arc::new(AtomicU64::new(0));
+            let app = axum::Router::new()
+                .route("/v1/traces", post(receive))
+                .with_state(spans.clone());
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            Self { url, spans }
+        }
+
+        /// Spans received so far.
+        pub fn spans(&self) -> u64 {
+            self.spans.load(Ordering::Relaxed)
+        }
+    }
+
+    async fn receive(State(spans): State<Arc<AtomicU64>>, body: Bytes) -> &'static str {
+        if let Ok(request) = ExportTraceServiceRequest::decode(body) {
+            let count: usize = request
+                .resource_spans
+                .iter()
+                .flat_map(|r| &r.scope_spans)
+                .map(|s| s.spans.len())
+                .sum();
+            spans.fetch_add(count as u64, Ordering::Relaxed);
+        }
+        ""
+    }
 }

@@ -305,7 +305,7 @@ async fn fetch_catalog(http: &reqwest::Client, base: &str) -> usize {
 async fn latency(emulator: &Emulator, variants: &[HttpVariant]) -> Vec<Row> {
     let http = reqwest::Client::new();
     let mut stdio = StdioGateway::start(gateway_command(emulator, None)).await;
-    authorize(&mut stdio, &http).await;
+    authorize(async |call| stdio.request("tools/call", call).await, &http).await;
     let mut gateways = Vec::new();
     let mut sessions = Vec::new();
     for variant in variants {
@@ -394,12 +394,11 @@ async fn latency(emulator: &Emulator, variants: &[HttpVariant]) -> Vec<Row> {
     rows
 }
 
-/// Calls the tool until it runs, approving the grant its first answer links to.
-async fn authorize(stdio: &mut StdioGateway, http: &reqwest::Client) {
+/// Calls the tool (with `call`) until it runs, approving the grant its first answer
+/// links to.
+async fn authorize(mut call: impl AsyncFnMut(Value) -> Value, http: &reqwest::Client) {
     for _ in 0..5 {
-        let result = stdio
-            .request("tools/call", json!({"name": MCP_TOOL, "arguments": {}}))
-            .await;
+        let result = call(json!({"name": MCP_TOOL, "arguments": {}})).await;
         let Some(url) = result["structuredContent"]["authorization_url"].as_str() else {
             assert_ok(&result);
             return;
@@ -676,7 +675,11 @@ async fn observability(emulator: &Emulator) -> Vec<Row> {
     let mut sessions = Vec::new();
     for gateway in &gateways {
         let session = HttpSession::open(&http, &gateway.mcp_url).await;
-        authorize_over_http(&session, &http).await;
+        authorize(
+            async |call| session.request("tools/call", call).await,
+            &http,
+        )
+        .await;
         sessions.push(session);
     }
     let call = json!({"name": MCP_TOOL, "arguments": {}});
@@ -729,21 +732,6 @@ async fn observability(emulator: &Emulator) -> Vec<Row> {
         ),
         format!("≤ 1.05: {}", met(ratio <= 1.05)),
     )]
-}
-
-/// Calls the tool over HTTP until it runs, approving the grant its first answer links to.
-async fn authorize_over_http(session: &HttpSession, http: &reqwest::Client) {
-    for _ in 0..5 {
-        let result = session
-            .request("tools/call", json!({"name": MCP_TOOL, "arguments": {}}))
-            .await;
-        let Some(url) = result["structuredContent"]["authorization_url"].as_str() else {
-            assert_ok(&result);
-            return;
-        };
-        approve(http, url).await.expect("the grant is approved");
-    }
-    panic!("the grant was never approved");
 }
 
 /// An OTLP/HTTP trace receiver on loopback that only counts what it is sent.

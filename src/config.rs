@@ -12,6 +12,7 @@ use crate::audit::AuditTarget;
 use crate::catalog::ToolFilter;
 use crate::gateway::{AuthorizationSettings, ListingSettings};
 use crate::identity::{IdentityError, UserId};
+use crate::shared_state::RedisUrlError;
 use crate::transport::http::{HttpSettings, OriginError};
 
 /// Arcade's hosted engine, used when no base URL is configured.
@@ -150,6 +151,9 @@ pub enum ConfigError {
     /// The identity mode cannot be used as configured.
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    /// `--redis-url` cannot be used.
+    #[error(transparent)]
+    RedisUrl(#[from] RedisUrlError),
 }
 
 #[cfg(test)]

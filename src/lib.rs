@@ -39,6 +39,7 @@
 //! | [`audit`] | the audit log: one JSON line per tool call and authorization event, its schema, the non-blocking writer |
 //! | [`results`] | how an answer becomes an MCP tool result, for Arcade and direct tools alike |
 //! | [`catalog`] | Arcade definitions → MCP tools (names, schemas, argument checks), cache, refresh |
+//! | [`shared_state`] | what stateless HTTP replicas share in Redis (`--redis-url`): per-user rate and concurrency limits, single-use `requestState`; the local stand-ins |
 //! | [`arcade`] | the typed client of the Arcade Engine API: requests, errors, retry policy |
 //! | [`clients`] | `configure`: each MCP client's config file (paths, formats, secrets) and adding this server's entry to it |
 //! | [`logging`] | `tracing` to stderr (stdout belongs to stdio MCP), and the trace layer beside it |
@@ -62,6 +63,7 @@ pub mod gateway;
 pub mod identity;
 pub mod logging;
 pub mod results;
+pub mod shared_state;
 pub mod single_call;
 pub mod startup;
 pub mod telemetry;

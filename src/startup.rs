@@ -10,11 +10,12 @@ use crate::catalog::LiveCatalog;
 use crate::catalog::cache::CatalogCache;
 use crate::catalog::loader::LoadError;
 use crate::catalog::refresh::{self, Revalidation};
-use crate::config::{Engine, ServeConfig, SourceConfig};
+use crate::config::{Engine, ServeConfig, SourceConfig, TransportConfig};
 use crate::direct::{DirectConfigError, DirectTools, RegistryError};
 #[cfg(feature = "emulator")]
 use crate::emulator::{Emulator, EmulatorError, EmulatorOptions};
 use crate::gateway::{AuthorizationSettings, Caller, Gateway, ListingSettings};
+use crate::shared_state::SharedState;
 
 /// Why the server could not get ready to serve.
 #[derive(Debug, thiserror::Error)]
@@ -112,10 +113,12 @@ pub struct Serving {
     audit: AuditLog,
     /// Writes out the queued audit lines when `serve` ends and this is dropped.
     _audit_guard: Option<AuditGuard>,
+    shared: SharedState,
 }
 
 impl Serving {
-    /// Opens the audit log and reads the direct-tools file, then loads the catalog.
+    /// Opens the audit log, reads the direct-tools file and connects to the replicas'
+    /// Redis if one is given, then loads the catalog.
     pub async fn new(config: &ServeConfig) -> Result<Self, StartError> {
         let (audit, audit_guard) = match &config.audit_log {
             Some(target) => {
@@ -124,7 +127,16 @@ impl Serving {
             }
             None => (AuditLog::default(), None),
         };
-        let authorization = config.authorization.clone();
+        let mut authorization = config.authorization.clone();
+        let redis = match &config.transport {
+            TransportConfig::Http(settings) => settings.redis.as_ref(),
+            TransportConfig::Stdio { .. } => None,
+        };
+        let shared = match redis {
+            Some(url) => SharedState::connect(url).await,
+            None => SharedState::local(),
+        };
+        authorization.replay = shared.replay_guard();
         let direct = direct_tools(config.direct_tools.as_deref())?;
         let mut prepared = Prepared::new(&config.source, config.catalog_cache.as_deref()).await?;
         if let Some(direct) = &direct {
@@ -144,7 +156,13 @@ impl Serving {
             direct,
             audit,
             _audit_guard: audit_guard,
+            shared,
         })
+    }
+
+    /// What the replicas share (nothing without `--redis-url`).
+    pub fn shared_state(&self) -> &SharedState {
+        &self.shared
     }
 
     /// The MCP server, acting for whoever `caller` names.

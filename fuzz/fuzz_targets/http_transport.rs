@@ -66,12 +66,18 @@ fn fixture() -> &'static Fixture {
                 Readiness::new(serving.prepared.arcade.clone(), tools)
             };
             let gateway = serving.gateway(Caller::FromTransport);
-            let (stateful, _) = app(gateway.clone(), readiness(), &http_settings(&[]))
+            let shared = || serving.shared_state().clone();
+            let (stateful, _) = app(gateway.clone(), readiness(), shared(), &http_settings(&[]))
                 .await
                 .expect("stateful app");
-            let (stateless, _) = app(gateway, readiness(), &http_settings(&["--stateless"]))
-                .await
-                .expect("stateless app");
+            let (stateless, _) = app(
+                gateway,
+                readiness(),
+                shared(),
+                &http_settings(&["--stateless"]),
+            )
+            .await
+            .expect("stateless app");
             (serving, stateful, stateless)
         });
         Fixture {

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::ConfigError;
 use crate::gateway::AuthorizationSettings;
+use crate::shared_state::ReplayGuard;
 
 /// Flags of `serve` about authorization prompts.
 #[derive(Debug, Clone, clap::Args)]
@@ -57,6 +58,8 @@ impl AuthorizationArgs {
             wait: Duration::from_secs(self.auth_wait).min(timeout),
             timeout,
             codec,
+            // `startup` puts the replicas' shared guard in place when there is one.
+            replay: ReplayGuard::local(),
         })
     }
 }

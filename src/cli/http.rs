@@ -7,11 +7,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::config::ConfigError;
 use crate::identity::{DEFAULT_USER_CLAIM, IdentityConfig, OAuthConfig, UserId};
+use crate::shared_state::RedisUrl;
 use crate::transport::http::{HttpSettings, Limits, OriginPolicy};
 
 /// The environment variable holding the secret a trusted proxy sends (never a flag, so it
@@ -125,6 +126,20 @@ pub struct HttpArgs {
     /// Sessions (Streamable HTTP and legacy SSE) open on the whole server
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_sessions: usize,
+
+    /// Redis shared by stateless replicas: per-user limits hold across all of them and
+    /// a requestState is used once (see docs/shared-state.md), e.g.
+    /// redis://:PASSWORD@redis.internal:6379/0. Prefer the variable: a flag is visible
+    /// in the process list [env: ARCADE_GATEWAY_REDIS_URL]
+    #[arg(long, env = "ARCADE_GATEWAY_REDIS_URL", hide_env_values = true,
+          value_parser = parse_secret, value_name = "URL")]
+    pub redis_url: Option<SecretString>,
+}
+
+/// Keeps a flag's value secret from the start: clap would quote a rejected value, and
+/// the URL may hold a password, so it is checked in [`HttpArgs::settings`] instead.
+fn parse_secret(raw: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(raw.to_owned()))
 }
 
 impl HttpArgs {
@@ -143,6 +158,7 @@ impl HttpArgs {
             identity,
             limits: self.limits()?,
             origins,
+            redis: self.redis_url()?,
         })
     }
 
@@ -169,6 +185,14 @@ impl HttpArgs {
         };
         config.check_bind(self.bind)?;
         Ok(config)
+    }
+
+    /// `--redis-url`, checked.
+    fn redis_url(&self) -> Result<Option<RedisUrl>, ConfigError> {
+        let Some(raw) = &self.redis_url else {
+            return Ok(None);
+        };
+        Ok(Some(RedisUrl::parse(raw.expose_secret())?))
     }
 
     /// The limits, refusing zeros that would make the server answer nothing.

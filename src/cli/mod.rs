@@ -253,9 +253,11 @@ async fn serve_with(config: &ServeConfig, serving: &Serving) -> Result<(), CliEr
             Ok(crate::transport::stdio::serve(gateway).await?)
         }
         TransportConfig::Http(settings) => {
-            let readiness = Readiness::new(serving.prepared.arcade.clone(), tools);
+            let shared = serving.shared_state().clone();
+            let readiness = Readiness::new(serving.prepared.arcade.clone(), tools)
+                .with_shared_state(shared.clone());
             let gateway = serving.gateway(Caller::FromTransport);
-            Ok(crate::transport::http::serve(gateway, readiness, settings).await?)
+            Ok(crate::transport::http::serve(gateway, readiness, shared, settings).await?)
         }
     }
 }

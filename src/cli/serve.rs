@@ -99,9 +99,18 @@ impl ServeArgs {
     /// Every flag of `serve`, checked, as the configuration it runs with.
     pub fn config(&self) -> Result<ServeConfig, ConfigError> {
         let transport = match self.transport {
-            Transport::Stdio => TransportConfig::Stdio {
-                user: self.fixed_user().ok_or(ConfigError::MissingUserId)?,
-            },
+            Transport::Stdio => {
+                if self.http.redis_url.is_some() {
+                    tracing::warn!(
+                        "--redis-url (ARCADE_GATEWAY_REDIS_URL) is ignored over stdio: it \
+                         shares state between HTTP replicas, and stdio serves one user in \
+                         one process (a used requestState is refused by this process alone)"
+                    );
+                }
+                TransportConfig::Stdio {
+                    user: self.fixed_user().ok_or(ConfigError::MissingUserId)?,
+                }
+            }
             Transport::Http => {
                 TransportConfig::Http(Box::new(self.http.settings(self.fixed_user())?))
             }

@@ -5,8 +5,9 @@
 //! Everything the retry needs travels in `requestState`, sealed with the configured
 //! HMAC key and an expiry: nothing stays in process memory, so any replica sharing
 //! the key can finish the retry. On the retry the seal, the expiry, the user, the
-//! tool and the arguments are checked before Arcade is asked whether the grant is in
-//! place; only then does the tool run, once.
+//! tool and the arguments are checked, and the state is marked used (in this process,
+//! or in the Redis replicas share: [`crate::shared_state`]), before Arcade is asked
+//! whether the grant is in place; only then does the tool run, once.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,6 +24,7 @@ use super::{AuthorizationSettings, CheckedLink, Outcome, Prompt, Strategy};
 use crate::arcade::types::{AuthStatus, AuthorizationResponse};
 use crate::audit::{PromptFacts, arguments_sha256};
 use crate::results::{Access, LinkReason};
+use crate::shared_state::ReplayError;
 
 /// The key of the one input request: the URL elicitation.
 const INPUT_KEY: &str = "authorization";
@@ -72,6 +74,9 @@ pub enum RetryError {
          first call, or call again without requestState"
     )]
     OtherCall(&'static str),
+    /// Used before, or its single use cannot be checked.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
     /// `inputResponses.authorization` is not an elicitation result.
     #[error(
         "inputResponses.authorization is not an elicitation result ({0}); send the client's \
@@ -151,6 +156,16 @@ pub(in crate::gateway) async fn resume(
     if pending.arguments_sha256 != arguments_sha256(prompt.arguments) {
         return Err(RetryError::OtherCall("other arguments"));
     }
+    // Last, so that only the user's own retry of this very call uses the state up.
+    if let Err(refused) = settings
+        .replay
+        .first_use(sealed, still_valid(settings, &pending))
+        .await
+    {
+        tracing::warn!(user = %prompt.user, tool = prompt.entry.name(), reason = %refused,
+            "refused a retry's requestState");
+        return Err(refused.into());
+    }
     let auth = AuthorizationResponse {
         id: Some(pending.authorization_id.clone()),
         status: Some(AuthStatus::Pending),
@@ -200,6 +215,12 @@ fn open(settings: &AuthorizationSettings, sealed: &str) -> Result<PendingCall, R
         })
 }
 
+/// How much longer `pending`'s seal opens: its expiry is its issue time plus the timeout.
+fn still_valid(settings: &AuthorizationSettings, pending: &PendingCall) -> Duration {
+    let expires_at_ms = pending.issued_at_ms + settings.timeout.as_millis() as u64;
+    Duration::from_millis(expires_at_ms.saturating_sub(now_ms()))
+}
+
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -209,6 +230,7 @@ fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shared_state::ReplayGuard;
     use rmcp::model::RequestStateCodec;
     use serde_json::Map;
 
@@ -218,6 +240,7 @@ mod tests {
             wait: Duration::ZERO,
             timeout: Duration::from_secs(300),
             codec: RequestStateCodec::try_new(vec![7; 32]).unwrap(),
+            replay: ReplayGuard::local(),
         };
         let pending = PendingCall {
             authorization_id: "ac_1".into(),

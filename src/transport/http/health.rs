@@ -1,6 +1,13 @@
 //! `/healthz` (the process answers) and `/readyz` (the catalog is loaded and Arcade
 //! answers its health check). Readiness asks Arcade at most once every few seconds, so a
 //! probe hammering it costs Arcade nothing.
+//!
+//! With `--redis-url`, `/readyz` also reports Redis (from the background probe, no round
+//! trip of its own) and, while it is unreachable, the direction each feature fails in.
+//! That stays `200`: every replica shares the one Redis, so a `503` would have the load
+//! balancer pull all of them at once, turning a Redis outage into a full one, while the
+//! degraded replicas still serve every call (limits per replica, no retries with
+//! `requestState`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +20,7 @@ use serde_json::json;
 use tokio::sync::Mutex;
 
 use crate::arcade::ArcadeClient;
+use crate::shared_state::SharedState;
 
 /// How long an answer from Arcade's health check is reused.
 const CACHE_FOR: Duration = Duration::from_secs(5);
@@ -24,6 +32,7 @@ pub struct Readiness {
     arcade: ArcadeClient,
     tools: usize,
     last: Mutex<Option<(Instant, Result<(), String>)>>,
+    shared: SharedState,
 }
 
 impl Readiness {
@@ -33,7 +42,32 @@ impl Readiness {
             arcade,
             tools,
             last: Mutex::new(None),
+            shared: SharedState::local(),
         }
+    }
+
+    /// The same readiness, also reporting the Redis of `shared`, if any.
+    pub fn with_shared_state(mut self, shared: SharedState) -> Self {
+        self.shared = shared;
+        self
+    }
+
+    /// The `redis` check of `/readyz`, when there is a Redis: its address without
+    /// credentials, whether it is reachable and, when not, how each feature fails.
+    fn redis_check(&self) -> Option<serde_json::Value> {
+        let redis = self.shared.redis()?;
+        Some(if redis.reachable() {
+            json!({"status": "ok", "url": redis.shown()})
+        } else {
+            json!({
+                "status": "degraded",
+                "url": redis.shown(),
+                "reason": "Redis is unreachable; probing it every second",
+                "rate_limits": "fail open: each replica applies --calls-per-minute and \
+                    --max-concurrent-calls on its own",
+                "request_state": "fail closed: retries with requestState are refused",
+            })
+        })
     }
 
     /// How many tools the server serves.
@@ -74,16 +108,20 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 /// `GET /readyz`: 200 when the catalog is loaded and Arcade answers, 503 with the reason
-/// otherwise.
+/// otherwise; with a `redis` check when there is one (degraded Redis is still 200).
 pub async fn readyz(State(readiness): State<Arc<Readiness>>) -> impl IntoResponse {
-    match readiness.arcade_reachable().await {
+    let (status, mut body) = match readiness.arcade_reachable().await {
         Ok(()) => (
             StatusCode::OK,
-            Json(json!({"status": "ready", "tools": readiness.tools})),
+            json!({"status": "ready", "tools": readiness.tools}),
         ),
         Err(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not_ready", "reason": reason})),
+            json!({"status": "not_ready", "reason": reason}),
         ),
+    };
+    if let Some(redis) = readiness.redis_check() {
+        body["redis"] = redis;
     }
+    (status, Json(body))
 }

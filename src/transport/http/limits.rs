@@ -7,6 +7,11 @@
 //! ([`session_limits`](super::session_limits)). A call holds its slot until its answer has
 //! been sent: on `/mcp` the response, on legacy `/messages` the answer on the session's
 //! SSE stream ([`UntilAnswered`]).
+//!
+//! With `--redis-url` the call limits hold across every replica sharing that Redis
+//! ([`crate::shared_state`]: one round trip a call); while Redis cannot answer, and
+//! without it, each replica counts its own (failing open: a user gets at most the limit
+//! per replica). The `tools/list` bound is always per replica.
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
@@ -24,9 +29,10 @@ use tokio::sync::Semaphore;
 
 use super::metrics::Metrics;
 use super::settings::Limits;
-use super::until_answered::{UntilAnswered, hold_until_sent};
+use super::until_answered::{Guard, UntilAnswered, hold_until_sent};
 use crate::audit::{self, AuditLog};
 use crate::identity::UserId;
+use crate::shared_state::{Admission, CallRules, SharedState};
 
 /// How often the rate counters of users without a call in the last minute are dropped:
 /// a server meeting new users all day would otherwise keep a counter for each, and its
@@ -50,6 +56,7 @@ pub struct CallLimits {
     metrics: Arc<Metrics>,
     /// Where the lines of refused calls go.
     audit: AuditLog,
+    shared: SharedState,
 }
 
 /// Why a call was turned away.
@@ -95,8 +102,14 @@ impl IntoResponse for OverLimit {
 }
 
 impl CallLimits {
-    /// Counters for the configured limits (which [`Limits`] has checked to be non-zero).
-    pub fn new(limits: &Limits, metrics: Arc<Metrics>, audit: AuditLog) -> Self {
+    /// Counters for the configured limits (which [`Limits`] has checked to be non-zero),
+    /// shared through `shared` when it has a Redis.
+    pub fn new(
+        limits: &Limits,
+        metrics: Arc<Metrics>,
+        audit: AuditLog,
+        shared: SharedState,
+    ) -> Self {
         let per_minute = NonZeroU32::new(limits.calls_per_minute).unwrap_or(NonZeroU32::MIN);
         Self {
             per_minute: RateLimiter::keyed(Quota::per_minute(per_minute)),
@@ -112,6 +125,7 @@ impl CallLimits {
             last_sweep: Mutex::new(Instant::now()),
             metrics,
             audit,
+            shared,
         }
     }
 
@@ -144,8 +158,30 @@ impl CallLimits {
             })
     }
 
-    /// A slot for one call of `user`, held until the returned permit is dropped.
-    fn admit(&self, user: &UserId) -> Result<tokio::sync::OwnedSemaphorePermit, OverLimit> {
+    /// A slot for one call of `user`, held until the returned guard is dropped: from the
+    /// counters the replicas share when they can answer, else from this replica's.
+    async fn admit(&self, user: &UserId) -> Result<Guard, OverLimit> {
+        let rules = CallRules {
+            calls_per_minute: self.calls_per_minute,
+            max_concurrent_calls: self.max_concurrent as u32,
+        };
+        match self.shared.admit(user.as_str(), &rules).await {
+            Some(Admission::Admitted(lease)) => Ok(Box::new(lease)),
+            Some(Admission::TooFast { retry_after }) => Err(OverLimit::Rate {
+                limit: self.calls_per_minute,
+                wait_s: retry_after.as_secs_f64().ceil().max(1.0) as u64,
+            }),
+            Some(Admission::TooMany) => Err(OverLimit::Concurrency {
+                limit: self.max_concurrent,
+            }),
+            None => self
+                .admit_locally(user)
+                .map(|permit| Box::new(permit) as Guard),
+        }
+    }
+
+    /// A slot for one call of `user` from this replica's own counters.
+    fn admit_locally(&self, user: &UserId) -> Result<tokio::sync::OwnedSemaphorePermit, OverLimit> {
         self.sweep_idle_users();
         if let Err(not_until) = self.per_minute.check_key(user) {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -204,8 +240,8 @@ pub async fn limit_calls(
         return over.into_response();
     }
     let release = if asks_for(&bytes, "tools/call") {
-        match limits.admit(&user) {
-            Ok(permit) => Some(UntilAnswered::hold(&mut parts.extensions, permit)),
+        match limits.admit(&user).await {
+            Ok(slot) => Some(UntilAnswered::hold(&mut parts.extensions, slot)),
             Err(over) => {
                 tracing::info!(user = %user, reason = %over, "refused a tool call over the limit");
                 limits.metrics.rate_limited();
@@ -245,7 +281,12 @@ mod tests {
             max_sessions_per_user: 1,
             max_sessions: 1,
         };
-        CallLimits::new(&limits, Arc::new(Metrics::default()), AuditLog::default())
+        CallLimits::new(
+            &limits,
+            Arc::new(Metrics::default()),
+            AuditLog::default(),
+            SharedState::local(),
+        )
     }
 
     #[test]
@@ -254,7 +295,7 @@ mod tests {
         let calls = counters(60_000);
         for n in 0..100 {
             let user = UserId::new(format!("user{n}@example.com"));
-            drop(calls.admit(&user).unwrap());
+            drop(calls.admit_locally(&user).unwrap());
         }
         assert_eq!(calls.per_minute.len(), 100);
         std::thread::sleep(Duration::from_millis(20));

@@ -1,5 +1,6 @@
 //! `/metrics` in the Prometheus text format: HTTP requests, tool calls by outcome,
-//! authorization prompts, refusals over the limits, and how long tool calls take.
+//! authorization prompts, refusals over the limits, how long tool calls take, and whether
+//! the replicas' Redis answers.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,11 +14,13 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use rmcp::model::CallToolResult;
 
 use crate::gateway::CallObserver;
+use crate::shared_state::SharedState;
 
 /// The content type Prometheus scrapers expect for the text format.
 const TEXT_FORMAT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -67,6 +70,8 @@ pub struct Metrics {
     authorization_prompts: Counter,
     rate_limited: Counter,
     call_duration: Histogram,
+    /// 1 while the replicas' Redis answers, 0 while not; read from `shared` at each scrape.
+    redis_reachable: Option<(Gauge, SharedState)>,
 }
 
 impl Metrics {
@@ -110,7 +115,22 @@ impl Metrics {
             authorization_prompts,
             rate_limited,
             call_duration,
+            redis_reachable: None,
         }
+    }
+
+    /// The same metrics, with `redis_reachable` when `shared` has a Redis.
+    pub fn with_shared_state(mut self, shared: &SharedState) -> Self {
+        if shared.redis().is_some() {
+            let gauge = Gauge::default();
+            self.registry.register(
+                "redis_reachable",
+                "1 while the Redis replicas share answers, 0 while limits count per replica and retries with requestState are refused",
+                gauge.clone(),
+            );
+            self.redis_reachable = Some((gauge, shared.clone()));
+        }
+        self
     }
 
     /// Counts one call refused over a limit.
@@ -119,6 +139,9 @@ impl Metrics {
     }
 
     fn render(&self) -> String {
+        if let Some((gauge, shared)) = &self.redis_reachable {
+            gauge.set(i64::from(shared.redis().is_some_and(|r| r.reachable())));
+        }
         let mut text = String::new();
         // Writing into a String cannot fail.
         let _ = encode(&mut text, &self.registry);

@@ -37,6 +37,7 @@ pub use settings::{HttpSettings, Limits};
 
 use crate::gateway::Gateway;
 use crate::identity::{Authenticator, IdentityError};
+use crate::shared_state::SharedState;
 
 /// The line (on stderr) that says where the server listens, so scripts and tests using
 /// `--bind 127.0.0.1:0` can find the port.
@@ -62,14 +63,15 @@ pub enum HttpError {
     Serve(#[source] std::io::Error),
 }
 
-/// The HTTP application serving `gateway` as `settings` describe it, with the
-/// [`Shutdown`] its in-flight calls report to. [`serve`] listens with it; tests and the
-/// fuzz target drive it in-process.
+/// The HTTP application serving `gateway` as `settings` describe it, counting limits
+/// through `shared`, with the [`Shutdown`] its in-flight calls report to. [`serve`]
+/// listens with it; tests and the fuzz target drive it in-process.
 ///
 /// [`Shutdown`]: shutdown::Shutdown
 pub async fn app(
     gateway: Gateway,
     readiness: Readiness,
+    shared: SharedState,
     settings: &HttpSettings,
 ) -> Result<(axum::Router, Arc<shutdown::Shutdown>), HttpError> {
     let auth = Arc::new(Authenticator::new(settings.identity.clone()).await?);
@@ -84,6 +86,7 @@ pub async fn app(
         limits: &settings.limits,
         stateless: settings.stateless,
         shutdown: Arc::clone(&shutdown),
+        shared,
     });
     Ok((app, shutdown))
 }
@@ -92,10 +95,11 @@ pub async fn app(
 pub async fn serve(
     gateway: Gateway,
     readiness: Readiness,
+    shared: SharedState,
     settings: &HttpSettings,
 ) -> Result<(), HttpError> {
     let tools = readiness.tools();
-    let (app, shutdown) = app(gateway, readiness, settings).await?;
+    let (app, shutdown) = app(gateway, readiness, shared, settings).await?;
     let bind = settings.bind;
     let listener = tokio::net::TcpListener::bind(bind)
         .await

@@ -26,6 +26,7 @@ use super::settings::Limits;
 use super::shutdown::{Shutdown, track_in_flight};
 use crate::gateway::Gateway;
 use crate::identity::{Authenticator, protected_resource_routes, require_identity};
+use crate::shared_state::SharedState;
 
 /// What the router is built from.
 pub struct Parts<'a> {
@@ -43,11 +44,13 @@ pub struct Parts<'a> {
     pub stateless: bool,
     /// What shutdown waits for and closes.
     pub shutdown: Arc<Shutdown>,
+    /// What the replicas share (limits across replicas).
+    pub shared: SharedState,
 }
 
 /// The whole HTTP application.
 pub fn router(parts: Parts<'_>) -> Router {
-    let metrics = Arc::new(Metrics::new());
+    let metrics = Arc::new(Metrics::new().with_shared_state(&parts.shared));
     let gateway = parts.gateway.clone().with_observer(metrics.clone());
     let close = parts.shutdown.close_streams.clone();
 
@@ -79,6 +82,7 @@ pub fn router(parts: Parts<'_>) -> Router {
         parts.limits,
         metrics.clone(),
         parts.gateway.audit_log().clone(),
+        parts.shared.clone(),
     );
     // One `ServiceBuilder` a group: axum wraps each route once for the whole group, where
     // a `Router::layer` a middleware would box the route again at every level, and every

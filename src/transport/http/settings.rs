@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::origin::OriginPolicy;
 use crate::identity::IdentityConfig;
+use crate::shared_state::RedisUrl;
 
 /// Where to listen, who may call, and the limits.
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct HttpSettings {
     pub limits: Limits,
     /// The hosts and browser origins allowed.
     pub origins: OriginPolicy,
+    /// The Redis that replicas share limits and used `requestState` through, if any.
+    pub redis: Option<RedisUrl>,
 }
 
 /// The limits, checked and in their working units.

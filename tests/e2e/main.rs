@@ -33,6 +33,7 @@ mod identity_trusted_header;
 mod layout;
 mod legacy_sse;
 mod protocol_versions;
+mod redis_replicas;
 mod secrets;
 mod startup_errors;
 mod stdio_flow;

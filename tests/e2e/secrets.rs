@@ -1,5 +1,6 @@
-//! Secrets stay secret: the Arcade key and the provider token of a user's grant appear
-//! in no tool result and no log line, even with every log level on.
+//! Secrets stay secret: the Arcade key, the provider token of a user's grant and the
+//! password in `--redis-url` appear in no tool result and no log line, even with every
+//! log level on.
 
 use crate::common::{API_KEY, Gateway, approve, authorization_url, start_emulator, text};
 use arcade_mcp_gateway::arcade::types::{AuthAuthorizeRequest, AuthRequirement, OAuth2Requirement};
@@ -40,6 +41,79 @@ async fn neither_the_key_nor_a_provider_token_leaks_into_results_or_logs() {
         assert!(
             shown.iter().all(|s| !s.contains(secret)),
             "a secret leaked into a result"
+        );
+    }
+}
+
+/// The password of [`the_redis_password_never_shows`]'s Redis.
+const REDIS_PASSWORD: &str = "redis-pa55-SECRET-9c1e";
+
+#[tokio::test]
+async fn the_redis_password_never_shows() {
+    // A URL the gateway refuses: the error says what to give, not what was given.
+    let refused = std::process::Command::new(crate::common::GATEWAY_BIN)
+        .args([
+            "serve",
+            "--transport",
+            "http",
+            "--emulator",
+            "--user-id",
+            "ann@example.com",
+        ])
+        .env(
+            "ARCADE_GATEWAY_REDIS_URL",
+            format!("http://:{REDIS_PASSWORD}@127.0.0.1/"),
+        )
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{said}");
+    assert!(said.contains("--redis-url"), "{said}");
+    assert!(!said.contains(REDIS_PASSWORD), "{said}");
+
+    let Some(redis) = crate::support::redis_server::RedisServer::start_with_password(
+        "the_redis_password_never_shows",
+        Some(REDIS_PASSWORD),
+    )
+    .await
+    else {
+        return;
+    };
+    let emulator = start_emulator().await;
+    let (gateway, _dir) = crate::common::http::token_gateway(
+        &emulator.base_url(),
+        &["--redis-url", &redis.url()],
+        &[],
+    )
+    .await;
+    let client = crate::common::http::McpClient::connect(
+        &gateway.mcp_url(),
+        &crate::common::http::headers(&crate::common::http::bearer(crate::common::http::ANN_TOKEN)),
+    )
+    .await;
+    assert_eq!(
+        text(&client.call("Math_Add", json!({"a": 1, "b": 1})).await),
+        "2"
+    );
+    let ready = reqwest::get(format!("{}/readyz", gateway.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        ready.contains(r#""redis":{"status":"ok""#),
+        "the password opened it: {ready}"
+    );
+    let shown = [ready, gateway.metrics().await, gateway.logs()];
+    assert!(
+        shown[2].contains("sharing limits"),
+        "the logs were captured"
+    );
+    for text in shown {
+        assert!(
+            !text.contains(REDIS_PASSWORD),
+            "the Redis password leaked: {text}"
         );
     }
 }

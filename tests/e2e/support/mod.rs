@@ -3,6 +3,7 @@
 
 pub mod auth_server;
 pub mod otlp;
+pub mod redis_server;
 pub mod round_robin;
 
 use std::net::SocketAddr;

@@ -10,7 +10,9 @@
 //!    emulator's direct throughput at the same concurrency;
 //! 4. the gateway's resident memory: idle, with every fixture tool, with 1,000 idle
 //!    sessions;
-//! 5. building and serializing `tools/list` for every fixture tool, in process.
+//! 5. building and serializing `tools/list` for every fixture tool, in process;
+//! 6. one Redis-backed limit check (`--redis-url`) against a local `redis-server`, next
+//!    to a bare `PING`;
 //! 7. the gateway CPU a call with OpenTelemetry traces and the audit log on, against
 //!    both off.
 //!
@@ -19,7 +21,7 @@
 //! The fixture catalog is `tests/fixtures/catalog.tar.gz` (or `$BENCH_CATALOG`, a
 //! folder or archive of toolkit files).
 //! `BENCH_ONLY=latency,throughput` runs only the named parts (`start`, `latency`,
-//! `throughput`, `memory`, `build`, `observability`);
+//! `throughput`, `memory`, `build`, `redis`, `observability`);
 //! `BENCH_COMPARE=/path/to/arcade-mcp-gateway` adds that build's HTTP rows to parts 2
 //! and 3, measured interleaved with this one's.
 
@@ -31,6 +33,7 @@ mod measure;
 #[allow(dead_code)]
 #[path = "../common/processes.rs"]
 mod processes;
+mod shared_state;
 
 use std::path::PathBuf;
 

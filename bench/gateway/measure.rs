@@ -37,7 +37,11 @@ pub struct Row {
     target: String,
 }
 
-fn row(what: impl Into<String>, result: impl Into<String>, target: impl Into<String>) -> Row {
+pub(crate) fn row(
+    what: impl Into<String>,
+    result: impl Into<String>,
+    target: impl Into<String>,
+) -> Row {
     Row {
         what: what.into(),
         result: result.into(),
@@ -94,7 +98,7 @@ impl Machine {
 }
 
 /// Every measurement, in order; `BENCH_ONLY` (a comma-separated list of `start`,
-/// `latency`, `throughput`, `memory`, `build`, `observability`) runs only those parts.
+/// `latency`, `throughput`, `memory`, `build`, `redis`, `observability`) runs only those parts.
 pub async fn all(fixtures: &Path) -> Vec<Row> {
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let runs = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
@@ -123,6 +127,9 @@ pub async fn all(fixtures: &Path) -> Vec<Row> {
     }
     if runs("build") {
         rows.extend(build_and_serialize(fixtures));
+    }
+    if runs("redis") {
+        rows.extend(crate::shared_state::redis_admission().await);
     }
     if runs("observability") {
         rows.extend(observability(&full).await);
@@ -183,7 +190,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
 }
 
@@ -191,7 +198,7 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
-fn us(d: Duration) -> String {
+pub(crate) fn us(d: Duration) -> String {
     format!("{:.0} µs", d.as_secs_f64() * 1e6)
 }
 

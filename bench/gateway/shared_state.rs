@@ -54,7 +54,12 @@ pub async fn redis_admission() -> Vec<Row> {
         let started = Instant::now();
         let admitted = shared.admit("bench@example.com", &rules).await;
         let took = started.elapsed();
-        assert!(matches!(admitted, Some(Admission::Admitted(_))));
+        match &admitted {
+            Some(Admission::Admitted(_)) => {}
+            Some(Admission::TooFast { retry_after }) => panic!("over the rate: {retry_after:?}"),
+            Some(Admission::TooMany) => panic!("over the concurrency"),
+            None => panic!("Redis did not answer admission {n} within its timeout"),
+        }
         // Released as a call's slot is, when its answer has been sent.
         drop(admitted);
         let started = Instant::now();

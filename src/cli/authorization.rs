@@ -32,7 +32,9 @@ pub struct AuthorizationArgs {
     pub request_state_key: Option<SecretString>,
 }
 
-fn parse_secret(raw: &str) -> Result<SecretString, std::convert::Infallible> {
+/// Keeps a flag's value secret from the start: checked later, where a mistake can be
+/// told without quoting it (clap quotes a value its parser rejects).
+pub(super) fn parse_secret(raw: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(raw.to_owned()))
 }
 

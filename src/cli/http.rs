@@ -10,6 +10,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use super::authorization::parse_secret;
 use crate::config::ConfigError;
 use crate::identity::{DEFAULT_USER_CLAIM, IdentityConfig, OAuthConfig, UserId};
 use crate::shared_state::RedisUrl;
@@ -134,12 +135,6 @@ pub struct HttpArgs {
     #[arg(long, env = "ARCADE_GATEWAY_REDIS_URL", hide_env_values = true,
           value_parser = parse_secret, value_name = "URL")]
     pub redis_url: Option<SecretString>,
-}
-
-/// Keeps a flag's value secret from the start: clap would quote a rejected value, and
-/// the URL may hold a password, so it is checked in [`HttpArgs::settings`] instead.
-fn parse_secret(raw: &str) -> Result<SecretString, std::convert::Infallible> {
-    Ok(SecretString::from(raw.to_owned()))
 }
 
 impl HttpArgs {

@@ -29,7 +29,9 @@ local wait = next_tat - now - burst * interval
 if wait > 0 then
   return {1, math.ceil(wait)}
 end
-redis.call('SET', KEYS[1], string.format('%.3f', next_tat), 'PX', math.ceil(next_tat - now))
+-- At least 1 ms: at a rate of more than a call a millisecond the arrival time may round
+-- to now, and Redis refuses an expiry of 0.
+redis.call('SET', KEYS[1], string.format('%.3f', next_tat), 'PX', math.max(1, math.ceil(next_tat - now)))
 redis.call('ZADD', KEYS[2], string.format('%d', now + lease_ttl), ARGV[5])
 redis.call('PEXPIRE', KEYS[2], lease_ttl)
 return {0, 0}

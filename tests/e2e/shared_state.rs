@@ -13,7 +13,7 @@ use crate::common::person::{Answer, Person};
 use crate::common::{Gateway, approve, assert_inbox_of, discover, mail_runs, start_emulator, text};
 use crate::support::redis_server::RedisServer;
 use arcade_mcp_gateway::emulator::Faults;
-use arcade_mcp_gateway::shared_state::{LEASE_TTL, PROBE_EVERY};
+use arcade_mcp_gateway::shared_state::{LEASE_TTL, OP_TIMEOUT, PROBE_EVERY};
 use rmcp::model::{CallToolResponse, ProtocolVersion};
 use serde_json::{Value, json};
 
@@ -119,7 +119,13 @@ async fn two_replicas_hold_one_users_calls_per_minute_and_spare_others() {
         add(&ann[i % 2], i as i64).await;
     }
     for (n, over) in ann.iter().enumerate() {
-        assert!(refused(over).await, "replica {n} admitted a fifth call");
+        let error = over
+            .try_call("Math_Add", json!({"a": 1, "b": 1}))
+            .await
+            .expect_err(&format!("replica {n} admitted a fifth call"));
+        let shown = format!("{error:?}");
+        assert!(shown.contains("status: 429"), "{shown}");
+        assert!(shown.contains("retry_after: Some"), "{shown}");
     }
     for replica in [&one, &two] {
         let metrics = replica.metrics().await;
@@ -364,6 +370,37 @@ async fn redis_stopped_mid_run_fails_open_for_limits_closed_for_retries_and_reco
     add(&ann[1], 7).await;
     add(&ann[0], 8).await;
     assert!(refused(&ann[0]).await && refused(&ann[1]).await);
+}
+
+#[tokio::test]
+async fn a_hung_redis_costs_a_call_at_most_its_timeout() {
+    let Some(redis) = RedisServer::start("a_hung_redis_costs_a_call_at_most_its_timeout").await
+    else {
+        return;
+    };
+    let emulator = start_emulator().await;
+    let ([one, _two], _dirs) = replicas(&emulator.base_url(), &redis.url(), &[]).await;
+    let ann = client(&one, ANN_TOKEN).await;
+    add(&ann, 1).await;
+
+    // Redis stops answering without closing its connections.
+    redis.pause();
+    for i in 0..3 {
+        let started = Instant::now();
+        add(&ann, i).await;
+        assert!(
+            started.elapsed() < OP_TIMEOUT + Duration::from_millis(500),
+            "a call waited {:?} for a hung Redis",
+            started.elapsed()
+        );
+    }
+    let degraded = until_redis_is(&one, "degraded").await;
+    assert_eq!(degraded["status"], "ready", "{degraded}");
+
+    redis.resume();
+    until_redis_is(&one, "ok").await;
+    add(&ann, 4).await;
+    assert_eq!(one.logs().matches("Redis is unreachable").count(), 1);
 }
 
 #[tokio::test]

@@ -246,7 +246,7 @@ async fn cold_start(emulator: &Emulator, scratch: &Path) -> Vec<Row> {
     ]
 }
 
-fn met(ok: bool) -> &'static str {
+pub(crate) fn met(ok: bool) -> &'static str {
     if ok { "met" } else { "**missed**" }
 }
 

@@ -20,7 +20,7 @@ pub async fn redis_admission() -> Vec<Row> {
         .local_addr()
         .unwrap()
         .port();
-    let Ok(mut server) = Command::new("redis-server")
+    let Ok(server) = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no"])
         .stdout(Stdio::null())
@@ -28,6 +28,7 @@ pub async fn redis_admission() -> Vec<Row> {
     else {
         return vec![row(what, "not measured: redis-server is not installed", "")];
     };
+    let _server = KilledOnDrop(server);
     let url = RedisUrl::parse(&format!("redis://127.0.0.1:{port}")).unwrap();
     let mut shared = None;
     for _ in 0..100 {
@@ -76,8 +77,6 @@ pub async fn redis_admission() -> Vec<Row> {
     // Round trips a check, counted by Redis: the scripts it ran (the warm-up's first
     // check also loaded the script: `NOSCRIPT`, `SCRIPT LOAD`, then `EVALSHA` again).
     let round_trips = (scripts_run(&mut ping).await - scripts_before) as f64 / CHECKS as f64;
-    let _ = server.kill();
-    let _ = server.wait();
     admissions.sort_unstable();
     pings.sort_unstable();
     vec![row(
@@ -91,6 +90,16 @@ pub async fn redis_admission() -> Vec<Row> {
         ),
         format!("one round trip: {}", met(round_trips == 1.0)),
     )]
+}
+
+/// The `redis-server` child, ended however the part ends (a failed check panics).
+struct KilledOnDrop(std::process::Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Scripts Redis has run (`EVAL` and `EVALSHA` calls, from `INFO commandstats`).

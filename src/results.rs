@@ -112,6 +112,36 @@ fn retry_advice(error: &OutputError) -> String {
     }
 }
 
+/// What a tool result says of how the call ended, read back from the result (the
+/// one reading the metrics, the traces and the audit log share).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultClass<'a> {
+    /// The tool ran and answered.
+    Ok,
+    /// The tool did not run: the user must grant access first (the link result).
+    AuthorizationRequired,
+    /// Arcade could not be asked, or failed, of this [`ArcadeError::kind`].
+    UpstreamError(&'a str),
+    /// Any other tool error.
+    ToolError,
+}
+
+impl<'a> ResultClass<'a> {
+    /// The class of `result`, by the `structuredContent` this module gives each kind.
+    pub fn of(result: &'a CallToolResult) -> Self {
+        let field = |key: &str| result.structured_content.as_ref()?.get(key);
+        if field("authorization_required") == Some(&Value::Bool(true)) {
+            Self::AuthorizationRequired
+        } else if result.is_error != Some(true) {
+            Self::Ok
+        } else if let Some(kind) = field("upstream_error").and_then(Value::as_str) {
+            Self::UpstreamError(kind)
+        } else {
+            Self::ToolError
+        }
+    }
+}
+
 /// Arguments that fail the tool's schema: nothing was sent upstream.
 pub fn bad_arguments(tool: &str, error: &ArgumentError) -> CallToolResult {
     error_text(format!(
@@ -572,5 +602,24 @@ mod tests {
         let markdown = text.lines().find(|l| l.starts_with("[Authorize")).unwrap();
         assert_eq!(markdown.matches("](").count(), 1, "{markdown}");
         assert!(markdown.ends_with(')') && !markdown[..markdown.len() - 1].contains(')'));
+    }
+
+    #[test]
+    fn each_result_reads_back_as_its_class() {
+        let auth = pending("https://a.example/authorize/ac_1", "google", &[]);
+        let link = authorization_required("T", &auth, None);
+        assert_eq!(ResultClass::of(&link), ResultClass::AuthorizationRequired);
+        let rejected = ArcadeError::NotFound {
+            message: "no such tool".into(),
+        };
+        let failed = upstream_error("T", &rejected);
+        assert_eq!(
+            ResultClass::of(&failed),
+            ResultClass::UpstreamError(rejected.kind())
+        );
+        let ran = value_result("T", "3".into(), json!({"result": 3}));
+        assert_eq!(ResultClass::of(&ran), ResultClass::Ok);
+        let refused = refused_despite_grant("T", "scopes");
+        assert_eq!(ResultClass::of(&refused), ResultClass::ToolError);
     }
 }

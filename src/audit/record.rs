@@ -16,6 +16,7 @@ use super::event::{
 };
 use super::writer::AuditLog;
 use crate::identity::UserId;
+use crate::results::ResultClass;
 
 /// The audit record of one `tools/call`, written as one line by [`CallRecord::finish`].
 pub struct CallRecord {
@@ -226,18 +227,12 @@ fn outcome_of(response: &Result<CallToolResponse, McpError>, facts: &Facts) -> C
 
 /// The class of a complete result that is not a plain success: `None` for a success.
 fn result_outcome(result: &CallToolResult) -> Option<Cow<'static, str>> {
-    if result.is_error != Some(true) {
-        return None;
-    }
-    let structured = result.structured_content.as_ref();
-    let field = |key: &str| structured.and_then(|s| s.get(key));
-    if field("authorization_required") == Some(&Value::Bool(true)) {
-        return Some("authorization_required".into());
-    }
-    if let Some(kind) = field("upstream_error").and_then(Value::as_str) {
-        return Some(format!("upstream_error:{kind}").into());
-    }
-    Some("tool_error".into())
+    Some(match ResultClass::of(result) {
+        ResultClass::Ok => return None,
+        ResultClass::AuthorizationRequired => "authorization_required".into(),
+        ResultClass::UpstreamError(kind) => format!("upstream_error:{kind}").into(),
+        ResultClass::ToolError => "tool_error".into(),
+    })
 }
 
 #[cfg(test)]

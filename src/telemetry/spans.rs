@@ -15,6 +15,8 @@ use tracing::{Metadata, Span};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::filter::{FilterFn, LevelFilter, filter_fn};
 
+use crate::results::ResultClass;
+
 /// Whether `metadata` is one of the spans made here (the stderr logger leaves them
 /// out, so its lines stay as they are with traces on or off).
 pub fn is_trace_span(metadata: &Metadata<'_>) -> bool {
@@ -133,16 +135,11 @@ impl Outcome {
     pub fn of_call(response: &Result<CallToolResponse, McpError>) -> Self {
         match response {
             Err(error) => Self::ProtocolError(error.code.0),
-            Ok(CallToolResponse::Complete(result)) => {
-                let structured = result.structured_content.as_ref();
-                if structured.is_some_and(|s| s["authorization_required"] == true) {
-                    Self::AuthorizationRequired
-                } else if result.is_error == Some(true) {
-                    Self::ToolError
-                } else {
-                    Self::Ok
-                }
-            }
+            Ok(CallToolResponse::Complete(result)) => match ResultClass::of(result) {
+                ResultClass::Ok => Self::Ok,
+                ResultClass::AuthorizationRequired => Self::AuthorizationRequired,
+                ResultClass::UpstreamError(_) | ResultClass::ToolError => Self::ToolError,
+            },
             Ok(CallToolResponse::InputRequired(_)) => Self::InputRequired,
             // A task (SEP-2663) is answered; the tool's own end is another request.
             Ok(_) => Self::Ok,

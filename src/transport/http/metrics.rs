@@ -20,6 +20,7 @@ use prometheus_client::registry::Registry;
 use rmcp::model::CallToolResult;
 
 use crate::gateway::CallObserver;
+use crate::results::ResultClass;
 use crate::shared_state::SharedState;
 
 /// The content type Prometheus scrapers expect for the text format.
@@ -157,17 +158,13 @@ impl Default for Metrics {
 
 impl CallObserver for Metrics {
     fn tool_call(&self, _tool: &str, result: &CallToolResult, elapsed: Duration) {
-        let asks_authorization = result
-            .structured_content
-            .as_ref()
-            .is_some_and(|s| s["authorization_required"] == true);
-        let outcome = if asks_authorization {
-            self.authorization_prompts.inc();
-            "authorization_required"
-        } else if result.is_error == Some(true) {
-            "tool_error"
-        } else {
-            "ok"
+        let outcome = match ResultClass::of(result) {
+            ResultClass::Ok => "ok",
+            ResultClass::AuthorizationRequired => {
+                self.authorization_prompts.inc();
+                "authorization_required"
+            }
+            ResultClass::UpstreamError(_) | ResultClass::ToolError => "tool_error",
         };
         self.tool_calls
             .get_or_create(&OutcomeLabels { outcome })

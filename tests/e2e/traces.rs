@@ -370,6 +370,53 @@ async fn over_stdio_the_meta_parent_is_kept_and_the_last_spans_leave_at_exit() {
     assert_nothing_secret(&spans);
 }
 
+/// A `Math_Add` call over HTTP whose `traceparent` says the caller did not sample it.
+async fn call_unsampled(gateway: &HttpGateway, trace_id: &str) {
+    let mut traced = bearer(ANN_TOKEN).to_vec();
+    traced.push(("traceparent", format!("00-{trace_id}-{PARENT_ID}-00")));
+    let client = McpClient::connect(&gateway.mcp_url(), &headers(&traced)).await;
+    let sum = client.call("Math_Add", json!({"a": 1, "b": 2})).await;
+    assert_eq!(text(&sum), "3");
+}
+
+#[tokio::test]
+async fn the_sampler_follows_the_callers_choice_unless_otel_traces_sampler_says_otherwise() {
+    let emulator = start_emulator().await;
+    let receiver = Receiver::start().await;
+    let env = otel_env(&receiver.endpoint, "http/protobuf");
+    // The default sampler, parentbased_always_on: an unsampled caller is not traced.
+    let (default, _dir) = token_gateway(&emulator.base_url(), &[], &env).await;
+    let unsampled = "0000000000000000000000000000000a";
+    call_unsampled(&default, unsampled).await;
+    // Another gateway, told to sample every request whatever the caller says.
+    let mut always = env.to_vec();
+    always.push(("OTEL_TRACES_SAMPLER", "always_on"));
+    let (always, _dir2) = token_gateway(&emulator.base_url(), &[], &always).await;
+    let overridden = "0000000000000000000000000000000b";
+    call_unsampled(&always, overridden).await;
+    // A sampled call through the first, exported after its unsampled one would be.
+    let later = McpClient::connect(&default.mcp_url(), &headers(&bearer(ANN_TOKEN))).await;
+    later.call("Math_Add", json!({"a": 2, "b": 2})).await;
+
+    let spans = receiver
+        .spans_once(
+            "the always_on gateway's span and the later call's",
+            |spans| {
+                spans.iter().any(|s| s.trace_id == overridden)
+                    && spans
+                        .iter()
+                        .filter(|s| s.name == "tools/call Math_Add")
+                        .count()
+                        >= 2
+            },
+        )
+        .await;
+    assert!(
+        spans.iter().all(|s| s.trace_id != unsampled),
+        "an unsampled caller's request was traced under the default sampler"
+    );
+}
+
 /// A listener that takes connections and never answers, as a stuck collector would.
 async fn stuck_collector() -> (tokio::task::JoinHandle<()>, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::http::{ANN_TOKEN, HttpGateway, bearer, token_gateway};
 use crate::common::start_emulator;
+use crate::support::otlp::Receiver;
 use arcade_mcp_gateway::emulator::{Emulator, Faults};
 use futures::{Stream, StreamExt};
 use serde_json::{Value, json};
@@ -56,10 +57,17 @@ impl LegacySession {
 
     /// POSTs one message to the session.
     async fn post(&self, message: &Value) -> reqwest::Response {
+        self.post_with(message, &[]).await
+    }
+
+    /// POSTs one message to the session with the `headers` beside Ann's token.
+    async fn post_with(&self, message: &Value, headers: &[(&str, &str)]) -> reqwest::Response {
         let [(name, value)] = bearer(ANN_TOKEN);
-        self.http
-            .post(&self.messages_url)
-            .header(name, value)
+        let mut post = self.http.post(&self.messages_url);
+        for (header, value) in headers {
+            post = post.header(*header, *value);
+        }
+        post.header(name, value)
             .header("content-type", "application/json")
             .body(message.to_string())
             .send()
@@ -211,4 +219,39 @@ async fn a_reused_request_id_is_refused_and_the_call_limit_holds() {
         202,
         "an answered id is free again"
     );
+}
+
+#[tokio::test]
+async fn a_traceparent_header_on_a_posted_call_parents_its_span_and_goes_upstream() {
+    let emulator = start_emulator().await;
+    let receiver = Receiver::start().await;
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint.as_str()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ];
+    let (gateway, _dir) = token_gateway(&emulator.base_url(), &[], &env).await;
+    let mut session = LegacySession::open(&gateway).await;
+    let (trace, parent) = ("7ace0000000000000000000000000001", "00f067aa0ba902b7");
+    let traceparent = format!("00-{trace}-{parent}-01");
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "Math_Add", "arguments": {"a": 1, "b": 2}}});
+    let posted = session
+        .post_with(&call, &[("traceparent", &traceparent)])
+        .await;
+    assert_eq!(posted.status(), 202);
+    assert_eq!(sum(&session.next_message().await.unwrap()), "3");
+
+    let spans = receiver
+        .spans_once("the posted call's span", |spans| {
+            spans.iter().any(|s| s.trace_id == trace)
+        })
+        .await;
+    let server = spans
+        .iter()
+        .find(|s| s.trace_id == trace && s.name == "tools/call Math_Add")
+        .expect("the call's span, in the caller's trace");
+    assert_eq!(server.parent_span_id, parent);
+    assert_eq!(server.attribute("network.transport"), "tcp");
+    let upstream = emulator.state().last_traceparent("execute").unwrap();
+    assert!(upstream.contains(trace), "{upstream}");
 }

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt, stream};
 use rmcp::ServiceExt;
-use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::model::{ClientJsonRpcMessage, GetExtensions, ServerJsonRpcMessage};
 use tokio_util::sync::CancellationToken;
 
 mod calls;
@@ -190,9 +190,10 @@ pub async fn message(
     Extension(user): Extension<UserId>,
     until_answered: Option<Extension<UntilAnswered>>,
     Query(target): Query<Target>,
+    head: http::request::Parts,
     body: Bytes,
 ) -> Response {
-    let message: ClientJsonRpcMessage = match serde_json::from_slice(&body) {
+    let mut message: ClientJsonRpcMessage = match serde_json::from_slice(&body) {
         Ok(message) => message,
         Err(error) => {
             return super::json_error(
@@ -221,8 +222,19 @@ pub async fn message(
             "code": rmcp::model::ErrorCode::INVALID_REQUEST.0, "message": in_use.to_string()}});
         return (StatusCode::CONFLICT, axum::Json(error)).into_response();
     }
+    with_request_head(&mut message, head);
     match inbox.send(message).await {
         Ok(()) => (StatusCode::ACCEPTED, "Accepted").into_response(),
         Err(_) => SessionRefusal::Unknown.into_response(),
+    }
+}
+
+/// Hands a request the head of the POST that carried it (its headers: a `traceparent`,
+/// say), as rmcp's Streamable HTTP service does; not the POST's extensions, whose
+/// guards [`Calls`] holds until the answer is sent.
+fn with_request_head(message: &mut ClientJsonRpcMessage, mut head: http::request::Parts) {
+    if let ClientJsonRpcMessage::Request(request) = message {
+        head.extensions = http::Extensions::new();
+        request.request.extensions_mut().insert(head);
     }
 }

@@ -49,6 +49,7 @@ use crate::audit::{self, AuditLog, CallRecord};
 use crate::catalog::{Catalog, CatalogEntry, LiveCatalog};
 use crate::direct::DirectTools;
 use crate::identity::{OAuthClientId, UserId};
+use crate::results::ResultClass;
 use crate::telemetry::{McpRequest, Outcome};
 
 /// What the server tells a client about itself at `initialize`.
@@ -403,8 +404,23 @@ impl ServerHandler for Gateway {
             .call_tool_traced(request, context, &trace)
             .instrument(span)
             .await;
-        trace.finish(Outcome::of_call(&response));
+        trace.finish(call_outcome(&response));
         response
+    }
+}
+
+/// How a `tools/call` ended, as its span tells.
+fn call_outcome(response: &Result<CallToolResponse, McpError>) -> Outcome {
+    match response {
+        Err(error) => Outcome::ProtocolError(error.code.0),
+        Ok(CallToolResponse::Complete(result)) => match ResultClass::of(result) {
+            ResultClass::Ok => Outcome::Ok,
+            ResultClass::AuthorizationRequired => Outcome::AuthorizationRequired,
+            ResultClass::UpstreamError(_) | ResultClass::ToolError => Outcome::ToolError,
+        },
+        Ok(CallToolResponse::InputRequired(_)) => Outcome::InputRequired,
+        // A task (SEP-2663) is answered; the tool's own end is another request.
+        Ok(_) => Outcome::Ok,
     }
 }
 

@@ -7,15 +7,12 @@
 
 use opentelemetry::trace::Status;
 use rmcp::ErrorData as McpError;
-use rmcp::model::CallToolResponse;
 use rmcp::service::{RequestContext, RoleServer};
 use sha2::{Digest, Sha256};
 use tracing::field::Empty;
 use tracing::{Metadata, Span};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::filter::{FilterFn, LevelFilter, filter_fn};
-
-use crate::results::ResultClass;
 
 /// Whether `metadata` is one of the spans made here (the stderr logger leaves them
 /// out, so its lines stay as they are with traces on or off).
@@ -131,21 +128,6 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The class of a `tools/call` answer.
-    pub fn of_call(response: &Result<CallToolResponse, McpError>) -> Self {
-        match response {
-            Err(error) => Self::ProtocolError(error.code.0),
-            Ok(CallToolResponse::Complete(result)) => match ResultClass::of(result) {
-                ResultClass::Ok => Self::Ok,
-                ResultClass::AuthorizationRequired => Self::AuthorizationRequired,
-                ResultClass::UpstreamError(_) | ResultClass::ToolError => Self::ToolError,
-            },
-            Ok(CallToolResponse::InputRequired(_)) => Self::InputRequired,
-            // A task (SEP-2663) is answered; the tool's own end is another request.
-            Ok(_) => Self::Ok,
-        }
-    }
-
     /// The class of any other answer.
     pub fn of<T>(response: &Result<T, McpError>) -> Self {
         match response {

@@ -72,6 +72,8 @@ const SYNONYMS: &[&str] = &[
 /// Two-word verbs and the one word a tool would use for them.
 const PHRASES: &[(&str, &str, &str)] = &[
     ("check", "off", "complete"),
+    ("how", "many", "count"),
+    ("how", "much", "count"),
     ("set", "up", "create"),
     ("put", "on", "play"),
     ("close", "out", "close"),

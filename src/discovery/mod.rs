@@ -2,12 +2,14 @@
 //!
 //! Each served tool (catalog and direct tools alike) is indexed by the terms of its
 //! name, toolkit, description and parameters ([`text`]: split CamelCase and snake_case,
-//! stemmed), in one BM25F index of its fields ([`postings`]). A query ([`query`]) is
+//! stemmed), in one BM25F index of its fields ([`postings`]). A query ([`query`]) has
+//! its values read for their kind ([`entities`]: `r/rust` is a subreddit) and is
 //! widened by the synonyms of its words ([`lexicon`]); a tool's text score is then
 //! weighed by how much of the query it covers, how much of its own name the query
 //! asks for, whether the query names its toolkit ([`toolkits`]) and whether its verb
 //! contradicts the query's. Built once per catalog; a search only adds up postings.
 
+mod entities;
 mod lexicon;
 mod postings;
 mod query;

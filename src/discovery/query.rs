@@ -6,6 +6,7 @@
 //! rare each slot's term is, so a tool matching every part of a request beats one
 //! matching one part many times.
 
+use super::entities;
 use super::lexicon::{self, Action};
 use super::postings::{Postings, TermId};
 use super::text::{self, Terms};
@@ -48,7 +49,11 @@ impl Query {
         synonyms: &[Vec<String>],
         postings: &Postings,
     ) -> Option<Self> {
-        let words: Vec<String> = text::words(text).collect();
+        let words: Vec<String> = text::words(&entities::read_values(text, |t| {
+            postings.id(&terms.stem(t)).is_some()
+        }))
+        .collect();
+        let words = without_negated(words);
         let phrases: Vec<&str> = words
             .windows(2)
             .filter_map(|pair| lexicon::phrase(&pair[0], &pair[1]))
@@ -177,6 +182,24 @@ fn own_terms(
     own
 }
 
+/// `words` less those a negation rules out: the first word that is not a stop word
+/// after "not", "never" or an "n't" ("draft it but don't send it" does not ask to send).
+fn without_negated(words: Vec<String>) -> Vec<String> {
+    let mut kept = Vec::with_capacity(words.len());
+    let mut negating = false;
+    for (at, word) in words.iter().enumerate() {
+        let contracted = word.ends_with('n') && words.get(at + 1).is_some_and(|w| w == "t");
+        if word == "not" || word == "never" || contracted {
+            negating = true;
+        } else if negating && !text::is_stop_word(word) {
+            negating = false;
+        } else {
+            kept.push(word.clone());
+        }
+    }
+    kept
+}
+
 /// The slots of `own` that a match of `term` covers: those whose term shares a
 /// synonym group with it.
 fn slots_of(term: &str, own: &[String], synonyms: &[Vec<String>]) -> u64 {
@@ -191,4 +214,23 @@ fn slots_of(term: &str, own: &[String], synonyms: &[Vec<String>]) -> u64 {
         }
     }
     slots
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        without_negated(text::words(text).collect())
+    }
+
+    #[test]
+    fn a_negated_word_is_not_asked_for() {
+        assert_eq!(
+            words("draft it but don't send it yet"),
+            ["draft", "it", "but", "t", "it", "yet"]
+        );
+        assert_eq!(words("never the archive, not a delete"), ["the", "a"]);
+        assert_eq!(words("Don sent it"), ["don", "sent", "it"]);
+    }
 }

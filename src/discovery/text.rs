@@ -115,6 +115,14 @@ pub fn is_stop_word(word: &str) -> bool {
     matches!(
         word,
         "a" | "all"
+            // What is left of a contraction ("what's", "don't", "I'm", "we'll").
+            | "d"
+            | "ll"
+            | "m"
+            | "re"
+            | "s"
+            | "t"
+            | "ve"
             | "am"
             | "an"
             | "and"

@@ -51,7 +51,7 @@ const DOMAIN_ENDINGS: &[&str] = &[
 /// names a service rather than a domain and is kept.
 pub fn read_values(text: &str, is_term: impl Fn(&str) -> bool) -> String {
     let mut read = String::with_capacity(text.len());
-    for token in text.split_whitespace() {
+    for token in unquoted_tokens(text) {
         let value = token.trim_matches(TRIMMED);
         let known = || value.contains('.') && is_term(&value.replace('.', "").to_lowercase());
         let replaced = match kind_of(value) {
@@ -67,6 +67,45 @@ pub fn read_values(text: &str, is_term: impl Fn(&str) -> bool) -> String {
         }
     }
     read
+}
+
+/// The whitespace-separated tokens of `text` less those quoted: a quoted text is a
+/// value (a title, a name, a message), as in "add 'buy milk' to my list". A quote opens
+/// at a token's start and closes at a token's end, so apostrophes ("John's") are not
+/// quotes; a quote never closed quotes nothing.
+fn unquoted_tokens(text: &str) -> Vec<&str> {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let mut kept = Vec::with_capacity(tokens.len());
+    let mut at = 0;
+    while at < tokens.len() {
+        let closing = tokens[at].chars().next().and_then(closing_quote);
+        let end = closing.and_then(|close| {
+            (at..tokens.len()).find(|&to| {
+                let token = tokens[to].trim_end_matches(['.', ',', '?', '!', ':', ';', ')']);
+                let opened = if to == at { 1 } else { 0 };
+                token.chars().count() > opened && token.ends_with(close)
+            })
+        });
+        match end {
+            Some(end) => at = end + 1,
+            None => {
+                kept.push(tokens[at]);
+                at += 1;
+            }
+        }
+    }
+    kept
+}
+
+/// The quote that closes one opened by `open`, if `open` opens a quote.
+fn closing_quote(open: char) -> Option<char> {
+    match open {
+        '\'' => Some('\''),
+        '"' => Some('"'),
+        '‘' => Some('’'),
+        '“' => Some('”'),
+        _ => None,
+    }
 }
 
 /// The words for the kind of thing `value` is, empty for a value that says nothing
@@ -100,6 +139,9 @@ fn kind_of(value: &str) -> Option<&'static str> {
         return Some("version");
     }
     if is_number(value) || is_amount(value) || is_clock_time(&lower) {
+        return Some("");
+    }
+    if is_constant_name(value) {
         return Some("");
     }
     if is_issue_key(value) {
@@ -169,6 +211,16 @@ fn is_clock_time(lower: &str) -> bool {
         && minutes.chars().all(|c| c.is_ascii_digit())
 }
 
+/// A name in capitals joined by `_`, as secrets, variables and keys are named
+/// (`API_TOKEN`, `DATABASE_URL`): the query says what it is ("the API_TOKEN secret").
+fn is_constant_name(value: &str) -> bool {
+    value.contains('_')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && value.chars().any(|c| c.is_ascii_uppercase())
+}
+
 /// A tracker's issue key: capitals, a dash, digits (`ENG-231`, `PROJ-7`).
 fn is_issue_key(value: &str) -> bool {
     value.split_once('-').is_some_and(|(team, number)| {
@@ -235,6 +287,14 @@ mod tests {
                 "bill at on for hours",
             ),
             ("merge PR #42", "merge PR"),
+            ("set the API_TOKEN secret", "set the secret"),
+            ("add 'buy milk' to TickTick", "add to TickTick"),
+            (
+                "read the \"Q3 plan\" page, then 'x'.",
+                "read the page, then",
+            ),
+            ("John's and Ana's files", "John's and Ana's files"),
+            ("the 'unclosed quote", "the 'unclosed quote"),
         ];
         for (query, read) in cases {
             assert_eq!(read_values(query, |_| false), read, "{query}");

@@ -67,6 +67,32 @@ const SYNONYMS: &[&str] = &[
     "difference compare diff",
     "guest attendee rsvp invitee participant",
     "reaction react emoji thumbs",
+    "run execute",
+    "voice audio speech tts aloud spoken",
+    "upcoming future",
+    "current now",
+];
+
+/// Short forms and what they stand for: a query naming one searches for the other at
+/// full weight, since they mean exactly the same ("PR" is "pull request").
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("pr", "pull request"),
+    ("prs", "pull requests"),
+    ("mr", "merge request"),
+    ("repo", "repository"),
+    ("repos", "repositories"),
+    ("env", "environment"),
+    ("var", "variable"),
+    ("vars", "variables"),
+    ("db", "database"),
+    ("dm", "direct message"),
+    ("msg", "message"),
+    ("org", "organization"),
+    ("info", "information"),
+    ("config", "configuration"),
+    ("auth", "authorization"),
+    ("qty", "quantity"),
+    ("tts", "text speech"),
 ];
 
 /// Two-word verbs and the one word a tool would use for them.
@@ -74,6 +100,9 @@ const PHRASES: &[(&str, &str, &str)] = &[
     ("check", "off", "complete"),
     ("how", "many", "count"),
     ("how", "much", "count"),
+    ("coming", "up", "upcoming"),
+    ("right", "now", "current"),
+    ("kick", "off", "start"),
     ("set", "up", "create"),
     ("put", "on", "play"),
     ("close", "out", "close"),
@@ -119,7 +148,7 @@ const ACTIONS: &[(Action, &str)] = &[
         Action::Create,
         "create comment log react bill add new make insert open start submit upload post \
          publish write draft compose book schedule record invite generate save upsert clone \
-         copy register",
+         copy register declare",
     ),
     (
         Action::Update,
@@ -161,6 +190,14 @@ pub fn phrase(first: &str, second: &str) -> Option<&'static str> {
         .map(|(_, _, word)| *word)
 }
 
+/// What the short form `word` (lowercase, unstemmed) stands for, if it is one.
+pub fn expansion(word: &str) -> Option<&'static str> {
+    ABBREVIATIONS
+        .iter()
+        .find(|(short, _)| *short == word)
+        .map(|(_, long)| *long)
+}
+
 /// The synonym groups, each word as `stem` makes it.
 pub fn synonym_groups(stem: impl Fn(&str) -> String) -> Vec<Vec<String>> {
     SYNONYMS
@@ -182,5 +219,8 @@ mod tests {
         assert!(Action::Delete.contradicts(Action::Create));
         assert!(!Action::Create.contradicts(Action::Update));
         assert_eq!(phrase("check", "off"), Some("complete"));
+        assert_eq!(phrase("coming", "up"), Some("upcoming"));
+        assert_eq!(expansion("pr"), Some("pull request"));
+        assert_eq!(expansion("prune"), None);
     }
 }

@@ -74,7 +74,7 @@ impl Query {
             words: own,
             action,
         };
-        query.add_terms(&words, synonyms, postings);
+        query.add_terms(&words, terms, synonyms, postings);
         Some(query)
     }
 
@@ -101,7 +101,13 @@ impl Query {
         if total > 0.0 { got / total } else { 0.0 }
     }
 
-    fn add_terms(&mut self, words: &[String], synonyms: &[Vec<String>], postings: &Postings) {
+    fn add_terms(
+        &mut self,
+        words: &[String],
+        terms: &Terms,
+        synonyms: &[Vec<String>],
+        postings: &Postings,
+    ) {
         let own = self.words.clone();
         for (slot, term) in own.iter().enumerate() {
             self.push(
@@ -113,6 +119,12 @@ impl Query {
         }
         for word in words.iter().filter(|w| !text::is_stop_word(w)) {
             self.push(&format!("={word}"), 1.0, 0, postings);
+            if let Some(long) = lexicon::expansion(word) {
+                let slots = slots_of(&terms.stem(word), &own, synonyms);
+                for long in text::words(long) {
+                    self.push(&terms.stem(&long), 1.0, slots, postings);
+                }
+            }
         }
         for group in synonyms
             .iter()

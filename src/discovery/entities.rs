@@ -41,6 +41,21 @@ const FILE_KINDS: &[(&str, &str)] = &[
     ("rs", "rust code file"),
 ];
 
+/// Words that name a day: a date is a value, and its kind is a date.
+const DAYS: &[&str] = &[
+    "today",
+    "tomorrow",
+    "yesterday",
+    "tonight",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
 /// The endings that make a dotted token a domain name.
 const DOMAIN_ENDINGS: &[&str] = &[
     "com", "org", "net", "io", "dev", "ai", "app", "co", "so", "xyz", "me",
@@ -114,6 +129,9 @@ fn kind_of(value: &str) -> Option<&'static str> {
     let lower = value.to_ascii_lowercase();
     if lower == "1:1" || lower == "1on1" {
         return Some("meeting");
+    }
+    if DAYS.contains(&lower.trim_end_matches("'s")) {
+        return Some("date");
     }
     if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.") {
         return Some(file_kind(&lower).unwrap_or("url"));
@@ -282,6 +300,7 @@ mod tests {
             ("see https://example.com/page", "see url"),
             ("is shipfast.dev free", "is domain free"),
             ("my 1:1 with Tom", "my meeting with Tom"),
+            ("what's on tomorrow, and Thursday's?", "what's on date and date"),
             (
                 "bill $3,000 at 3pm on 9:30 for 42 hours",
                 "bill at on for hours",

@@ -71,6 +71,7 @@ const SYNONYMS: &[&str] = &[
     "voice audio speech tts aloud spoken",
     "upcoming future",
     "current now",
+    "wait await pending",
 ];
 
 /// Short forms and what they stand for: a query naming one searches for the other at

@@ -42,6 +42,9 @@ const NAMED_TOOLKIT_BOOST: f32 = 3.0;
 /// What a tool whose verb contradicts the query's still counts.
 const CONTRADICTING_ACTION: f32 = 0.6;
 
+/// How much more a tool whose verb does what the query asks counts.
+const SAME_ACTION_BOOST: f32 = 0.2;
+
 /// The longest query read: a task, not a document.
 const MAX_QUERY_CHARS: usize = 500;
 
@@ -281,7 +284,7 @@ impl SearchIndex {
 
     /// How well `tool` fits `query` beyond its text score: the query's share it
     /// covers, its name's share the query asks for, whether the query names its
-    /// toolkit (`named`, 0 to 1), and whether its verb contradicts the query's.
+    /// toolkit (`named`, 0 to 1), and whether its verb does or contradicts the query's.
     fn fit(&self, tool: &Indexed, query: &Query, covered: u64, named: f32) -> f32 {
         let mut fit = query.coverage(covered).powf(QUERY_COVERAGE);
         if !tool.name_terms.is_empty() {
@@ -292,6 +295,9 @@ impl SearchIndex {
             && asked.contradicts(does)
         {
             fit *= CONTRADICTING_ACTION;
+        }
+        if query.action.is_some() && query.action == tool.action {
+            fit *= 1.0 + SAME_ACTION_BOOST;
         }
         fit
     }

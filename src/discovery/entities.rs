@@ -300,7 +300,10 @@ mod tests {
             ("see https://example.com/page", "see url"),
             ("is shipfast.dev free", "is domain free"),
             ("my 1:1 with Tom", "my meeting with Tom"),
-            ("what's on tomorrow, and Thursday's?", "what's on date and date"),
+            (
+                "what's on tomorrow, and Thursday's?",
+                "what's on date and date",
+            ),
             (
                 "bill $3,000 at 3pm on 9:30 for 42 hours",
                 "bill at on for hours",

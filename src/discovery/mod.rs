@@ -6,7 +6,8 @@
 //! its values read for their kind ([`entities`]: `r/rust` is a subreddit) and is
 //! widened by the synonyms of its words ([`lexicon`]); a tool's text score is then
 //! weighed by how much of the query it covers, how much of its own name the query
-//! asks for, whether the query names its toolkit ([`toolkits`]) and whether its verb
+//! asks for, whether the query names its toolkit ([`toolkits`]), whether the toolkit is
+//! hand-made rather than generated from an API's spec, and whether its verb does or
 //! contradicts the query's. Built once per catalog; a search only adds up postings.
 
 mod entities;
@@ -41,6 +42,11 @@ const NAMED_TOOLKIT_BOOST: f32 = 3.0;
 
 /// What a tool whose verb contradicts the query's still counts.
 const CONTRADICTING_ACTION: f32 = 0.6;
+
+/// How much more a tool of a hand-made toolkit (`Github`) counts than one generated
+/// from an API's spec (`GithubApi`): when both match, the hand-made tool was written for
+/// a model to call, in fewer and plainer arguments.
+const HAND_MADE_TOOLKIT_PRIOR: f32 = 1.3;
 
 /// How much more a tool whose verb does what the query asks counts.
 const SAME_ACTION_BOOST: f32 = 0.2;
@@ -284,7 +290,8 @@ impl SearchIndex {
 
     /// How well `tool` fits `query` beyond its text score: the query's share it
     /// covers, its name's share the query asks for, whether the query names its
-    /// toolkit (`named`, 0 to 1), and whether its verb does or contradicts the query's.
+    /// toolkit (`named`, 0 to 1), whether its toolkit is hand-made, and whether its verb
+    /// does or contradicts the query's.
     fn fit(&self, tool: &Indexed, query: &Query, covered: u64, named: f32) -> f32 {
         let mut fit = query.coverage(covered).powf(QUERY_COVERAGE);
         if !tool.name_terms.is_empty() {
@@ -295,6 +302,9 @@ impl SearchIndex {
             && asked.contradicts(does)
         {
             fit *= CONTRADICTING_ACTION;
+        }
+        if !tool.toolkit.ends_with("Api") {
+            fit *= HAND_MADE_TOOLKIT_PRIOR;
         }
         if query.action.is_some() && query.action == tool.action {
             fit *= 1.0 + SAME_ACTION_BOOST;

@@ -153,22 +153,31 @@ fn latency(index: &SearchIndex, queries: &[&Query]) -> (Duration, Duration) {
     (times[times.len() / 2], times[times.len() * 99 / 100])
 }
 
+/// Each query whose first hit is wrong, with the rank of its first right tool (in the
+/// top 50, else "-") and the top 5, so a change to the ranking can be read query by
+/// query (`DISCOVERY_MISSES=1`).
 fn print_misses(queries: &[&Query], index: &SearchIndex) {
     println!();
     for query in queries {
         let hits = index
-            .search(&query.query, query.toolkit.as_deref(), 5)
+            .search(&query.query, query.toolkit.as_deref(), 50)
             .unwrap_or_default();
-        let names: Vec<&str> = hits.iter().map(|h| h.qualified_name.as_str()).collect();
-        if !names
-            .first()
-            .is_some_and(|n| query.expected.iter().any(|e| e == n))
-        {
-            println!(
-                "- {:?} expected {:?} got {:?}",
-                query.query, query.expected, names
-            );
+        let right = hits
+            .iter()
+            .position(|h| query.expected.contains(&h.qualified_name));
+        if right == Some(0) {
+            continue;
         }
+        let rank = right.map_or("-".to_owned(), |r| (r + 1).to_string());
+        let top: Vec<&str> = hits
+            .iter()
+            .take(5)
+            .map(|h| h.qualified_name.as_str())
+            .collect();
+        println!(
+            "- rank {rank}: {:?} expected {:?} got {:?}",
+            query.query, query.expected, top
+        );
     }
 }
 

@@ -116,8 +116,8 @@ struct Indexed {
     description: String,
     /// The terms of its name that are not its toolkit's, each once.
     name_terms: Vec<TermId>,
-    /// What its name's verb does.
-    action: Option<Action>,
+    /// What its name's verbs do: one, or two joined as in `CreateOrUpdate`.
+    actions: Vec<Action>,
 }
 
 /// The search index of one catalog (and the direct tools beside it).
@@ -298,16 +298,18 @@ impl SearchIndex {
             fit *= 1.0 - NAME_COVERAGE + NAME_COVERAGE * self.name_asked(tool, query);
         }
         fit *= 1.0 + NAMED_TOOLKIT_BOOST * named;
-        if let (Some(asked), Some(does)) = (query.action, tool.action)
-            && asked.contradicts(does)
-        {
-            fit *= CONTRADICTING_ACTION;
-        }
         if !tool.toolkit.ends_with("Api") {
             fit *= HAND_MADE_TOOLKIT_PRIOR;
         }
-        if query.action.is_some() && query.action == tool.action {
+        let Some(asked) = query.action else {
+            return fit;
+        };
+        if tool.actions.contains(&asked) {
             fit *= 1.0 + SAME_ACTION_BOOST;
+        } else if !tool.actions.is_empty()
+            && tool.actions.iter().all(|&does| asked.contradicts(does))
+        {
+            fit *= CONTRADICTING_ACTION;
         }
         fit
     }
@@ -471,11 +473,28 @@ impl ToolText {
             toolkit: self.toolkit().to_owned(),
             description: one_line(&self.description),
             name_terms: Vec::new(),
-            action: text::words(self.own_name())
-                .next()
-                .and_then(|w| lexicon::action_of(&w)),
+            actions: name_actions(self.own_name()),
         }
     }
+}
+
+/// What a tool's name says it does: the action of its first word, and of a second verb
+/// joined to it by "or" or "and" (`CreateOrUpdateSecret`, `SearchAndRetrieveDocuments`).
+fn name_actions(name: &str) -> Vec<Action> {
+    let words: Vec<String> = text::words(name).take(3).collect();
+    let mut actions: Vec<Action> = words
+        .first()
+        .and_then(|w| lexicon::action_of(w))
+        .into_iter()
+        .collect();
+    if let (Some(first), Some(joined), Some(second)) = (actions.first(), words.get(1), words.get(2))
+        && (joined == "or" || joined == "and")
+        && let Some(other) = lexicon::action_of(second)
+        && other != *first
+    {
+        actions.push(other);
+    }
+    actions
 }
 
 impl Indexed {
@@ -648,6 +667,16 @@ mod tests {
         );
         assert_eq!(first_sentence("No stop here\nNext line."), "No stop here");
         assert_eq!(first_sentence(""), "");
+    }
+
+    #[test]
+    fn a_name_with_two_verbs_does_both() {
+        assert_eq!(
+            name_actions("CreateOrUpdateRepoSecret"),
+            [Action::Create, Action::Update]
+        );
+        assert_eq!(name_actions("SendEmail"), [Action::Send]);
+        assert_eq!(name_actions("ForkGist"), []);
     }
 
     #[test]

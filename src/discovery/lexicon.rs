@@ -104,6 +104,8 @@ const PHRASES: &[(&str, &str, &str)] = &[
     ("coming", "up", "upcoming"),
     ("right", "now", "current"),
     ("kick", "off", "start"),
+    ("file", "a", "create"),
+    ("file", "an", "create"),
     ("set", "up", "create"),
     ("put", "on", "play"),
     ("close", "out", "close"),
@@ -149,7 +151,7 @@ const ACTIONS: &[(Action, &str)] = &[
         Action::Create,
         "create comment log react bill add new make insert open start submit upload post \
          publish write draft compose book schedule record invite generate save upsert clone \
-         copy register declare",
+         copy register declare stick",
     ),
     (
         Action::Update,
@@ -221,6 +223,7 @@ mod tests {
         assert!(!Action::Create.contradicts(Action::Update));
         assert_eq!(phrase("check", "off"), Some("complete"));
         assert_eq!(phrase("coming", "up"), Some("upcoming"));
+        assert_eq!(phrase("file", "a"), Some("create"));
         assert_eq!(expansion("pr"), Some("pull request"));
         assert_eq!(expansion("prune"), None);
     }

@@ -118,6 +118,39 @@ const PHRASES: &[(&str, &str, &str)] = &[
     ("get", "back", "restore"),
     ("turn", "off", "disable"),
     ("turn", "on", "enable"),
+    ("spin", "up", "create"),
+    ("spin", "down", "stop"),
+    ("start", "up", "start"),
+    ("shut", "down", "stop"),
+    ("fire", "off", "send"),
+    ("send", "out", "send"),
+    ("tick", "off", "complete"),
+    ("cross", "off", "complete"),
+    ("pull", "up", "get"),
+    ("bring", "up", "get"),
+    ("look", "into", "search"),
+    ("hand", "off", "assign"),
+    ("hand", "over", "assign"),
+    ("sign", "off", "approve"),
+    ("take", "down", "delete"),
+    ("wipe", "out", "delete"),
+    ("clean", "up", "delete"),
+    ("throw", "away", "delete"),
+    ("get", "rid", "delete"),
+    ("put", "off", "update"),
+    ("push", "back", "update"),
+    ("roll", "back", "revert"),
+    ("roll", "out", "update"),
+    ("write", "up", "create"),
+    ("jot", "down", "create"),
+    ("note", "down", "create"),
+    ("fill", "in", "update"),
+    ("say", "yes", "accept"),
+    ("say", "no", "decline"),
+    ("back", "up", "backup"),
+    ("log", "in", "login"),
+    ("sign", "in", "login"),
+    ("print", "out", "export"),
 ];
 
 /// What a tool does, or a query asks for, as its verb tells.
@@ -145,7 +178,8 @@ const ACTIONS: &[(Action, &str)] = &[
     (
         Action::Read,
         "get list retrieve search fetch check who view find read discover lookup query count \
-         show what which whose how when where is are does did download export describe look see",
+         show what which whose how when where is are does did download export describe look see \
+         grab browse",
     ),
     (
         Action::Create,
@@ -156,16 +190,17 @@ const ACTIONS: &[(Action, &str)] = &[
     (
         Action::Update,
         "update set edit modify change move rename mark replace assign transition patch reset \
-         restore tag label pin star enable disable",
+         restore tag label pin star enable disable bump tweak adjust toggle flip mute snooze \
+         pause resume ack acknowledge reassign reschedule postpone",
     ),
     (
         Action::Delete,
         "delete remove cancel archive trash revoke destroy clear unsubscribe drop erase purge \
-         detach",
+         detach nuke ditch scrap bin kill wipe",
     ),
     (
         Action::Send,
-        "send reply forward share message dm tweet notify email",
+        "send reply forward share message dm tweet notify email ping text broadcast announce",
     ),
 ];
 

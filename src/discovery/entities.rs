@@ -156,10 +156,7 @@ fn kind_of(value: &str) -> Option<&'static str> {
     if is_version(&lower) {
         return Some("version");
     }
-    if is_number(value) || is_amount(value) || is_clock_time(&lower) {
-        return Some("");
-    }
-    if is_constant_name(value) {
+    if is_number(value) || is_amount(value) || is_clock_time(&lower) || is_constant_name(value) {
         return Some("");
     }
     if is_issue_key(value) {

@@ -130,7 +130,7 @@ fn kind_of(value: &str) -> Option<&'static str> {
     if lower == "1:1" || lower == "1on1" {
         return Some("meeting");
     }
-    if DAYS.contains(&lower.trim_end_matches("'s")) {
+    if DAYS.contains(&lower.trim_end_matches("'s").trim_end_matches("’s")) {
         return Some("date");
     }
     if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.") {
@@ -298,8 +298,8 @@ mod tests {
             ("is shipfast.dev free", "is domain free"),
             ("my 1:1 with Tom", "my meeting with Tom"),
             (
-                "what's on tomorrow, and Thursday's?",
-                "what's on date and date",
+                "what's on tomorrow, Thursday's and Friday’s?",
+                "what's on date date and date",
             ),
             (
                 "bill $3,000 at 3pm on 9:30 for 42 hours",

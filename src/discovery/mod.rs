@@ -118,6 +118,9 @@ struct Indexed {
     name_terms: Vec<TermId>,
     /// What its name's verbs do: one, or two joined as in `CreateOrUpdate`.
     actions: Vec<Action>,
+    /// Whether its toolkit was written by hand (`Github`) rather than generated from an
+    /// API's spec (`GithubApi`).
+    hand_made: bool,
 }
 
 /// The search index of one catalog (and the direct tools beside it).
@@ -298,7 +301,7 @@ impl SearchIndex {
             fit *= 1.0 - NAME_COVERAGE + NAME_COVERAGE * self.name_asked(tool, query);
         }
         fit *= 1.0 + NAMED_TOOLKIT_BOOST * named;
-        if !tool.toolkit.ends_with("Api") {
+        if tool.hand_made {
             fit *= HAND_MADE_TOOLKIT_PRIOR;
         }
         let Some(asked) = query.action else {
@@ -474,6 +477,7 @@ impl ToolText {
             description: one_line(&self.description),
             name_terms: Vec::new(),
             actions: name_actions(self.own_name()),
+            hand_made: !self.toolkit().ends_with("Api"),
         }
     }
 }

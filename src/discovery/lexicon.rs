@@ -1,7 +1,7 @@
 //! The words tools are asked for by: groups of words that mean the same thing to a tool
 //! search (a ticket is an issue, a deck a presentation), two-word verbs ("check off",
 //! "set up") and the action a verb asks for (reading, creating, changing, deleting,
-//! sending). A query is widened by its words' groups, and a tool whose name's verb
+//! sending, running). A query is widened by its words' groups, and a tool whose name's verb
 //! contradicts the query's ("delete" for "show me") ranks lower.
 
 use std::collections::HashMap;
@@ -151,6 +151,9 @@ const PHRASES: &[(&str, &str, &str)] = &[
     ("log", "in", "login"),
     ("sign", "in", "login"),
     ("print", "out", "export"),
+    ("tell", "me", "show"),
+    ("drop", "a", "add"),
+    ("drop", "an", "add"),
 ];
 
 /// What a tool does, or a query asks for, as its verb tells.
@@ -161,15 +164,22 @@ pub enum Action {
     Update,
     Delete,
     Send,
+    /// Running something (code, a query, a job), which may read or write.
+    Run,
 }
 
 impl Action {
     /// Whether a tool doing `self` cannot be what a query asking for `other` wants:
     /// reading is not writing, and deleting is neither. Creating, changing and sending
-    /// are close enough to be confused by the way people phrase them.
+    /// are close enough to be confused by the way people phrase them. Running may do
+    /// any of these but delete.
     pub fn contradicts(self, other: Action) -> bool {
         let writes = |a: Action| matches!(a, Action::Create | Action::Update | Action::Send);
-        self != other && !(writes(self) && writes(other))
+        match (self, other) {
+            (Action::Run, Action::Delete) | (Action::Delete, Action::Run) => true,
+            (Action::Run, _) | (_, Action::Run) => false,
+            _ => self != other && !(writes(self) && writes(other)),
+        }
     }
 }
 
@@ -178,30 +188,48 @@ const ACTIONS: &[(Action, &str)] = &[
     (
         Action::Read,
         "get list retrieve search fetch check who view find read discover lookup query count \
-         show what which whose how when where is are does did download export describe look see \
-         grab browse",
+         show what which whose how when where download export describe look see \
+         grab browse verify validate inspect preview compare analyze summarize scan estimate \
+         extract scrape identify",
     ),
     (
         Action::Create,
         "create comment log react bill add new make insert open start submit upload post \
          publish write draft compose book schedule record invite generate save upsert clone \
-         copy register declare stick",
+         copy register declare stick build import initiate attach append queue enroll \
+         install",
     ),
     (
         Action::Update,
         "update set edit modify change move rename mark replace assign transition patch reset \
          restore tag label pin star enable disable bump tweak adjust toggle flip mute snooze \
-         pause resume ack acknowledge reassign reschedule postpone",
+         pause resume ack acknowledge reassign reschedule postpone close reopen merge \
+         resolve complete finalize activate deactivate configure convert \
+         promote demote escalate suspend unsuspend lock unlock link unlink associate \
+         disassociate categorize transfer reorder sync extend renew refresh flag silence swap \
+         unassign unarchive unpause",
     ),
     (
         Action::Delete,
-        "delete remove cancel archive trash revoke destroy clear unsubscribe drop erase purge \
-         detach nuke ditch scrap bin kill wipe",
+        "delete remove cancel archive trash revoke destroy clear unsubscribe erase purge \
+         detach nuke ditch scrap bin kill wipe dismiss uninstall unregister unschedule forget \
+         void",
     ),
     (
         Action::Send,
-        "send reply forward share message dm tweet notify email ping text broadcast announce",
+        "send reply forward share message dm tweet notify email ping text broadcast announce \
+         resend redeliver respond answer remind nudge chase tell retweet",
     ),
+    (
+        Action::Run,
+        "run execute trigger invoke perform launch rerun",
+    ),
+];
+
+/// Verbs that ask to read only where they open a question ("is PR 5 merged?"); inside
+/// a statement ("these tickets are duplicates, merge them") they ask nothing.
+const QUESTION_VERBS: &[&str] = &[
+    "is", "are", "does", "did", "do", "was", "were", "has", "have",
 ];
 
 /// Each verb of [`ACTIONS`] and its action, made once.
@@ -218,6 +246,22 @@ static ACTION_OF: LazyLock<HashMap<&str, Action>> = LazyLock::new(|| {
 /// The action `word` (lowercase, unstemmed) asks for, if it is a verb we know.
 pub fn action_of(word: &str) -> Option<Action> {
     ACTION_OF.get(word).copied()
+}
+
+/// The action the query `words` (lowercase, in order) ask for: that of the first verb
+/// we know (a two-word verb before its first word: "check off" is not "check"), or of
+/// a verb opening a question.
+pub fn action_asked(words: &[String]) -> Option<Action> {
+    if words
+        .first()
+        .is_some_and(|first| QUESTION_VERBS.contains(&first.as_str()))
+    {
+        return Some(Action::Read);
+    }
+    words.iter().enumerate().find_map(|(at, word)| {
+        let two_word = words.get(at + 1).and_then(|next| phrase(word, next));
+        two_word.and_then(action_of).or_else(|| action_of(word))
+    })
 }
 
 /// The one word for the two-word verb `first second`, if it is one.
@@ -261,5 +305,26 @@ mod tests {
         assert_eq!(phrase("file", "a"), Some("create"));
         assert_eq!(expansion("pr"), Some("pull request"));
         assert_eq!(expansion("prune"), None);
+    }
+
+    #[test]
+    fn the_first_verb_asks_and_a_question_reads() {
+        let asked = |text: &str| {
+            let words: Vec<String> = text.split(' ').map(str::to_owned).collect();
+            action_asked(&words)
+        };
+        assert_eq!(asked("is pr 5 merged"), Some(Action::Read));
+        assert_eq!(
+            asked("these tickets are duplicates merge them"),
+            Some(Action::Update)
+        );
+        assert_eq!(asked("check off the task"), Some(Action::Update));
+        assert_eq!(
+            asked("run this snippet and tell me what it prints"),
+            Some(Action::Run)
+        );
+        assert_eq!(asked("the weekly report"), None);
+        assert!(!Action::Run.contradicts(Action::Read));
+        assert!(Action::Run.contradicts(Action::Delete));
     }
 }

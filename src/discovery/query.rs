@@ -58,11 +58,7 @@ impl Query {
             .windows(2)
             .filter_map(|pair| lexicon::phrase(&pair[0], &pair[1]))
             .collect();
-        let action = phrases
-            .iter()
-            .copied()
-            .chain(words.iter().map(String::as_str))
-            .find_map(lexicon::action_of);
+        let action = lexicon::action_asked(&words);
         let mut own = own_terms(&words, &phrases, terms, postings);
         own.truncate(MAX_SLOTS);
         if own.is_empty() {

@@ -63,16 +63,19 @@ const DOMAIN_ENDINGS: &[&str] = &[
 
 /// `text` with each value replaced by the words for its kind. A dotted name that
 /// `is_term` knows as one word, as a catalog writes it (`customer.io` → `customerio`),
-/// names a service rather than a domain and is kept.
+/// names a service rather than a domain and is kept. So is a brand written in
+/// CamelCase that `is_term` knows whole (`GitHub`, `OneDrive`): split, its parts would
+/// ask for other things ("git", "drive").
 pub fn read_values(text: &str, is_term: impl Fn(&str) -> bool) -> String {
     let mut read = String::with_capacity(text.len());
     for token in unquoted_tokens(text) {
         let value = token.trim_matches(TRIMMED);
         let known = || value.contains('.') && is_term(&value.replace('.', "").to_lowercase());
+        let brand = brand_name(value, &is_term);
         let replaced = match kind_of(value) {
             Some(_) if known() => token,
             Some(kind) => kind,
-            None => token,
+            None => brand.as_deref().unwrap_or(token),
         };
         if !replaced.is_empty() {
             if !read.is_empty() {
@@ -82,6 +85,18 @@ pub fn read_values(text: &str, is_term: impl Fn(&str) -> bool) -> String {
         }
     }
     read
+}
+
+/// `value` lowercased, less a possessive, if it is written in CamelCase and `is_term`
+/// knows it as one word.
+fn brand_name(value: &str, is_term: impl Fn(&str) -> bool) -> Option<String> {
+    let name = value.trim_end_matches("'s").trim_end_matches("’s");
+    let camel = name
+        .as_bytes()
+        .windows(2)
+        .any(|pair| pair[0].is_ascii_lowercase() && pair[1].is_ascii_uppercase());
+    let lower = name.to_ascii_lowercase();
+    (camel && is_term(&lower)).then_some(lower)
 }
 
 /// The whitespace-separated tokens of `text` less those quoted: a quoted text is a
@@ -318,6 +333,15 @@ mod tests {
         for (query, read) in cases {
             assert_eq!(read_values(query, |_| false), read, "{query}");
         }
+    }
+
+    #[test]
+    fn a_brand_in_camel_case_is_one_word() {
+        let known = |t: &str| t == "github" || t == "onedrive";
+        assert_eq!(
+            read_values("my GitHub's repos on OneDrive, SendEmail", known),
+            "my github repos on onedrive SendEmail"
+        );
     }
 
     #[test]

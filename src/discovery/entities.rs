@@ -90,13 +90,18 @@ pub fn read_values(text: &str, is_term: impl Fn(&str) -> bool) -> String {
 /// `value` lowercased, less a possessive, if it is written in CamelCase and `is_term`
 /// knows it as one word.
 fn brand_name(value: &str, is_term: impl Fn(&str) -> bool) -> Option<String> {
-    let name = value.trim_end_matches("'s").trim_end_matches("’s");
+    let name = without_possessive(value);
     let camel = name
         .as_bytes()
         .windows(2)
         .any(|pair| pair[0].is_ascii_lowercase() && pair[1].is_ascii_uppercase());
     let lower = name.to_ascii_lowercase();
     (camel && is_term(&lower)).then_some(lower)
+}
+
+/// `word` less a possessive `'s`, with a straight or a curly apostrophe.
+fn without_possessive(word: &str) -> &str {
+    word.trim_end_matches("'s").trim_end_matches("’s")
 }
 
 /// The whitespace-separated tokens of `text` less those quoted: a quoted text is a
@@ -145,7 +150,7 @@ fn kind_of(value: &str) -> Option<&'static str> {
     if lower == "1:1" || lower == "1on1" {
         return Some("meeting");
     }
-    if DAYS.contains(&lower.trim_end_matches("'s").trim_end_matches("’s")) {
+    if DAYS.contains(&without_possessive(&lower)) {
         return Some("date");
     }
     if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.") {

@@ -12,7 +12,7 @@ use super::postings::{Postings, TermId};
 use super::text::{self, Terms};
 
 /// How much a synonym's match counts against the word the query used.
-const SYNONYM_WEIGHT: f32 = 0.5;
+const SYNONYM_WEIGHT: f32 = 0.7;
 
 /// The most slots a query has; the rest of a long query is searched for without them.
 const MAX_SLOTS: usize = 64;

@@ -435,20 +435,27 @@ async fn a_replica_killed_mid_call_frees_its_concurrency_lease() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
-    // A slow call on replica one holds Ann's only slot, on both replicas.
+    // A slow call on replica one holds Ann's only slot, on both replicas. Only the
+    // next execution is slowed, so the calls after the lease expires run at once.
     emulator.state().set_faults(Faults {
         latency_ms: 60_000,
         endpoints: Some(vec!["execute".to_owned()]),
+        count: Some(1),
         ..Faults::default()
     });
+    let executions_before = emulator.state().requests("execute");
     let running =
         tokio::spawn(async move { ann_one.try_call("Math_Add", json!({"a": 1, "b": 1})).await });
+    // The lease is taken before the engine is asked: wait for both, so the call is
+    // surely held up in the engine when its replica dies.
     let deadline = Instant::now() + Duration::from_secs(5);
-    while leases().await == 0 {
-        assert!(Instant::now() < deadline, "the running call took no lease");
+    while leases().await == 0 || emulator.state().requests("execute") == executions_before {
+        assert!(
+            Instant::now() < deadline,
+            "the running call took no lease or never reached the engine"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    emulator.state().set_faults(Faults::default());
     assert!(
         refused(&ann_two).await,
         "the slot is taken on the other replica too"

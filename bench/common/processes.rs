@@ -158,16 +158,17 @@ pub fn cpu_time(pid: u32) -> Duration {
     Duration::from_nanos(nanos)
 }
 
-/// `arcade-mcp-gateway serve --discovery never` against `emulator`, with the catalog
-/// cache in `cache` or without one, logging warnings only.
+/// `arcade-mcp-gateway serve --discovery never --no-connection-tools` against
+/// `emulator`, with the catalog cache in `cache` or without one, logging warnings only.
 pub fn gateway_command(emulator: &Emulator, cache: Option<&Path>) -> Command {
     command_of(BIN, emulator, cache)
 }
 
 fn command_of(bin: &str, emulator: &Emulator, cache: Option<&Path>) -> Command {
     let mut command = Command::new(bin);
-    // Every tool listed (in pages), as the measurements of the whole catalog need.
-    command.args(["serve", "--discovery", "never"]);
+    // Every catalog tool listed (in pages) and nothing else, as the measurements of the
+    // whole catalog need.
+    command.args(["serve", "--discovery", "never", "--no-connection-tools"]);
     match cache {
         Some(dir) => command.arg("--catalog-cache-dir").arg(dir),
         None => command.arg("--no-catalog-cache"),

@@ -443,13 +443,13 @@ async fn a_replica_killed_mid_call_frees_its_concurrency_lease() {
         count: Some(1),
         ..Faults::default()
     });
-    let executions_before = emulator.state().requests("execute");
+    let execute_requests_before = emulator.state().requests("execute");
     let running =
         tokio::spawn(async move { ann_one.try_call("Math_Add", json!({"a": 1, "b": 1})).await });
     // The lease is taken before the engine is asked: wait for both, so the call is
     // surely held up in the engine when its replica dies.
     let deadline = Instant::now() + Duration::from_secs(5);
-    while leases().await == 0 || emulator.state().requests("execute") == executions_before {
+    while leases().await == 0 || emulator.state().requests("execute") == execute_requests_before {
         assert!(
             Instant::now() < deadline,
             "the running call took no lease or never reached the engine"

@@ -25,6 +25,7 @@
 mod admin;
 mod api;
 mod catalog;
+mod contract_log;
 mod demo_catalog;
 mod demo_tools;
 mod errors;
@@ -219,6 +220,7 @@ fn router(state: EmulatorState) -> Router {
             "/v1/admin/user_connections/{id}",
             delete(api::delete_connection),
         )
+        .route_layer(axum::middleware::from_fn(contract_log::record))
         .route_layer(from_fn_with_state(state.clone(), api::v1_layer));
     let admin = Router::new()
         .route(

@@ -92,5 +92,35 @@ def test_auth_start_returns_a_token(client):
     assert done.context.token.startswith("tok_")
     again = client.auth.start("py-dave", "google", scopes=[READ_SCOPE])
     assert again.status == "completed" and again.context.token == done.context.token
-    connections = list(client.admin.user_connections.list(user={"id": "py-dave"}))
-    assert [(c.provider_id, c.user_id) for c in connections] == [("google", "py-dave")]
+
+
+def grant(client, user: str, provider: str) -> None:
+    started = client.auth.start(user, provider, scopes=["read"])
+    approve(started.url)
+    assert client.auth.status(id=started.id, wait=5).status == "completed"
+
+
+def connections(client, **query):
+    """Every connection matching `query`, by the real query names (`user_id`,
+    `provider_id`): arcadepy 1.10.0's own `user=`/`provider=` arguments send
+    `user[id]`/`provider[id]`, which Arcade's published API does not have."""
+    return list(client.admin.user_connections.list(extra_query=query))
+
+
+def test_connections_by_user_id_and_provider_id_across_pages_and_delete(client):
+    for provider in ("google", "github", "slack"):
+        grant(client, "py-erin", provider)
+    grant(client, "py-frank", "google")
+
+    first = client.admin.user_connections.list(extra_query={"user_id": "py-erin", "limit": 1})
+    assert len(first.items) == 1 and first.total_count == 3
+    erins = connections(client, user_id="py-erin", limit=1)  # three pages, walked by offset
+    assert sorted(c.provider_id for c in erins) == ["github", "google", "slack"]
+    assert all(c.user_id == "py-erin" and c.id for c in erins)
+    assert sorted(c.user_id for c in connections(client, provider_id="google")) == ["py-erin", "py-frank"]
+    [erin_google] = connections(client, user_id="py-erin", provider_id="google")
+
+    client.admin.user_connections.delete(erin_google.id)
+    assert sorted(c.provider_id for c in connections(client, user_id="py-erin")) == ["github", "slack"]
+    assert len(connections(client, user_id="py-frank")) == 1
+    assert client.auth.start("py-erin", "google", scopes=["read"]).status == "pending"

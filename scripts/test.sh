@@ -2,14 +2,22 @@
 # The whole test suite: Rust unit and integration tests of the whole workspace (rmcp's
 # client against the real binaries; the TypeScript SDK launching what `configure`
 # writes), the Python clients (the `mcp` SDK against the gateway, `arcadepy` against
-# the emulator), then the official MCP conformance suite.
+# the emulator), `@arcadeai/arcadejs` against the emulator, the official MCP
+# conformance suite, then the contract check: every exchange with an emulator during
+# all of the above, checked against Arcade's API (docs/arcade-api.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-python.sh
 npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error
 cargo build --workspace --bins --examples
+# Every emulator started from here on (in a test binary or as a process) records its
+# /v1 exchanges in this folder, one file per process.
+export ARCADE_EMULATOR_CONTRACT_LOG="$PWD/target/contract-log"
+rm -rf "$ARCADE_EMULATOR_CONTRACT_LOG"
 cargo test --workspace --all-targets
-GATEWAY_BIN="$PWD/target/debug/arcade-mcp-gateway" EMULATOR_BIN="$PWD/target/debug/arcade-emulator" \
-  .venv/bin/python -m pytest tests/python crates/arcade-emulator/tests/python -q
+export GATEWAY_BIN="$PWD/target/debug/arcade-mcp-gateway" EMULATOR_BIN="$PWD/target/debug/arcade-emulator"
+.venv/bin/python -m pytest tests/python crates/arcade-emulator/tests/python tests/contract -q
+node --test tests/clients/arcadejs.test.mjs
 bash tests/conformance/run.sh
+.venv/bin/python tests/contract/check_contract.py "$ARCADE_EMULATOR_CONTRACT_LOG"

@@ -91,6 +91,18 @@ def test_an_answer_field_or_type_the_spec_lacks_is_a_violation(contract):
     assert any("'input' is a required property" in v for v in found), found
 
 
+def test_the_fixture_unreadable_on_purpose_is_told_not_failed(contract):
+    broken = {"fully_qualified_name": "Awkward.Broken@2.0.0", "qualified_name": "Awkward.Broken", "name": "Broken",
+              "toolkit": {"name": "Awkward"}, "input": {"parameters": "text: string"}}
+    other = {**broken, "qualified_name": "Awkward.Other", "input": {"parameters": "x"}}
+    report = check(contract, [exchange("GET", "/v1/tools", answer={**PAGE, "items": [broken]}),
+                              exchange("GET", "/v1/tools/{name}", answer=broken)], require_gateway_coverage=False)
+    assert not report.violations and len(report.notes) == 2, render(report)
+    found = violations(contract, exchange("GET", "/v1/tools", answer={**PAGE, "items": [broken, other]}))
+    assert found == ["answer GET /v1/tools 200: body at $.items[*].input.parameters: "
+                     "'x' is not of type 'array', 'null'"], found
+
+
 def test_health_503_and_the_wrong_success_status(contract):
     assert violations(contract, exchange("GET", "/v1/health", status=503,
                                          answer={"healthy": False, "reason": "database down"})) == []

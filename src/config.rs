@@ -46,6 +46,9 @@ pub struct ServeConfig {
     pub source: SourceConfig,
     /// The folder of the catalog cache, or `None` to keep no copy on disk.
     pub catalog_cache: Option<PathBuf>,
+    /// How often the catalog is fetched again while serving (`None`: only when a
+    /// call finds its tool's version gone).
+    pub catalog_refresh: Option<std::time::Duration>,
     /// How grants reach the person.
     pub authorization: AuthorizationSettings,
     /// The direct tools file, if any.

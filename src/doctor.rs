@@ -6,7 +6,8 @@
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
-use crate::arcade::ArcadeClient;
+use crate::arcade::{ArcadeClient, ToolsQuery};
+use crate::catalog::UnmetRequirement;
 use crate::catalog::cache::CatalogCache;
 use crate::clients::{Client, Homes, Installed};
 use crate::config::{Engine, ServeConfig, TransportConfig};
@@ -58,12 +59,9 @@ pub async fn examine(config: &ServeConfig) -> Vec<Finding> {
     };
     let arcade = &prepared.arcade;
     findings.push(engine(arcade).await);
-    findings.push(Finding::new(
-        Status::Good,
-        "key",
-        "accepted: the catalog loaded with it",
-    ));
+    findings.push(key(arcade).await);
     findings.push(catalog(config, &prepared));
+    findings.extend(unmet_requirements(&prepared));
     if let TransportConfig::Stdio { user } = &config.transport {
         findings.push(Finding::new(Status::Good, "user", user.as_str()));
         findings.push(connections(arcade, user.as_str()).await);
@@ -90,6 +88,15 @@ fn start_failure(error: &StartError) -> Finding {
 async fn engine(arcade: &ArcadeClient) -> Finding {
     let started = Instant::now();
     match arcade.health().await {
+        Ok(health) if !health.healthy => Finding::new(
+            Status::Problem,
+            "engine",
+            format!(
+                "{} reports itself unhealthy: {}; calls may fail until it recovers",
+                arcade.base_url(),
+                health.reason.as_deref().unwrap_or("no reason given")
+            ),
+        ),
         Ok(_) => Finding::new(
             Status::Good,
             "engine",
@@ -101,6 +108,46 @@ async fn engine(arcade: &ArcadeClient) -> Finding {
         ),
         Err(error) => Finding::new(Status::Problem, "engine", error.to_string()),
     }
+}
+
+/// The key, checked with a request that needs one (the health check does not).
+async fn key(arcade: &ArcadeClient) -> Finding {
+    let one_tool = ToolsQuery {
+        limit: 1,
+        ..ToolsQuery::default()
+    };
+    match arcade.list_tools(&one_tool).await {
+        Ok(_) => Finding::new(Status::Good, "key", "accepted: it can list tools"),
+        Err(error) => Finding::new(Status::Problem, "key", error.to_string()),
+    }
+}
+
+/// The served tools that cannot run until a project admin acts (a secret not set, an
+/// inactive provider), one finding listing them.
+fn unmet_requirements(prepared: &Prepared) -> Option<Finding> {
+    let catalog = prepared.catalog.current();
+    let blocked: Vec<String> = catalog
+        .iter()
+        .filter(|entry| !entry.unmet_requirements().is_empty())
+        .map(|entry| {
+            let what: Vec<String> = (entry.unmet_requirements().iter())
+                .map(UnmetRequirement::describe)
+                .collect();
+            format!("{} ({})", entry.qualified_name(), what.join("; "))
+        })
+        .collect();
+    if blocked.is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        Status::Problem,
+        "requirements",
+        format!(
+            "{} tools cannot run until a project admin fixes them in Arcade: {}",
+            blocked.len(),
+            blocked.join(", ")
+        ),
+    ))
 }
 
 fn catalog(config: &ServeConfig, prepared: &Prepared) -> Finding {
@@ -134,9 +181,8 @@ fn catalog(config: &ServeConfig, prepared: &Prepared) -> Finding {
 
 async fn connections(arcade: &ArcadeClient, user: &str) -> Finding {
     match arcade.list_user_connections(Some(user), None).await {
-        Ok(page) => {
-            let granted: Vec<String> = page
-                .items
+        Ok(connections) => {
+            let granted: Vec<String> = connections
                 .iter()
                 .filter(|c| c.user_id.as_deref().is_none_or(|u| u == user))
                 .map(|c| {

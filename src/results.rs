@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 use crate::arcade::ArcadeError;
 use crate::arcade::http::excerpt;
 use crate::arcade::types::{
-    AuthRequirement, AuthStatus, AuthorizationResponse, ExecuteToolResponse, OutputError,
+    AuthRequirement, AuthStatus, AuthorizationResponse, CONTEXT_CHECK_FAILED, CONTEXT_DENIED,
+    ExecuteToolResponse, OutputError, REQUIREMENTS_NOT_MET,
 };
-use crate::catalog::{ArgumentError, CatalogEntry};
+use crate::catalog::{ArgumentError, CatalogEntry, UnmetRequirement};
 
 /// The most a tool result's text and `structuredContent` may hold together. One
 /// Streamable HTTP SSE event over 1 MiB breaks common clients (the Python SDK's
@@ -70,7 +71,12 @@ pub fn from_execution(entry: &CatalogEntry, response: ExecuteToolResponse) -> Ca
     let tool = entry.name();
     let output = response.output.unwrap_or_default();
     if let Some(error) = output.error {
-        return tool_failed(tool, &error);
+        return match error.kind.as_deref() {
+            Some(REQUIREMENTS_NOT_MET) => requirement_not_met(entry, &error),
+            Some(CONTEXT_DENIED) => blocked_by_policy(tool, &error),
+            Some(CONTEXT_CHECK_FAILED) => policy_check_failed(tool, &error),
+            _ => tool_failed(tool, &error),
+        };
     }
     if response.success == Some(false) {
         return error_text(format!(
@@ -97,6 +103,85 @@ fn tool_failed(tool: &str, error: &OutputError) -> CallToolResult {
     text.push_str("\n\n");
     text.push_str(&retry_advice(error));
     error_text(text)
+}
+
+/// A requirement no user grant can meet (a project secret, an inactive provider): the
+/// keys are named, never a value, and only a project admin can help.
+fn requirement_not_met(entry: &CatalogEntry, error: &OutputError) -> CallToolResult {
+    let tool = entry.name();
+    let message = excerpt(&error.message, MAX_TOOL_MESSAGE_CHARS);
+    tracing::warn!(tool, %message, "a requirement of the tool that only a project admin can meet is not met");
+    let known: Vec<String> = (entry.unmet_requirements().iter())
+        .map(UnmetRequirement::describe)
+        .collect();
+    let what = if known.is_empty() {
+        format!("a requirement of the tool is not met ({message})")
+    } else {
+        known.join("; ")
+    };
+    let mut result = error_text(format!(
+        "`{tool}` cannot run: {what}. A project admin must fix this in the Arcade dashboard \
+         (secrets are set per project); the user cannot, and granting access will not help. \
+         Retrying will not help until then."
+    ));
+    result.structured_content = Some(json!({
+        "requirements_not_met": known,
+    }));
+    result
+}
+
+/// The project's policy hooks blocked the call.
+fn blocked_by_policy(tool: &str, error: &OutputError) -> CallToolResult {
+    let message = excerpt(&error.message, MAX_TOOL_MESSAGE_CHARS);
+    error_text(format!(
+        "`{tool}` was blocked by the Arcade project's policy: {message}. Retrying the same \
+         call will not help; ask a project admin if it should be allowed."
+    ))
+}
+
+/// The project's policy check could not be made, so the call was not run.
+fn policy_check_failed(tool: &str, error: &OutputError) -> CallToolResult {
+    let message = excerpt(&error.message, MAX_TOOL_MESSAGE_CHARS);
+    error_text(format!(
+        "`{tool}` did not run: the Arcade project's policy check could not be made \
+         ({message}). {}",
+        retry_advice(error)
+    ))
+}
+
+/// The engine no longer has the tool at the version whose schema was served, so the
+/// call was not run. `refreshed` says whether the catalog was fetched again; `now` is
+/// the version served since (`Some(None)`: served with no version; `None`: gone).
+pub fn tool_changed(
+    tool: &str,
+    version: Option<&str>,
+    refreshed: bool,
+    now: Option<Option<&str>>,
+) -> CallToolResult {
+    let was = version.map_or(String::new(), |v| format!(" (version {v})"));
+    let next = match (refreshed, now) {
+        (false, _) => "The tool list will be refreshed shortly; list the tools again \
+             (tools/list, or describe_tools) before calling it."
+            .to_owned(),
+        (true, Some(now)) => format!(
+            "The tool list has been refreshed{}: read `{tool}`'s schema again (tools/list, \
+             or describe_tools) and call it with arguments that fit the new schema.",
+            now.map_or(String::new(), |v| format!(" (now version {v})"))
+        ),
+        (true, None) => format!(
+            "The tool list has been refreshed and `{tool}` is no longer served: choose \
+             another tool."
+        ),
+    };
+    let mut result = error_text(format!(
+        "`{tool}` changed on Arcade: the version whose schema you were given{was} is no \
+         longer available, so nothing was run. {next}"
+    ));
+    result.structured_content = Some(json!({
+        "tool_changed": true,
+        "still_served": now.is_some(),
+    }));
+    result
 }
 
 fn retry_advice(error: &OutputError) -> String {

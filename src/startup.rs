@@ -9,7 +9,7 @@ use crate::audit::{AuditError, AuditGuard, AuditLog};
 use crate::catalog::LiveCatalog;
 use crate::catalog::cache::CatalogCache;
 use crate::catalog::loader::LoadError;
-use crate::catalog::refresh::{self, Revalidation};
+use crate::catalog::refresh::{self, Refresher};
 use crate::config::{Engine, ServeConfig, SourceConfig, TransportConfig};
 use crate::direct::{DirectConfigError, DirectTools, RegistryError};
 #[cfg(feature = "emulator")]
@@ -62,8 +62,8 @@ pub struct Prepared {
     /// The in-process emulator, kept running while this lives.
     #[cfg(feature = "emulator")]
     pub emulator: Option<Emulator>,
-    /// The fetch that checks a catalog served from the cache, not yet started.
-    revalidation: Option<Revalidation>,
+    /// What keeps the catalog current, not yet started.
+    refresher: Option<Refresher>,
 }
 
 impl Prepared {
@@ -90,14 +90,14 @@ impl Prepared {
         let cache = cache_dir
             .filter(|_| matches!(source.engine, Engine::Arcade(_)))
             .map(|dir| CatalogCache::new(dir, arcade.base_url().as_str(), filter));
-        let (catalog, revalidation) = refresh::load(&arcade, filter, cache).await?;
+        let (catalog, refresher) = refresh::load(&arcade, filter, cache).await?;
         tracing::info!(tools = catalog.current().len(), base_url = %arcade.base_url(), "catalog loaded");
         Ok(Self {
             arcade,
             catalog,
             #[cfg(feature = "emulator")]
             emulator,
-            revalidation,
+            refresher: Some(refresher),
         })
     }
 }
@@ -142,9 +142,10 @@ impl Serving {
         if let Some(direct) = &direct {
             direct.check_against(&prepared.catalog.current())?;
         }
-        if let Some(revalidation) = prepared.revalidation.take() {
+        if let Some(refresher) = prepared.refresher.take() {
             let direct = direct.clone();
-            revalidation.spawn(Box::new(move |catalog| match &direct {
+            let refresher = refresher.every(config.catalog_refresh);
+            refresher.spawn(Box::new(move |catalog| match &direct {
                 Some(direct) => direct.check_against(catalog).map_err(|e| e.to_string()),
                 None => Ok(()),
             }));

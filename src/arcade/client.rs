@@ -10,6 +10,7 @@ use url::Url;
 
 use super::error::ArcadeError;
 use super::http::{ReadError, excerpt, read_capped, same_origin_redirects};
+use super::tools_page::ToolsPage;
 use super::types::*;
 use crate::telemetry::{Upstream, send_traced};
 
@@ -65,6 +66,11 @@ const MAX_ERROR_BODY_BYTES: usize = 64 << 10;
 const MAX_MESSAGE_CHARS: usize = 300;
 /// Redirects followed, all on the engine's own origin.
 const MAX_REDIRECTS: usize = 5;
+/// The page size asked of a paged admin listing (the engine's largest).
+const CONNECTIONS_PAGE_SIZE: u32 = 100;
+/// The most pages of user connections read: far more grants than one user holds,
+/// and a bound on an engine whose paging never ends.
+const MAX_CONNECTION_PAGES: usize = 100;
 
 /// A path of the API and the route it is on: the route, without ids or names, names
 /// the request's span.
@@ -153,17 +159,27 @@ impl ArcadeClient {
         &self.settings.base_url
     }
 
-    /// `GET /v1/health`.
+    /// `GET /v1/health`: the engine's own word on its health. An unhealthy engine
+    /// answers 503 with `{healthy: false, reason}`, which is an answer, not a failure.
     pub async fn health(&self) -> Result<HealthResponse, ArcadeError> {
-        self.send_safe(Method::GET, "/v1/health".into(), &[], None::<&()>, None)
-            .await
+        let route: Route<'_> = "/v1/health".into();
+        let send = || async {
+            let request = self.request(Method::GET, route, &[], None);
+            let response = self.transport_result(send_traced(request, route.upstream()).await)?;
+            if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+                let body = read_capped(response, MAX_ERROR_BODY_BYTES)
+                    .await
+                    .unwrap_or_default();
+                return Ok(unhealthy(&body));
+            }
+            self.read_json(check_status(response).await?).await
+        };
+        self.with_retries(send, ArcadeError::retry_may_help).await
     }
 
-    /// `GET /v1/tools`: one page of tool definitions.
-    pub async fn list_tools(
-        &self,
-        query: &ToolsQuery,
-    ) -> Result<Page<ToolDefinition>, ArcadeError> {
+    /// `GET /v1/tools`: one page of tool definitions, read one by one (see
+    /// [`ToolsPage`]).
+    pub async fn list_tools(&self, query: &ToolsQuery) -> Result<ToolsPage, ArcadeError> {
         let mut params = vec![
             ("limit", query.limit.to_string()),
             ("offset", query.offset.to_string()),
@@ -174,8 +190,10 @@ impl ArcadeClient {
         if let Some(user_id) = &query.user_id {
             params.push(("user_id", user_id.clone()));
         }
-        self.send_safe(Method::GET, "/v1/tools".into(), &params, None::<&()>, None)
-            .await
+        let page: Page<Box<serde_json::value::RawValue>> = self
+            .send_safe(Method::GET, "/v1/tools".into(), &params, None::<&()>, None)
+            .await?;
+        Ok(ToolsPage::read(page))
     }
 
     /// `GET /v1/tools/{qualified_name}`.
@@ -246,20 +264,44 @@ impl ArcadeClient {
         .await
     }
 
-    /// `GET /v1/admin/user_connections`: the stored grants, optionally for one user or
-    /// provider.
+    /// `GET /v1/admin/user_connections`: every stored grant, optionally of one user
+    /// or provider, all pages of them (an admin-capable key is needed).
     pub async fn list_user_connections(
         &self,
         user_id: Option<&str>,
         provider_id: Option<&str>,
-    ) -> Result<Page<UserConnection>, ArcadeError> {
-        let mut params = Vec::new();
+    ) -> Result<Vec<UserConnection>, ArcadeError> {
+        let mut filter = Vec::new();
         if let Some(user_id) = user_id {
-            params.push(("user.id", user_id.to_owned()));
+            filter.push(("user_id", user_id.to_owned()));
         }
         if let Some(provider_id) = provider_id {
-            params.push(("provider.id", provider_id.to_owned()));
+            filter.push(("provider_id", provider_id.to_owned()));
         }
+        let mut connections = Vec::new();
+        for _ in 0..MAX_CONNECTION_PAGES {
+            let page = self
+                .user_connections_page(&filter, connections.len())
+                .await?;
+            let returned = page.items.len();
+            connections.extend(page.items);
+            let total = page.total_count.map(|t| t as usize);
+            if returned == 0 || total.is_some_and(|total| connections.len() >= total) {
+                break;
+            }
+        }
+        Ok(connections)
+    }
+
+    /// One page of user connections, from `offset`.
+    async fn user_connections_page(
+        &self,
+        filter: &[(&str, String)],
+        offset: usize,
+    ) -> Result<Page<UserConnection>, ArcadeError> {
+        let mut params = filter.to_vec();
+        params.push(("limit", CONNECTIONS_PAGE_SIZE.to_string()));
+        params.push(("offset", offset.to_string()));
         self.send_safe(
             Method::GET,
             "/v1/admin/user_connections".into(),
@@ -353,7 +395,11 @@ impl ArcadeClient {
             builder = builder.json(body);
         }
         let response = self.transport_result(send_traced(builder, route.upstream()).await)?;
-        let response = check_status(response).await?;
+        self.read_json(check_status(response).await?).await
+    }
+
+    /// Reads a successful answer's JSON, up to [`MAX_ANSWER_BYTES`].
+    async fn read_json<T: DeserializeOwned>(&self, response: Response) -> Result<T, ArcadeError> {
         let bytes = read_capped(response, MAX_ANSWER_BYTES)
             .await
             .map_err(|error| match error {
@@ -469,19 +515,44 @@ fn error_message(status: StatusCode, body: &[u8]) -> String {
     }
 }
 
-/// `Retry-After` in seconds, or Arcade's `retry-after-ms`.
+/// The health a 503 answer states: its `{healthy: false, reason}`, or a reason made
+/// from whatever came.
+fn unhealthy(body: &[u8]) -> HealthResponse {
+    let stated = serde_json::from_slice::<HealthResponse>(body).ok();
+    let reason = stated
+        .and_then(|health| health.reason)
+        .map(|reason| excerpt(&reason, MAX_MESSAGE_CHARS))
+        .filter(|reason| !reason.trim().is_empty())
+        .unwrap_or_else(|| error_message(StatusCode::SERVICE_UNAVAILABLE, body));
+    HealthResponse {
+        healthy: false,
+        reason: Some(reason),
+    }
+}
+
+/// Arcade's `retry-after-ms`, or `Retry-After` in seconds or as an HTTP date.
 fn retry_after(response: &Response) -> Option<Duration> {
     let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
+        let value = response.headers().get(name)?.to_str().ok()?.trim();
+        Some(value.to_owned())
+    };
+    let seconds = |value: &str| {
+        value
+            .parse::<f64>()
+            .ok()
             .filter(|v| v.is_finite() && *v >= 0.0)
     };
-    header("retry-after-ms")
-        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
-        .or_else(|| header("retry-after").map(Duration::from_secs_f64))
+    if let Some(ms) = header("retry-after-ms").as_deref().and_then(seconds) {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    let value = header("retry-after")?;
+    seconds(&value).map(Duration::from_secs_f64).or_else(|| {
+        let at = httpdate::parse_http_date(&value).ok()?;
+        Some(
+            at.duration_since(std::time::SystemTime::now())
+                .unwrap_or_default(),
+        )
+    })
 }
 
 /// A transport error with its causes, e.g. "error sending request: connection refused".
@@ -496,11 +567,21 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// The longest `Retry-After` waited out inside one request: a longer one ends the
+/// retries, and the error says how long the engine asked to wait.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
 /// The delay before the next retry: the server's `Retry-After` when it sent one, else
-/// the backoff's. `None` (the backoff has no retries left) ends retrying, so a server
-/// that always answers 429 cannot keep the client retrying forever.
+/// the backoff's. `None` (the backoff has no retries left, or the engine asks for a
+/// wait longer than [`MAX_RETRY_AFTER`]) ends retrying, so a server that always
+/// answers 429 cannot keep the client retrying forever, nor hold a call for hours.
 fn retry_delay(error: &ArcadeError, backoff: Option<Duration>) -> Option<Duration> {
-    backoff.map(|delay| error.retry_after().unwrap_or(delay))
+    let delay = backoff?;
+    match error.retry_after() {
+        Some(asked) if asked > MAX_RETRY_AFTER => None,
+        Some(asked) => Some(asked),
+        None => Some(delay),
+    }
 }
 
 /// Percent-encodes one path segment (tool names hold `.` and may hold `@`).

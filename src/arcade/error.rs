@@ -74,8 +74,11 @@ pub enum ArcadeError {
         /// What the transport said.
         detail: String,
     },
-    /// An answer that is not the JSON the API documents.
-    #[error("Arcade's answer could not be read ({detail}); retrying later may help")]
+    /// A complete answer that is not the JSON the API documents. Sending the same
+    /// request again would get the same answer, so it is not retried.
+    #[error(
+        "Arcade's answer could not be read ({detail}); check that ARCADE_BASE_URL is the engine's own address"
+    )]
     MalformedResponse {
         /// What did not parse.
         detail: String,
@@ -123,7 +126,6 @@ impl ArcadeError {
                 | Self::Timeout(_)
                 | Self::Unreachable { .. }
                 | Self::ConnectionLost { .. }
-                | Self::MalformedResponse { .. }
         ) || matches!(
             self,
             Self::Rejected {

@@ -22,7 +22,7 @@ use crate::catalog::ToolFilter;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Bumped whenever the file's shape changes, so an old file is ignored, not misread.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// Why the cache could not be written.
 #[derive(Debug, thiserror::Error)]

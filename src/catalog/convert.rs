@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rmcp::model::{JsonObject, MetaObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 
+use super::entry::UnmetRequirement;
 use super::schema;
 use crate::arcade::types::{AuthRequirement, ToolBehavior, ToolDefinition};
 
@@ -15,6 +16,10 @@ pub const META_TOOL: &str = "dev.arcade/tool";
 
 /// `_meta` key naming the grant a tool needs; present only when it needs one.
 pub const META_AUTHORIZATION: &str = "dev.arcade/authorization";
+
+/// `_meta` key listing what stands in the way of running the tool that only a project
+/// admin can fix (a secret not set, an inactive provider); present only then.
+pub const META_UNMET: &str = "dev.arcade/unmet_requirements";
 
 /// The MCP tool that serves `def` under `mcp_name` (from [`super::assign_names`]).
 pub fn to_mcp_tool(def: &ToolDefinition, mcp_name: &str) -> Tool {
@@ -38,12 +43,22 @@ pub fn title(def: &ToolDefinition) -> String {
 }
 
 /// The tool's description, or a plain sentence naming the Arcade tool where Arcade
-/// gives none (a model needs some text to choose a tool by).
+/// gives none (a model needs some text to choose a tool by). A tool that cannot run
+/// until a project admin acts says so at the end.
 fn description(def: &ToolDefinition, title: &str) -> String {
-    match def.description.as_deref().map(str::trim) {
+    let mut text = match def.description.as_deref().map(str::trim) {
         Some(text) if !text.is_empty() => text.to_owned(),
         _ => format!("{title} (the Arcade tool {}).", def.qualified_name),
+    };
+    let unmet = UnmetRequirement::of(def);
+    if !unmet.is_empty() {
+        let what: Vec<String> = unmet.iter().map(UnmetRequirement::describe).collect();
+        text.push_str(&format!(
+            "\n\nUnavailable until a project admin fixes it in Arcade: {}.",
+            what.join("; ")
+        ));
     }
+    text
 }
 
 /// Splits CamelCase and snake_case into words: `GetURLContent` → `Get URL Content`,
@@ -91,6 +106,11 @@ fn meta(def: &ToolDefinition) -> MetaObject {
     object.insert(META_TOOL.into(), tool_meta(def));
     if let Some(auth) = def.auth_requirement() {
         object.insert(META_AUTHORIZATION.into(), authorization_meta(auth));
+    }
+    let unmet = UnmetRequirement::of(def);
+    if !unmet.is_empty() {
+        let unmet: Vec<String> = unmet.iter().map(UnmetRequirement::describe).collect();
+        object.insert(META_UNMET.into(), json!(unmet));
     }
     MetaObject(object)
 }

@@ -45,6 +45,48 @@ struct ArcadeTool {
     result_shape: ResultShape,
     /// The parameters a call must give (a `null` for any other means "not given").
     required: Vec<String>,
+    /// The toolkit version whose schema is served: every execute and authorize pins it.
+    version: Option<String>,
+    /// What the engine says stands in the way of running it at all.
+    unmet: Vec<UnmetRequirement>,
+}
+
+/// A requirement of a tool that the engine says is not met, and that no user grant
+/// can meet: only a project admin can, in Arcade.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UnmetRequirement {
+    /// A secret of the project (its key: never a value) that is not set.
+    Secret(String),
+    /// The tool's authorization provider is not active in the project.
+    InactiveProvider(String),
+}
+
+impl UnmetRequirement {
+    /// What a project admin must do, in a few words.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Secret(key) => format!("the secret `{key}` is not set"),
+            Self::InactiveProvider(provider) => {
+                format!("the auth provider `{provider}` is not active")
+            }
+        }
+    }
+
+    /// Every unmet requirement the engine states in `definition`.
+    pub fn of(definition: &ToolDefinition) -> Vec<Self> {
+        let mut unmet: Vec<Self> = (definition.unmet_secrets().into_iter())
+            .map(Self::Secret)
+            .collect();
+        if let Some(auth) = definition.auth_requirement()
+            && auth.status.as_deref() == Some("inactive")
+        {
+            let provider = auth.provider_id.as_deref().or(auth.id.as_deref());
+            unmet.push(Self::InactiveProvider(
+                provider.unwrap_or("unknown").to_owned(),
+            ));
+        }
+        unmet
+    }
 }
 
 impl CatalogEntry {
@@ -62,6 +104,8 @@ impl CatalogEntry {
                 .filter(|p| p.required)
                 .map(|p| p.name.clone())
                 .collect(),
+            version: definition.toolkit_version().map(str::to_owned),
+            unmet: UnmetRequirement::of(definition),
         };
         Self {
             name: mcp_name.into(),
@@ -98,6 +142,17 @@ impl CatalogEntry {
     /// The grant the tool needs from the user, if any.
     pub fn auth_requirement(&self) -> Option<&AuthRequirement> {
         self.arcade.requirement.as_ref()
+    }
+
+    /// The toolkit version whose schema is served, pinned on execute and authorize.
+    pub fn version(&self) -> Option<&str> {
+        self.arcade.version.as_deref()
+    }
+
+    /// What the engine says stands in the way of running the tool, which only a
+    /// project admin can fix (empty when nothing does).
+    pub fn unmet_requirements(&self) -> &[UnmetRequirement] {
+        &self.arcade.unmet
     }
 
     /// Whether the tool needs a user grant, so a call may first need authorization.

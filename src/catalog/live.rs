@@ -3,11 +3,13 @@
 //! `notifications/tools/list_changed` (clients of 2026-07-28 listen for it with
 //! `subscriptions/listen`, through [`LiveCatalog::changes`]).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use rmcp::RoleServer;
 use rmcp::service::Peer;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use super::Catalog;
 
@@ -23,6 +25,13 @@ struct Inner {
     peers: Mutex<Vec<Peer<RoleServer>>>,
     /// Counts replacements; every subscription watches it.
     generation: watch::Sender<u64>,
+    /// Whether a background refresher serves [`LiveCatalog::refresh_now`].
+    refresher: AtomicBool,
+    /// Wakes the refresher for a refresh now.
+    refresh_wanted: Notify,
+    /// Counts finished refreshes (changed or not): what a caller of
+    /// [`LiveCatalog::refresh_now`] waits on.
+    refreshed: watch::Sender<u64>,
 }
 
 impl Default for Inner {
@@ -37,6 +46,9 @@ impl Inner {
             current: RwLock::new(catalog),
             peers: Mutex::default(),
             generation: watch::Sender::new(0),
+            refresher: AtomicBool::new(false),
+            refresh_wanted: Notify::new(),
+            refreshed: watch::Sender::new(0),
         }
     }
 }
@@ -90,6 +102,36 @@ impl LiveCatalog {
                 tracing::debug!(%error, "a client could not be told that the tool list changed");
             }
         }
+    }
+
+    /// Asks the background refresher to fetch the catalog now, and waits up to `wait`
+    /// for that refresh to finish. `false` when no refresher runs or it took longer.
+    pub async fn refresh_now(&self, wait: Duration) -> bool {
+        if !self.inner.refresher.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut refreshed = self.inner.refreshed.subscribe();
+        refreshed.mark_unchanged();
+        self.inner.refresh_wanted.notify_one();
+        matches!(
+            tokio::time::timeout(wait, refreshed.changed()).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// Marks that a refresher serves [`Self::refresh_now`] from now on.
+    pub(super) fn refresher_started(&self) {
+        self.inner.refresher.store(true, Ordering::Release);
+    }
+
+    /// Resolves when someone asks for a refresh now.
+    pub(super) async fn refresh_wanted(&self) {
+        self.inner.refresh_wanted.notified().await;
+    }
+
+    /// Tells the callers waiting in [`Self::refresh_now`] that a refresh finished.
+    pub(super) fn refresh_finished(&self) {
+        self.inner.refreshed.send_modify(|count| *count += 1);
     }
 
     fn peers(&self) -> std::sync::MutexGuard<'_, Vec<Peer<RoleServer>>> {

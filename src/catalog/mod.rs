@@ -32,8 +32,10 @@ use sha2::{Digest, Sha256};
 use crate::arcade::types::ToolDefinition;
 
 pub use arguments::{ArgumentError, ArgumentProblem, ArgumentValidator, MAX_PROBLEMS};
-pub use convert::{META_AUTHORIZATION, META_TOOL, authorization_meta, title, to_mcp_tool};
-pub use entry::CatalogEntry;
+pub use convert::{
+    META_AUTHORIZATION, META_TOOL, META_UNMET, authorization_meta, title, to_mcp_tool,
+};
+pub use entry::{CatalogEntry, UnmetRequirement};
 pub use filter::ToolFilter;
 pub use live::LiveCatalog;
 pub use names::{MAX_NAME_LEN, assign_names, base_name, is_valid_name};

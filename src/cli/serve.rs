@@ -119,6 +119,7 @@ impl ServeArgs {
         Ok(ServeConfig {
             source: self.source.config()?,
             catalog_cache: self.cache.dir(),
+            catalog_refresh: self.cache.refresh_interval(),
             authorization: self.authorization.settings(replicas)?,
             direct_tools: self.direct.direct_tools.clone(),
             listing: ListingSettings {

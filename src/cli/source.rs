@@ -72,9 +72,25 @@ pub struct CatalogCacheArgs {
     /// Keep no copy of the catalog on disk: every start fetches it before serving
     #[arg(long)]
     pub no_catalog_cache: bool,
+
+    /// Fetch the catalog again every SECONDS while serving, swapping in what changed
+    /// without a pause and telling connected clients (0: only when a call finds that
+    /// its tool's version is gone)
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_CATALOG_REFRESH_SECS)]
+    pub catalog_refresh: u64,
 }
 
+/// How often the catalog is fetched again by default: Arcade's toolkits change with
+/// releases, not by the minute, and a refresh of thousands of tools costs tens of
+/// requests.
+const DEFAULT_CATALOG_REFRESH_SECS: u64 = 600;
+
 impl CatalogCacheArgs {
+    /// How often to fetch the catalog again, `None` for never on a schedule.
+    pub fn refresh_interval(&self) -> Option<std::time::Duration> {
+        (self.catalog_refresh > 0).then(|| std::time::Duration::from_secs(self.catalog_refresh))
+    }
+
     /// The cache folder, or `None` when caching is off or the platform has no cache
     /// folder.
     pub fn dir(&self) -> Option<PathBuf> {

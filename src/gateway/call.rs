@@ -7,8 +7,15 @@
 //!    if the grant turns out to be in place, one more execute (never a loop);
 //! 4. a multi round-trip retry (`requestState`) → checked, then one execute once the
 //!    grant is in place.
+//!
+//! Every execute and authorize is pinned to the toolkit version whose schema was
+//! served. When the engine no longer has that version, the call is not run: the
+//! catalog is fetched again, clients are told the list changed, and the model is told
+//! to read the tool's schema again. Only a tool that declares a user grant takes the
+//! authorization path; a requirement only a project admin can meet (a secret) is a
+//! tool error saying so.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::{CallToolResponse, CallToolResult, InputResponses};
@@ -19,14 +26,20 @@ use super::authorization::{self, AuthorizationSettings, Outcome, Prompt};
 use crate::arcade::types::{ExecuteToolRequest, ExecuteToolResponse, REQUIREMENTS_NOT_MET};
 use crate::arcade::{ArcadeClient, ArcadeError, ExecuteRetry};
 use crate::audit::CallRecord;
-use crate::catalog::CatalogEntry;
+use crate::catalog::{CatalogEntry, LiveCatalog, UnmetRequirement};
 use crate::identity::UserId;
 use crate::results;
+
+/// How long a call whose tool version is gone waits for the catalog to be fetched
+/// again before it answers.
+const REFRESH_WAIT: Duration = Duration::from_secs(20);
 
 /// A call of one catalog tool by one user.
 pub(super) struct ToolCall<'a> {
     /// The client for Arcade.
     pub arcade: &'a ArcadeClient,
+    /// The served catalog, fetched again when the tool's version is gone.
+    pub catalog: &'a LiveCatalog,
     /// The tool.
     pub entry: &'a CatalogEntry,
     /// The calling user (from the transport, never from the arguments).
@@ -53,6 +66,8 @@ enum Executed {
     Ran(Box<ExecuteToolResponse>),
     /// Arcade says the user must grant access first.
     NeedsAuthorization(String),
+    /// Arcade no longer has the tool at the version whose schema was served.
+    Gone(String),
     /// Arcade could not be asked.
     Failed(ArcadeError),
 }
@@ -85,7 +100,7 @@ impl ToolCall<'_> {
                 Executed::NeedsAuthorization(reason) => {
                     Box::pin(self.authorize_then_run(&arguments, reason)).await
                 }
-                other => self.finish(other).into(),
+                other => self.finish(other).await.into(),
             },
         };
         if let CallToolResponse::Complete(result) = &response {
@@ -126,6 +141,7 @@ impl ToolCall<'_> {
         let request = authorization::authorize_request(self.entry, self.user);
         let name = self.entry.name();
         match self.arcade.authorize_tool(&request).await {
+            Err(ArcadeError::NotFound { message }) => self.gone(&message).await.into(),
             Err(error) => results::upstream_error(name, &error).into(),
             Ok(auth) if auth.is_completed() => self.run_granted(arguments, &reason).await.into(),
             Ok(auth) => {
@@ -155,8 +171,26 @@ impl ToolCall<'_> {
                     "Arcade asks for authorization although the grant is complete");
                 results::refused_despite_grant(name, &again)
             }
-            other => self.finish(other),
+            other => self.finish(other).await,
         }
+    }
+
+    /// The engine no longer has the tool at the served version: fetch the catalog
+    /// again (which tells every client the list changed), and tell the model to read
+    /// the tool's schema again. Nothing ran.
+    async fn gone(&self, message: &str) -> CallToolResult {
+        let name = self.entry.name();
+        tracing::warn!(tool = name, version = ?self.entry.version(), %message,
+            "the engine no longer has the served version of the tool; fetching the catalog again");
+        let refreshed = self.catalog.refresh_now(REFRESH_WAIT).await;
+        let now = refreshed.then(|| self.catalog.current());
+        let served = now.as_ref().and_then(|catalog| catalog.get(name));
+        results::tool_changed(
+            name,
+            self.entry.version(),
+            refreshed,
+            served.map(|e| e.version()),
+        )
     }
 
     fn prompt<'a>(&'a self, arguments: &'a Map<String, Value>) -> Prompt<'a> {
@@ -177,6 +211,7 @@ impl ToolCall<'_> {
             tool_name: self.entry.qualified_name().to_owned(),
             input: arguments.clone(),
             user_id: self.user.as_str().to_owned(),
+            tool_version: self.entry.version().map(str::to_owned),
             ..Default::default()
         };
         let retry = if self.entry.safe_to_retry() {
@@ -189,8 +224,9 @@ impl ToolCall<'_> {
             Err(ArcadeError::PermissionDenied { message }) if self.entry.needs_authorization() => {
                 Executed::NeedsAuthorization(message)
             }
+            Err(ArcadeError::NotFound { message }) => Executed::Gone(message),
             Err(error) => Executed::Failed(error),
-            Ok(response) => match authorization_asked(&response) {
+            Ok(response) => match self.grant_asked(&response) {
                 Some(reason) => Executed::NeedsAuthorization(reason),
                 None => Executed::Ran(Box::new(response)),
             },
@@ -204,28 +240,36 @@ impl ToolCall<'_> {
         executed
     }
 
-    fn finish(&self, executed: Executed) -> CallToolResult {
+    /// Whether a 200 answer asks for the user's grant, which only a tool that declares
+    /// one can be helped by, and only when no secret is known to be missing: a pending
+    /// `output.authorization`, or an error of kind `TOOL_REQUIREMENTS_NOT_MET`. Any
+    /// other unmet requirement is the tool's error (see [`results::from_execution`]).
+    fn grant_asked(&self, response: &ExecuteToolResponse) -> Option<String> {
+        let secret_missing = (self.entry.unmet_requirements().iter())
+            .any(|unmet| matches!(unmet, UnmetRequirement::Secret(_)));
+        if !self.entry.needs_authorization() || secret_missing {
+            return None;
+        }
+        let output = response.output.as_ref()?;
+        if let Some(auth) = &output.authorization
+            && !auth.is_completed()
+        {
+            return Some("the execute answer carries a pending authorization".to_owned());
+        }
+        output
+            .error
+            .as_ref()
+            .filter(|e| e.kind.as_deref() == Some(REQUIREMENTS_NOT_MET))
+            .map(|e| e.message.clone())
+    }
+
+    async fn finish(&self, executed: Executed) -> CallToolResult {
         let name = self.entry.name();
         match executed {
             Executed::Ran(response) => results::from_execution(self.entry, *response),
             Executed::Failed(error) => results::upstream_error(name, &error),
             Executed::NeedsAuthorization(reason) => results::refused_despite_grant(name, &reason),
+            Executed::Gone(message) => self.gone(&message).await,
         }
     }
-}
-
-/// Arcade's ways of saying "authorization required" in a 200 answer: a pending
-/// `output.authorization`, or an error of kind `TOOL_REQUIREMENTS_NOT_MET`.
-fn authorization_asked(response: &ExecuteToolResponse) -> Option<String> {
-    let output = response.output.as_ref()?;
-    if let Some(auth) = &output.authorization
-        && !auth.is_completed()
-    {
-        return Some("the execute answer carries a pending authorization".to_owned());
-    }
-    output
-        .error
-        .as_ref()
-        .filter(|e| e.kind.as_deref() == Some(REQUIREMENTS_NOT_MET))
-        .map(|e| e.message.clone())
 }

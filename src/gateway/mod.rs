@@ -664,6 +664,7 @@ impl Gateway {
         call.record.catalog_tool(entry.qualified_name());
         let tool_call = call::ToolCall {
             arcade: &self.arcade,
+            catalog: &self.catalog,
             entry,
             user,
             settings: &self.authorization,

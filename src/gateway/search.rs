@@ -10,7 +10,7 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use serde_json::{Value, json};
 
 use super::own_tools::{self, OwnTool};
-use crate::catalog::{Catalog, CatalogId};
+use crate::catalog::{Catalog, CatalogEntry, CatalogId, UnmetRequirement};
 use crate::direct::DirectTools;
 use crate::discovery::{Hit, SearchIndex};
 
@@ -130,17 +130,35 @@ fn found(catalog: &Catalog, hits: &[Hit]) -> CallToolResult {
 }
 
 fn line(catalog: &Catalog, hit: &Hit) -> String {
-    let grant = match catalog.get(&hit.name).and_then(|e| e.auth_requirement()) {
+    let entry = catalog.get(&hit.name);
+    let grant = match entry.and_then(|e| e.auth_requirement()) {
         Some(requirement) => format!(
             " [needs the user's grant: {}]",
             requirement.provider_id.as_deref().unwrap_or("a provider")
         ),
         None => String::new(),
     };
+    let unmet = unmet(entry);
+    let unavailable = if unmet.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " [unavailable until a project admin fixes: {}]",
+            unmet.join("; ")
+        )
+    };
     format!(
-        "- {} ({}): {}{grant}",
+        "- {} ({}): {}{grant}{unavailable}",
         hit.name, hit.toolkit, hit.description
     )
+}
+
+/// What stands in the way of running the tool that only a project admin can fix.
+fn unmet(entry: Option<&CatalogEntry>) -> Vec<String> {
+    let unmet = entry
+        .map(CatalogEntry::unmet_requirements)
+        .unwrap_or_default();
+    unmet.iter().map(UnmetRequirement::describe).collect()
 }
 
 fn structured(catalog: &Catalog, hit: &Hit) -> Value {
@@ -158,6 +176,7 @@ fn structured(catalog: &Catalog, hit: &Hit) -> Value {
         "toolkit": hit.toolkit,
         "description": hit.description,
         "authorization": authorization,
+        "unmet_requirements": unmet(entry),
         "annotations": annotations,
     })
 }

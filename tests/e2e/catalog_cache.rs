@@ -43,7 +43,7 @@ fn write_toolkit(dir: &Path, toolkit: &str, tools: &[&str]) {
 async fn emulator(kits: &Path, addr: SocketAddr, latency_ms: u64) -> Emulator {
     let options = EmulatorOptions {
         api_key: API_KEY.to_owned(),
-        catalog: CatalogSource::Files(kits.to_owned()),
+        catalog: CatalogSource::Files(vec![kits.to_owned()]),
         faults: Faults {
             latency_ms,
             ..Faults::default()

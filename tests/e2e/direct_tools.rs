@@ -273,8 +273,11 @@ async fn a_revoked_token_gets_one_reauthorization_then_a_fresh_link() {
         .list_user_connections(Some("ann@example.com"), Some("google"))
         .await
         .unwrap();
-    for connection in connections.items {
-        client.delete_user_connection(&connection.id).await.unwrap();
+    for connection in connections {
+        let id = connection
+            .id
+            .expect("the emulator gives each connection an id");
+        client.delete_user_connection(&id).await.unwrap();
     }
     let (authorizes, provider) = (world.requests("auth.authorize"), world.requests("provider"));
     let revoked = ann.call("Gmail_ListMyMessages", json!({})).await;
@@ -389,8 +392,11 @@ async fn the_fake_provider_accepts_only_live_tokens_of_its_provider() {
         .list_user_connections(Some("ann@example.com"), None)
         .await
         .unwrap();
-    for connection in connections.items {
-        client.delete_user_connection(&connection.id).await.unwrap();
+    for connection in connections {
+        let id = connection
+            .id
+            .expect("the emulator gives each connection an id");
+        client.delete_user_connection(&id).await.unwrap();
     }
     assert_eq!(
         get(gmail, Some(&token)).await,

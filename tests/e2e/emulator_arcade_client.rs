@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use arcade_mcp_gateway::arcade::types::{AuthStatus, ExecuteToolRequest, ToolAuthorizeRequest};
+use arcade_mcp_gateway::arcade::types::{
+    AuthAuthorizeRequest, AuthRequirement, AuthStatus, ExecuteToolRequest, ToolAuthorizeRequest,
+};
 use arcade_mcp_gateway::arcade::{
     ArcadeClient, ArcadeError, ArcadeSettings, ExecuteRetry, ToolsQuery,
 };
@@ -101,9 +103,13 @@ async fn client_round_trip_through_every_endpoint() {
         .list_user_connections(Some("sam"), Some("google"))
         .await
         .unwrap();
-    assert_eq!(connections.items.len(), 1);
+    assert_eq!(connections.len(), 1);
+    assert_eq!(
+        connections[0].provider_user_info.as_ref().unwrap()["email"],
+        "sam"
+    );
     client
-        .delete_user_connection(&connections.items[0].id)
+        .delete_user_connection(connections[0].id.as_deref().unwrap())
         .await
         .unwrap();
     assert!(
@@ -111,7 +117,6 @@ async fn client_round_trip_through_every_endpoint() {
             .list_user_connections(Some("sam"), None)
             .await
             .unwrap()
-            .items
             .is_empty()
     );
     assert_eq!(emulator.state().executions("Mail.SendEmail", "sam"), 1);
@@ -201,4 +206,108 @@ async fn server_errors_and_malformed_bodies_are_classified() {
         matches!(error, ArcadeError::MalformedResponse { .. }),
         "{error}"
     );
+    assert_eq!(
+        state.requests("tools.get"),
+        1,
+        "a complete answer that cannot be read would read the same again: not resent"
+    );
+}
+
+/// Grants `provider` to `user` through `auth/authorize` and the approval page.
+async fn grant_provider(client: &ArcadeClient, user: &str, provider: &str) {
+    let request = AuthAuthorizeRequest {
+        auth_requirement: AuthRequirement {
+            provider_id: Some(provider.into()),
+            ..AuthRequirement::default()
+        },
+        user_id: user.into(),
+        next_uri: None,
+    };
+    let pending = client.authorize(&request).await.unwrap();
+    let form = reqwest::Client::new()
+        .post(pending.url.unwrap())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("decision=approve");
+    assert!(form.send().await.unwrap().status().is_success());
+}
+
+#[tokio::test]
+async fn connections_are_read_across_pages_for_one_user_by_the_real_query_names() {
+    let (emulator, client) = start().await;
+    let providers: Vec<String> = (0..130).map(|i| format!("p{i:03}")).collect();
+    for provider in &providers {
+        grant_provider(&client, "ann@example.com", provider).await;
+    }
+    for provider in ["p000", "p001", "github"] {
+        grant_provider(&client, "bob@example.com", provider).await;
+    }
+    let state = emulator.state();
+    let before = state.requests("user_connections.list");
+    let ann = client
+        .list_user_connections(Some("ann@example.com"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        state.requests("user_connections.list") - before,
+        2,
+        "130 connections are two pages of 100"
+    );
+    assert_eq!(ann.len(), 130, "every page is read");
+    assert!(
+        ann.iter()
+            .all(|c| c.user_id.as_deref() == Some("ann@example.com")),
+        "the engine filtered by user_id"
+    );
+    let mut seen: Vec<&str> = ann
+        .iter()
+        .filter_map(|c| c.provider_id.as_deref())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        providers.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+
+    let bob_github = client
+        .list_user_connections(Some("bob@example.com"), Some("github"))
+        .await
+        .unwrap();
+    assert_eq!(bob_github.len(), 1);
+    assert_eq!(bob_github[0].user_id.as_deref(), Some("bob@example.com"));
+    let everyone = client.list_user_connections(None, None).await.unwrap();
+    assert_eq!(everyone.len(), 133);
+}
+
+#[tokio::test]
+async fn an_unhealthy_engine_gives_its_reason() {
+    let (emulator, client) = start().await;
+    set(&emulator.state(), |f| {
+        f.unhealthy = Some("database migration in progress".into())
+    });
+    let health = client.health().await.unwrap();
+    assert!(!health.healthy);
+    assert_eq!(
+        health.reason.as_deref(),
+        Some("database migration in progress")
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_given_as_an_http_date_is_waited_out() {
+    let (emulator, client) = start().await;
+    let state = emulator.state();
+    set(&state, |f| {
+        f.rate_limit_rate = 0.5;
+        f.retry_after_secs = 2;
+        f.retry_after_as_date = true;
+        f.endpoints = Some(vec!["tools.get".into()]);
+    });
+    // The first request passes, the second is limited with a date two seconds ahead
+    // (whole seconds: one to two seconds from now), the third passes.
+    client.get_tool("Math.Add", None).await.unwrap();
+    let started = std::time::Instant::now();
+    client.get_tool("Math.Add", None).await.unwrap();
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(900), "waited {waited:?}");
+    assert_eq!(state.requests("tools.get"), 3);
 }

@@ -214,7 +214,15 @@ impl Cell {
         if self.slow_long_poll() {
             return true;
         }
-        self.mode == Mode::Once && (self.call.safe_to_repeat() || self.fault == Fault::RateLimited)
+        self.mode == Mode::Once && self.resent()
+    }
+
+    /// Whether the retry policy sends the faulted request again: a request safe to
+    /// repeat, or a 429 (nothing ran); never a complete answer that could not be read,
+    /// which would read the same again.
+    fn resent(self) -> bool {
+        self.fault != Fault::Malformed
+            && (self.call.safe_to_repeat() || self.fault == Fault::RateLimited)
     }
 
     fn slow_long_poll(self) -> bool {
@@ -235,8 +243,7 @@ impl Cell {
         if self.slow_long_poll() {
             return 1;
         }
-        let resent = self.call.safe_to_repeat() || self.fault == Fault::RateLimited;
-        match (self.mode, resent) {
+        match (self.mode, self.resent()) {
             (_, false) => 1,
             (Mode::Once, true) => 2,
             (Mode::Always, true) => ATTEMPTS,

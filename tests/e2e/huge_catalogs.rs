@@ -21,7 +21,7 @@ pub async fn fixture_emulator() -> Emulator {
     let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/catalog.tar.gz");
     let options = EmulatorOptions {
         api_key: API_KEY.to_owned(),
-        catalog: CatalogSource::Files(archive),
+        catalog: CatalogSource::Files(vec![archive]),
         ..EmulatorOptions::default()
     };
     Emulator::start(options, ([127, 0, 0, 1], 0).into())

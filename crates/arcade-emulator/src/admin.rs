@@ -1,9 +1,12 @@
 //! The emulator's own admin endpoints (API key required), for tests and benchmarks
 //! that drive a running emulator from outside the process:
-//! `GET|PUT /_emulator/faults`, `PUT /_emulator/auth-style`, `GET /_emulator/stats`.
+//! `GET|PUT /_emulator/faults`, `PUT /_emulator/auth-style`, `GET /_emulator/stats`,
+//! `DELETE /_emulator/toolkits/{toolkit}/{version}` (stop serving a toolkit version,
+//! as Arcade does with an old major version).
 
 use axum::Json;
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -63,4 +66,21 @@ pub async fn put_auth_style(
 /// endpoint, faults and style.
 pub async fn stats(State(state): State<EmulatorState>) -> Json<Stats> {
     Json(state.stats())
+}
+
+/// `DELETE /_emulator/toolkits/{toolkit}/{version}`: stops serving that version; its
+/// tools then list and run at their newest remaining version, and an execute pinned to
+/// it answers 404.
+pub async fn retire_version(
+    State(state): State<EmulatorState>,
+    Path((toolkit, version)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    if state.catalog().retire(&toolkit, &version) {
+        tracing::info!(toolkit, version, "toolkit version retired");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!(
+            "toolkit '{toolkit}' has no version '{version}'"
+        )))
+    }
 }

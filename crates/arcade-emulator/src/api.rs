@@ -1,5 +1,6 @@
-//! The `/v1` endpoints of ARCADE_API.md, and the layer in front of them that counts
-//! requests, checks the API key and injects faults.
+//! The `/v1` endpoints of `docs/arcade-api.md`, and the layer in front of them that
+//! counts requests, checks the API key (all but health, as on Arcade) and injects
+//! faults.
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::catalog::PageQuery;
+use super::catalog::{CatalogTool, Runner};
 use super::errors::{ApiError, ApiJson, ApiQuery};
 use super::faults::{Fault, canned_response, drop_after_headers, fault_response, truncate};
 use super::formats::ToolFormat;
@@ -66,7 +68,7 @@ pub async fn v1_layer(
 }
 
 async fn faulted(state: &EmulatorState, endpoint: &str, request: Request, next: Next) -> Response {
-    if !state.key_ok(request.headers()) {
+    if endpoint != "health" && !state.key_ok(request.headers()) {
         return ApiError::Unauthorized.into_response();
     }
     let decision = state.faults().decide(endpoint);
@@ -85,12 +87,29 @@ async fn faulted(state: &EmulatorState, endpoint: &str, request: Request, next: 
     }
 }
 
-/// `GET /v1/health`.
-pub async fn health() -> Json<HealthResponse> {
-    Json(HealthResponse { healthy: true })
+/// `GET /v1/health`: 200 `{healthy: true}`, or 503 with the reason while a test has
+/// made the engine unhealthy (`Faults::unhealthy`).
+pub async fn health(State(state): State<EmulatorState>) -> (StatusCode, Json<HealthResponse>) {
+    match state.faults().get().unhealthy {
+        None => (
+            StatusCode::OK,
+            Json(HealthResponse {
+                healthy: true,
+                reason: None,
+            }),
+        ),
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(HealthResponse {
+                healthy: false,
+                reason: Some(reason),
+            }),
+        ),
+    }
 }
 
-/// The query of the tool listings.
+/// The query of the tool listings (`include_format` and `filter` are accepted and
+/// ignored).
 #[derive(Debug, Deserialize)]
 pub struct ToolsParams {
     toolkit: Option<String>,
@@ -98,6 +117,7 @@ pub struct ToolsParams {
     offset: Option<u32>,
     user_id: Option<String>,
     format: Option<String>,
+    include_all_versions: Option<bool>,
 }
 
 impl ToolsParams {
@@ -109,12 +129,13 @@ impl ToolsParams {
     }
 }
 
-/// `GET /v1/tools` (`include_format` is accepted and ignored).
+/// `GET /v1/tools`.
 pub async fn list_tools(
     State(state): State<EmulatorState>,
     ApiQuery(params): ApiQuery<ToolsParams>,
-) -> Json<Page<ToolDefinition>> {
-    Json(listing(&state, &params, |tool| tool))
+) -> Json<Page<Value>> {
+    let user = params.user_id.as_deref();
+    Json(listing(&state, &params, |tool| state.listed(tool, user)))
 }
 
 /// `GET /v1/formatted_tools`.
@@ -125,20 +146,21 @@ pub async fn formatted_tools(
     let format = ToolFormat::parse(params.format.as_deref()).ok_or_else(|| {
         ApiError::BadRequest("unknown format: use `openai` or `anthropic`".to_owned())
     })?;
-    Ok(Json(listing(&state, &params, |tool| format.render(&tool))))
+    let user = params.user_id.as_deref();
+    Ok(Json(listing(&state, &params, |tool| {
+        format.render(&state.describe(tool, user))
+    })))
 }
 
 fn listing<T>(
     state: &EmulatorState,
     params: &ToolsParams,
-    render: impl Fn(ToolDefinition) -> T,
+    render: impl Fn(&CatalogTool) -> T,
 ) -> Page<T> {
-    let matching = state.catalog().matching(params.toolkit.as_deref());
+    let all_versions = params.include_all_versions.unwrap_or(false);
+    let matching = (state.catalog()).matching(params.toolkit.as_deref(), all_versions);
     let window = params.page().window(matching.len());
-    let items = matching[window]
-        .iter()
-        .map(|tool| render(state.describe(tool, params.user_id.as_deref())))
-        .collect();
+    let items = matching[window].iter().map(|tool| render(tool)).collect();
     params.page().page(items, matching.len())
 }
 
@@ -153,18 +175,29 @@ pub async fn get_tool(
     State(state): State<EmulatorState>,
     Path(name): Path<String>,
     ApiQuery(params): ApiQuery<UserParam>,
-) -> Result<Json<ToolDefinition>, ApiError> {
-    let tool = state
-        .catalog()
-        .get(&name)
-        .ok_or_else(|| unknown_tool(&name))?;
-    Ok(Json(state.describe(tool, params.user_id.as_deref())))
+) -> Result<Json<Value>, ApiError> {
+    let tool = served(&state, &name, None)?;
+    Ok(Json(state.listed(tool, params.user_id.as_deref())))
 }
 
-fn unknown_tool(name: &str) -> ApiError {
-    ApiError::NotFound(format!(
-        "tool '{name}' not found: list tools with GET /v1/tools"
-    ))
+/// The tool `name` at `version` (or its newest), or the engine's 404 saying which is
+/// missing: the tool, or that version of it.
+fn served<'a>(
+    state: &'a EmulatorState,
+    name: &str,
+    version: Option<&str>,
+) -> Result<&'a CatalogTool, ApiError> {
+    if let Some(tool) = state.catalog().get(name, version) {
+        return Ok(tool);
+    }
+    Err(match version {
+        Some(version) if state.catalog().knows(name) => ApiError::NotFound(format!(
+            "tool '{name}' has no version '{version}': list tools with GET /v1/tools"
+        )),
+        _ => ApiError::NotFound(format!(
+            "tool '{name}' not found: list tools with GET /v1/tools"
+        )),
+    })
 }
 
 /// `POST /v1/tools/authorize`: completed (no token) when granted or needing no grant,
@@ -173,10 +206,7 @@ pub async fn authorize_tool(
     State(state): State<EmulatorState>,
     ApiJson(request): ApiJson<ToolAuthorizeRequest>,
 ) -> Result<Json<AuthorizationResponse>, ApiError> {
-    let tool = state
-        .catalog()
-        .get(&request.tool_name)
-        .ok_or_else(|| unknown_tool(&request.tool_name))?;
+    let tool = served(&state, &request.tool_name, request.tool_version.as_deref())?;
     let Some(ask) = user_ask(&tool.definition, &request.user_id)? else {
         return Ok(Json(AuthorizationResponse {
             status: Some(AuthStatus::Completed),
@@ -198,10 +228,14 @@ pub async fn execute(
     ApiJson(request): ApiJson<ExecuteToolRequest>,
 ) -> Result<Json<ExecuteToolResponse>, ApiError> {
     let started = Instant::now();
-    let tool = state
-        .catalog()
-        .get(&request.tool_name)
-        .ok_or_else(|| unknown_tool(&request.tool_name))?;
+    let tool = served(&state, &request.tool_name, request.tool_version.as_deref())?;
+    if tool.runner == Runner::Unreadable {
+        return Ok(Json(tools::bad_definition(&tool.definition, started)));
+    }
+    let missing = tool.definition.unmet_secrets();
+    if !missing.is_empty() {
+        return Ok(Json(tools::secrets_not_set(&missing, started)));
+    }
     let user = request.user_id.as_str();
     if let Some(ask) =
         user_ask(&tool.definition, user)?.filter(|ask| !state.grants().is_granted(ask))
@@ -337,13 +371,11 @@ pub async fn confirm_user(
     }))
 }
 
-/// The query of `GET /v1/admin/user_connections`: `user.id` and `provider.id`, also
-/// as the official clients send them (`user[id]`, `provider[id]`).
+/// The query of `GET /v1/admin/user_connections`. Like the engine, any other name
+/// (`user.id`, say) is ignored, which lists everyone's connections.
 #[derive(Debug, Deserialize)]
 pub struct ConnectionParams {
-    #[serde(rename = "user.id", alias = "user[id]")]
     user_id: Option<String>,
-    #[serde(rename = "provider.id", alias = "provider[id]")]
     provider_id: Option<String>,
     limit: Option<u32>,
     offset: Option<u32>,

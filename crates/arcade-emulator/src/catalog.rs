@@ -1,9 +1,15 @@
-//! The tools an emulator serves, indexed for lookup by name and listing by toolkit.
+//! The tools an emulator serves, indexed for lookup by name and version and listing by
+//! toolkit. Like Arcade, it may host several versions of a toolkit: a listing shows
+//! the newest of each tool (all with `include_all_versions`), an execute without
+//! `tool_version` runs the newest, and a version can be retired while serving.
 
-use std::collections::HashMap;
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::sync::RwLock;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::demo_catalog::DemoTool;
 use arcade_types::{Page, ToolDefinition};
@@ -15,13 +21,19 @@ pub enum Runner {
     Demo(DemoTool),
     /// A loaded fixture: answers `{"tool", "user_id", "input"}`.
     Echo,
+    /// A definition that does not read as one (an engine's bad data): listed as it
+    /// is, never run.
+    Unreadable,
 }
 
 /// One served tool: its definition and how it runs.
 #[derive(Debug, Clone)]
 pub struct CatalogTool {
-    /// What `GET /v1/tools` shows.
+    /// What execute and authorize go by.
     pub definition: ToolDefinition,
+    /// What listings show verbatim instead of `definition`, where the two differ: a
+    /// fixture's own JSON, `null` arrays and fields this crate does not model included.
+    pub listed: Option<Value>,
     /// What execute does.
     pub runner: Runner,
 }
@@ -30,53 +42,124 @@ pub struct CatalogTool {
 #[derive(Debug, Default)]
 pub struct Catalog {
     tools: Vec<CatalogTool>,
-    by_name: HashMap<String, usize>,
+    /// Every version of each name, newest first.
+    by_name: HashMap<String, Vec<usize>>,
     by_toolkit: HashMap<String, Vec<usize>>,
+    /// `(toolkit, version)` pairs retired while serving, in lower case.
+    retired: RwLock<HashSet<(String, String)>>,
 }
 
 impl Catalog {
-    /// Indexes `tools`; a later tool with an already seen name is skipped.
+    /// Indexes `tools`; a later tool with an already seen name and version is skipped.
     pub fn new(tools: Vec<CatalogTool>) -> Self {
         let mut catalog = Self::default();
         for tool in tools {
             let name = tool.definition.qualified_name.to_lowercase();
-            if catalog.by_name.contains_key(&name) {
+            let versions = catalog.by_name.entry(name).or_default();
+            let version = tool.definition.toolkit_version();
+            if (versions.iter()).any(|&i| catalog.tools[i].definition.toolkit_version() == version)
+            {
                 tracing::warn!(tool = %tool.definition.qualified_name, "duplicate tool skipped");
                 continue;
             }
             let index = catalog.tools.len();
-            catalog.by_name.insert(name, index);
+            versions.push(index);
             let toolkit = tool.definition.toolkit.name.to_lowercase();
             catalog.by_toolkit.entry(toolkit).or_default().push(index);
             catalog.tools.push(tool);
         }
+        let tools = &catalog.tools;
+        for versions in catalog.by_name.values_mut() {
+            versions.sort_by(|&a, &b| newer_first(&tools[a], &tools[b]));
+        }
         catalog
     }
 
-    /// How many tools are served.
+    /// How many tools are served (every version).
     pub fn tool_count(&self) -> usize {
         self.tools.len()
     }
 
-    /// The tool named `name` (`Math.Add`, any case, optionally `@version`).
-    pub fn get(&self, name: &str) -> Option<&CatalogTool> {
-        let bare = name.split_once('@').map_or(name, |(bare, _)| bare);
-        self.by_name
-            .get(&bare.to_lowercase())
+    /// The tool named `name` (`Math.Add`, any case, optionally `@version`) at
+    /// `version`, or its newest version; never a retired one.
+    pub fn get(&self, name: &str, version: Option<&str>) -> Option<&CatalogTool> {
+        let (bare, pinned) = match name.split_once('@') {
+            Some((bare, pinned)) => (bare, Some(pinned)),
+            None => (name, None),
+        };
+        let version = version.or(pinned);
+        let versions = self.by_name.get(&bare.to_lowercase())?;
+        (versions.iter())
             .map(|&i| &self.tools[i])
+            .filter(|tool| !self.is_retired(tool))
+            .find(|tool| version.is_none_or(|v| tool.definition.toolkit_version() == Some(v)))
     }
 
-    /// The tools of `toolkit` (any case), or all tools, in listing order.
-    pub fn matching(&self, toolkit: Option<&str>) -> Vec<&CatalogTool> {
-        match toolkit {
-            None => self.tools.iter().collect(),
-            Some(name) => self
-                .by_toolkit
-                .get(&name.to_lowercase())
-                .map(|indexes| indexes.iter().map(|&i| &self.tools[i]).collect())
-                .unwrap_or_default(),
-        }
+    /// Whether any version of `name` is served.
+    pub fn knows(&self, name: &str) -> bool {
+        let bare = name.split_once('@').map_or(name, |(bare, _)| bare);
+        self.get(bare, None).is_some()
     }
+
+    /// The tools of `toolkit` (any case), or all tools, in listing order: the newest
+    /// version of each, or every version.
+    pub fn matching(&self, toolkit: Option<&str>, all_versions: bool) -> Vec<&CatalogTool> {
+        let indexes: Vec<usize> = match toolkit {
+            None => (0..self.tools.len()).collect(),
+            Some(name) => (self.by_toolkit.get(&name.to_lowercase()).cloned()).unwrap_or_default(),
+        };
+        (indexes.into_iter())
+            .map(|i| &self.tools[i])
+            .filter(|tool| !self.is_retired(tool))
+            .filter(|tool| all_versions || self.is_newest(tool))
+            .collect()
+    }
+
+    /// Stops serving `version` of `toolkit`; false when no tool has it.
+    pub fn retire(&self, toolkit: &str, version: &str) -> bool {
+        let hosted = (self
+            .by_toolkit
+            .get(&toolkit.to_lowercase())
+            .into_iter()
+            .flatten())
+        .any(|&i| self.tools[i].definition.toolkit_version() == Some(version));
+        if hosted {
+            let key = (toolkit.to_lowercase(), version.to_owned());
+            self.retired.write().expect("retired lock").insert(key);
+        }
+        hosted
+    }
+
+    fn is_retired(&self, tool: &CatalogTool) -> bool {
+        let Some(version) = tool.definition.toolkit_version() else {
+            return false;
+        };
+        let key = (
+            tool.definition.toolkit.name.to_lowercase(),
+            version.to_owned(),
+        );
+        self.retired.read().expect("retired lock").contains(&key)
+    }
+
+    fn is_newest(&self, tool: &CatalogTool) -> bool {
+        self.get(&tool.definition.qualified_name, None)
+            .is_some_and(|newest| std::ptr::eq(newest, tool))
+    }
+}
+
+/// Orders two versions of a tool newest first, by the numbers of their versions
+/// (`1.10.0` after `1.9.2`).
+fn newer_first(a: &CatalogTool, b: &CatalogTool) -> Ordering {
+    let numbers = |tool: &CatalogTool| -> Vec<u64> {
+        (tool
+            .definition
+            .toolkit_version()
+            .unwrap_or("0")
+            .split(['.', '-', '+']))
+        .map(|part| part.parse().unwrap_or(0))
+        .collect()
+    };
+    numbers(b).cmp(&numbers(a))
 }
 
 /// `limit` (default 25, at most 100) and `offset` of a paged listing.

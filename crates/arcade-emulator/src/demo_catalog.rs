@@ -281,6 +281,7 @@ impl Toolkit {
                 }),
                 metadata: None,
             },
+            listed: None,
             runner: Runner::Demo(runner),
         }
     }

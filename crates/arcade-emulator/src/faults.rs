@@ -38,6 +38,8 @@ pub struct Faults {
     pub rate_limit_rate: f64,
     /// The `Retry-After` of those 429s, in seconds.
     pub retry_after_secs: u64,
+    /// Say that `Retry-After` as an HTTP date instead of seconds.
+    pub retry_after_as_date: bool,
     /// Share of requests answered 200 with a body that is not JSON.
     pub malformed_rate: f64,
     /// Share of requests whose connection breaks after the headers. An execute so
@@ -55,6 +57,8 @@ pub struct Faults {
     /// Answer the requests the filter lets through with this status and JSON body
     /// instead of handling them (nothing runs).
     pub answer: Option<CannedAnswer>,
+    /// Report the engine unhealthy, for this reason: `GET /v1/health` answers 503.
+    pub unhealthy: Option<String>,
 }
 
 /// A fixed answer for [`Faults::answer`]: what an engine that misbehaves might send.
@@ -76,12 +80,14 @@ impl Default for Faults {
             error_status: 500,
             rate_limit_rate: 0.0,
             retry_after_secs: 1,
+            retry_after_as_date: false,
             malformed_rate: 0.0,
             drop_rate: 0.0,
             truncate_rate: 0.0,
             endpoints: None,
             count: None,
             answer: None,
+            unhealthy: None,
         }
     }
 }
@@ -142,7 +148,12 @@ impl Faults {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// 429 with `Retry-After`.
-    RateLimit(u64),
+    RateLimit {
+        /// How long the client is asked to wait.
+        secs: u64,
+        /// Whether `Retry-After` says it as an HTTP date.
+        as_date: bool,
+    },
     /// A 5xx of this status.
     ServerError(u16),
     /// 200 with a body that is not JSON.
@@ -201,7 +212,10 @@ impl FaultInjector {
         let fault = if faults.answer.is_some() {
             Some(Fault::Canned)
         } else if hit(faults.rate_limit_rate) {
-            Some(Fault::RateLimit(faults.retry_after_secs))
+            Some(Fault::RateLimit {
+                secs: faults.retry_after_secs,
+                as_date: faults.retry_after_as_date,
+            })
         } else if hit(faults.error_rate) {
             Some(Fault::ServerError(faults.error_status))
         } else if hit(faults.malformed_rate) {
@@ -227,9 +241,14 @@ fn falls_on(k: u64, rate: f64) -> bool {
 /// [`Fault::Truncate`], which need the handler's answer).
 pub fn fault_response(fault: Fault) -> Option<Response> {
     match fault {
-        Fault::RateLimit(secs) => {
+        Fault::RateLimit { secs, as_date } => {
             let mut response = ApiError::RateLimited.into_response();
-            let value = HeaderValue::from(secs);
+            let value = if as_date {
+                let at = std::time::SystemTime::now() + Duration::from_secs(secs);
+                HeaderValue::from_str(&httpdate::fmt_http_date(at)).expect("a date is ASCII")
+            } else {
+                HeaderValue::from(secs)
+            };
             response.headers_mut().insert(header::RETRY_AFTER, value);
             Some(response)
         }

@@ -7,9 +7,12 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::catalog::{CatalogTool, Runner};
-use arcade_types::ToolkitFile;
+use arcade_types::{ToolDefinition, ToolkitFile, ToolkitInfo, null_as_default};
 
 /// Why a catalog folder could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -45,22 +48,89 @@ pub enum FixtureError {
     Empty(PathBuf),
 }
 
-/// The tools of every toolkit file at `path` (see [`load_toolkits`]); they run as echoes.
+/// A toolkit file as it is written: its items kept as JSON, so that one an engine
+/// might send (a `null` array, a definition that does not read) is served as it is.
+#[derive(Debug, Deserialize)]
+struct RawToolkitFile {
+    #[serde(default)]
+    toolkit: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    items: Vec<Value>,
+}
+
+/// The tools of every toolkit file at `path` (see [`load_toolkits`]); they run as
+/// echoes. An item that does not read as a definition is listed as it is, never run.
 pub fn load_tools(path: &Path) -> Result<Vec<CatalogTool>, FixtureError> {
-    let tools = load_toolkits(path)?
-        .into_iter()
-        .flat_map(|toolkit| toolkit.items)
-        .map(|definition| CatalogTool {
-            definition,
-            runner: Runner::Echo,
+    let files: Vec<RawToolkitFile> = load_files(path)?;
+    let tools = files
+        .into_par_iter()
+        .flat_map_iter(|file| {
+            let toolkit = ToolkitInfo {
+                name: file.toolkit.unwrap_or_default(),
+                version: file.version,
+                description: None,
+            };
+            file.items
+                .into_iter()
+                .enumerate()
+                .map(move |(index, item)| served(&toolkit, index, item))
         })
         .collect();
+    Ok(tools)
+}
+
+/// One item of a toolkit file as served: listed verbatim where its JSON says more
+/// than the definition read from it.
+fn served(toolkit: &ToolkitInfo, index: usize, item: Value) -> CatalogTool {
+    match ToolDefinition::deserialize(&item) {
+        Ok(definition) => {
+            let same = serde_json::to_value(&definition).is_ok_and(|typed| typed == item);
+            CatalogTool {
+                definition,
+                listed: (!same).then_some(item),
+                runner: Runner::Echo,
+            }
+        }
+        Err(error) => {
+            let name = item.get("qualified_name").and_then(Value::as_str);
+            let name = name.map_or_else(
+                || format!("{}.Unreadable{index}", toolkit.name),
+                str::to_owned,
+            );
+            tracing::info!(tool = %name, %error, "serving a definition that does not read, as it is");
+            CatalogTool {
+                definition: ToolDefinition {
+                    qualified_name: name.clone(),
+                    name,
+                    toolkit: toolkit.clone(),
+                    ..ToolDefinition::default()
+                },
+                listed: Some(item),
+                runner: Runner::Unreadable,
+            }
+        }
+    }
+}
+
+/// The tools of every toolkit file at each of `paths`, in order.
+pub fn load_all(paths: &[PathBuf]) -> Result<Vec<CatalogTool>, FixtureError> {
+    let mut tools = Vec::new();
+    for path in paths {
+        tools.extend(load_tools(path)?);
+    }
     Ok(tools)
 }
 
 /// Every toolkit file at `path`, in name order: the `*.json` files of a folder, or of
 /// a `.tar.gz` archive (how the repository ships the fixture catalog).
 pub fn load_toolkits(path: &Path) -> Result<Vec<ToolkitFile>, FixtureError> {
+    load_files(path)
+}
+
+/// Every toolkit file at `path`, read as `T`, in name order.
+fn load_files<T: DeserializeOwned + Send>(path: &Path) -> Result<Vec<T>, FixtureError> {
     let toolkits = if path.is_file() {
         read_archive(path)?
     } else {
@@ -77,7 +147,7 @@ pub fn load_toolkits(path: &Path) -> Result<Vec<ToolkitFile>, FixtureError> {
 }
 
 /// The `*.json` entries of a `.tar.gz` archive, in name order.
-fn read_archive(path: &Path) -> Result<Vec<ToolkitFile>, FixtureError> {
+fn read_archive<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, FixtureError> {
     let read_error = |source| FixtureError::ReadFile {
         path: path.to_owned(),
         source,
@@ -119,7 +189,7 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>, FixtureError> {
     Ok(files)
 }
 
-fn read_toolkit(path: &Path) -> Result<ToolkitFile, FixtureError> {
+fn read_toolkit<T: DeserializeOwned>(path: &Path) -> Result<T, FixtureError> {
     let bytes = std::fs::read(path).map_err(|source| FixtureError::ReadFile {
         path: path.to_owned(),
         source,
@@ -148,6 +218,31 @@ mod tests {
         let tools = load_tools(dir.path()).unwrap();
         assert_eq!(tools.len(), 1);
         assert_eq!(tools[0].runner, Runner::Echo);
+        let listed = tools[0]
+            .listed
+            .as_ref()
+            .expect("a field the types lack is kept");
+        assert_eq!(listed["novel"], 1);
+    }
+
+    #[test]
+    fn a_definition_that_does_not_read_is_kept_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = r#"{"qualified_name": "Kit.Good", "name": "Good", "toolkit": {"name": "Kit"},
+                       "input": {"parameters": null}}"#;
+        let bad = r#"{"qualified_name": "Kit.Bad", "name": "Bad", "toolkit": 7, "input": {}}"#;
+        std::fs::write(
+            dir.path().join("kit.json"),
+            format!(r#"{{"toolkit": "Kit", "items": [{good}, {bad}]}}"#),
+        )
+        .unwrap();
+        let tools = load_tools(dir.path()).unwrap();
+        assert_eq!(tools.len(), 2);
+        assert_eq!(tools[0].runner, Runner::Echo);
+        assert!(tools[0].listed.as_ref().unwrap()["input"]["parameters"].is_null());
+        assert_eq!(tools[1].runner, Runner::Unreadable);
+        assert_eq!(tools[1].definition.qualified_name, "Kit.Bad");
+        assert_eq!(tools[1].listed.as_ref().unwrap()["toolkit"], 7);
     }
 
     #[test]
@@ -180,7 +275,7 @@ mod tests {
                 .unwrap();
         }
         builder.into_inner().unwrap().finish().unwrap();
-        let kits = load_toolkits(&path).unwrap();
+        let kits: Vec<ToolkitFile> = load_toolkits(&path).unwrap();
         let names: Vec<_> = kits.iter().filter_map(|k| k.toolkit.as_deref()).collect();
         assert_eq!(names, ["A", "B"]);
     }

@@ -231,8 +231,12 @@ impl Grants {
             .iter()
             .filter(keep)
             .map(|g| UserConnection {
-                id: g.connection_id.clone(),
+                id: Some(g.connection_id.clone()),
+                connection_id: Some(g.connection_id.clone()),
                 provider_id: Some(g.provider_id.clone()),
+                provider_type: Some("oauth2".to_owned()),
+                provider_description: None,
+                provider_user_info: Some(json!({"sub": g.user_id, "email": g.user_id})),
                 user_id: Some(g.user_id.clone()),
                 connection_status: Some("active".to_owned()),
                 scopes: Some(g.scopes.iter().cloned().collect()),

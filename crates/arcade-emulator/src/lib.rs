@@ -1,12 +1,14 @@
 //! A local Arcade-compatible engine (axum) for the offline demo and every test.
 //!
-//! It serves the `/v1` API of `shared/ARCADE_API.md` with the wire types of
+//! It serves the `/v1` API of `docs/arcade-api.md` with the wire types of
 //! [`arcade_types`], so it cannot drift from what the gateway reads, and the
 //! official clients (`arcadepy`) work against it too.
 //!
 //! - Tools: the built-in demo catalog (`Math`, `Mail`, `CodeHost`, in
-//!   `demo_catalog.rs`) or every toolkit file of a folder or archive ([`CatalogSource::Files`]),
-//!   whose tools echo their input.
+//!   `demo_catalog.rs`) or every toolkit file of some folders or archives
+//!   ([`CatalogSource::Files`]), whose tools echo their input. Several versions of a
+//!   toolkit may be served, and one retired while serving; a fixture's JSON is listed
+//!   as it is written, `null` arrays and unreadable definitions included.
 //! - Authorization: per-user grants; an execute the user has not authorized answers
 //!   in the configured [`AuthRequiredStyle`]; authorization URLs point at
 //!   `GET /authorize/{id}`, an HTML page whose form posts `decision=approve|deny`.
@@ -19,8 +21,9 @@
 //!
 //! Admin endpoints (API key required): `GET|PUT /_emulator/faults` (a [`Faults`] JSON
 //! body), `PUT /_emulator/auth-style` (`{"style": "forbidden" | "output_authorization"
-//! | "requirements_not_met"}`) and `GET /_emulator/stats` (request counts per endpoint
-//! key, requests abandoned by their client, executions per tool and user, faults, style).
+//! | "requirements_not_met"}`), `GET /_emulator/stats` (request counts per endpoint
+//! key, requests abandoned by their client, executions per tool and user, faults, style)
+//! and `DELETE /_emulator/toolkits/{toolkit}/{version}` (retire a toolkit version).
 
 mod admin;
 mod api;
@@ -185,8 +188,8 @@ async fn stop_signal() -> std::io::Result<()> {
 async fn load_catalog(source: CatalogSource) -> Result<Catalog, FixtureError> {
     let tools = match source {
         CatalogSource::Demo => demo_catalog::demo_tools(),
-        CatalogSource::Files(path) => {
-            tokio::task::spawn_blocking(move || fixtures::load_tools(&path))
+        CatalogSource::Files(paths) => {
+            tokio::task::spawn_blocking(move || fixtures::load_all(&paths))
                 .await
                 .expect("catalog loading panicked")?
         }
@@ -229,6 +232,10 @@ fn router(state: EmulatorState) -> Router {
         )
         .route("/_emulator/auth-style", put(admin::put_auth_style))
         .route("/_emulator/stats", get(admin::stats))
+        .route(
+            "/_emulator/toolkits/{toolkit}/{version}",
+            delete(admin::retire_version),
+        )
         .route_layer(from_fn_with_state(state.clone(), admin::key_layer));
     let pages = Router::new().route("/authorize/{id}", get(pages::show).post(pages::decide));
     let provider = Router::new()

@@ -24,9 +24,9 @@ pub struct EmulatorArgs {
     )]
     pub api_key: String,
     /// Serve every `*.json` toolkit file of this folder, or of this `.tar.gz` archive,
-    /// instead of the demo catalog.
+    /// instead of the demo catalog (repeatable: the tools of each, in order)
     #[arg(long, value_name = "PATH")]
-    pub catalog: Option<PathBuf>,
+    pub catalog: Vec<PathBuf>,
     /// Base of the authorization URLs handed out (default: the emulator's own URL).
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
@@ -65,12 +65,12 @@ pub enum CatalogSource {
     /// The small built-in catalog (Math, Mail, CodeHost) whose tools really run.
     #[default]
     Demo,
-    /// Every `*.json` toolkit file of a folder or a `.tar.gz` archive; their tools echo
-    /// their input.
-    Files(PathBuf),
+    /// Every `*.json` toolkit file of some folders or `.tar.gz` archives; their tools
+    /// echo their input.
+    Files(Vec<PathBuf>),
 }
 
-/// The three ways ARCADE_API.md says the engine answers an execute the user has not
+/// The three ways `docs/arcade-api.md` says the engine answers an execute the user has not
 /// authorized, so the gateway can be tested against each.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -115,10 +115,11 @@ impl From<&EmulatorArgs> for EmulatorOptions {
     fn from(args: &EmulatorArgs) -> Self {
         Self {
             api_key: args.api_key.clone(),
-            catalog: args
-                .catalog
-                .clone()
-                .map_or(CatalogSource::Demo, CatalogSource::Files),
+            catalog: if args.catalog.is_empty() {
+                CatalogSource::Demo
+            } else {
+                CatalogSource::Files(args.catalog.clone())
+            },
             faults: Faults {
                 latency_ms: args.latency_ms,
                 error_rate: args.error_rate,
@@ -131,6 +132,8 @@ impl From<&EmulatorArgs> for EmulatorOptions {
                 endpoints: None,
                 count: None,
                 answer: None,
+                unhealthy: None,
+                retry_after_as_date: false,
             },
             public_url: args.public_url.clone(),
             auth_required_style: args.auth_required_style,

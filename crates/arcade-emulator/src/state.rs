@@ -89,7 +89,7 @@ impl EmulatorState {
     }
 
     fn runs(&self, tool: &str, user: &str) -> Option<Runs> {
-        let found = self.shared.catalog.get(tool)?;
+        let found = self.shared.catalog.get(tool, None)?;
         let key = (found.definition.qualified_name.clone(), user.to_owned());
         self.shared
             .executions
@@ -246,6 +246,17 @@ impl EmulatorState {
             .as_deref()
             .or(requirement.id.as_deref())?;
         Some(Ask::new(user, provider, requirement.scopes()))
+    }
+
+    /// A tool as listings show it: verbatim where it came so, else its definition with
+    /// `user`'s grant status when asked.
+    pub(super) fn listed(&self, tool: &CatalogTool, user: Option<&str>) -> serde_json::Value {
+        match &tool.listed {
+            Some(listed) => listed.clone(),
+            None => {
+                serde_json::to_value(self.describe(tool, user)).expect("a definition serializes")
+            }
+        }
     }
 
     /// A tool's definition as listed, with `user`'s grant status when asked.

@@ -117,8 +117,17 @@ pub fn run(
         Runner::Demo(demo) => demo_tools::run(demo, user_id, input, run_number),
         Runner::Echo => Ok(json!({
             "tool": tool.definition.qualified_name,
+            "version": tool.definition.toolkit_version(),
             "user_id": user_id,
             "input": input,
+        })),
+        Runner::Unreadable => Err(Box::new(OutputError {
+            message: format!(
+                "the definition of {} is invalid",
+                tool.definition.qualified_name
+            ),
+            kind: Some("TOOL_DEFINITION_BAD_DEFINITION".to_owned()),
+            ..OutputError::default()
         })),
     }
 }
@@ -159,6 +168,37 @@ pub fn requirements_not_met(message: String, started: Instant) -> ExecuteToolRes
         additional_prompt_content: Some("The user must authorize this tool first.".to_owned()),
         ..OutputError::default()
     };
+    failed(error, started)
+}
+
+/// An execute answer for a tool whose project secrets are not set: only a project
+/// admin can set them, as Arcade's answer says.
+pub fn secrets_not_set(keys: &[String], started: Instant) -> ExecuteToolResponse {
+    let error = OutputError {
+        message: format!(
+            "Tool requirements not met: secret(s) not set: {}",
+            keys.join(", ")
+        ),
+        kind: Some(REQUIREMENTS_NOT_MET.to_owned()),
+        can_retry: Some(false),
+        developer_message: Some("Set the secrets in the project's settings.".to_owned()),
+        ..OutputError::default()
+    };
+    failed(error, started)
+}
+
+/// An execute answer for a tool whose definition is broken: it cannot be run.
+pub fn bad_definition(tool: &ToolDefinition, started: Instant) -> ExecuteToolResponse {
+    let error = OutputError {
+        message: format!("the definition of {} is invalid", tool.qualified_name),
+        kind: Some("TOOL_DEFINITION_BAD_DEFINITION".to_owned()),
+        can_retry: Some(false),
+        ..OutputError::default()
+    };
+    failed(error, started)
+}
+
+fn failed(error: OutputError, started: Instant) -> ExecuteToolResponse {
     response(
         ToolCallOutput {
             error: Some(error),

@@ -122,17 +122,24 @@ async fn error_of(response: Response, status: StatusCode) -> ErrorBody {
 }
 
 #[tokio::test]
-async fn health_accepts_bearer_and_bare_key_and_refuses_others() {
+async fn health_needs_no_key_and_the_api_takes_bearer_and_bare_keys() {
     let h = Harness::start().await;
-    let health = h.url("/v1/health");
-    let bearer = h.http.get(&health).bearer_auth(KEY).send().await.unwrap();
+    let health = h.http.get(h.url("/v1/health")).send().await.unwrap();
     assert_eq!(
-        bearer.json::<Value>().await.unwrap(),
+        health.status(),
+        StatusCode::OK,
+        "as on Arcade, no key needed"
+    );
+    assert_eq!(
+        health.json::<Value>().await.unwrap(),
         json!({"healthy": true})
     );
+    let tools = h.url("/v1/tools?limit=1");
+    let bearer = h.http.get(&tools).bearer_auth(KEY).send().await.unwrap();
+    assert_eq!(bearer.status(), StatusCode::OK);
     let bare = h
         .http
-        .get(&health)
+        .get(&tools)
         .header("authorization", KEY)
         .send()
         .await
@@ -140,17 +147,32 @@ async fn health_accepts_bearer_and_bare_key_and_refuses_others() {
     assert_eq!(bare.status(), StatusCode::OK);
     for response in [
         h.http
-            .get(&health)
+            .get(&tools)
             .bearer_auth("wrong")
             .send()
             .await
             .unwrap(),
-        h.http.get(&health).send().await.unwrap(),
+        h.http.get(&tools).send().await.unwrap(),
     ] {
         let error = error_of(response, StatusCode::UNAUTHORIZED).await;
         assert_eq!(error.name.as_deref(), Some("unauthorized"));
     }
-    assert_eq!(h.emulator.state().requests("health"), 4);
+    assert_eq!(h.emulator.state().requests("tools.list"), 4);
+}
+
+#[tokio::test]
+async fn an_unhealthy_engine_answers_503_with_its_reason() {
+    let h = Harness::start().await;
+    h.emulator.state().set_faults(Faults {
+        unhealthy: Some("maintenance".into()),
+        ..Faults::default()
+    });
+    let health = h.http.get(h.url("/v1/health")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        health.json::<Value>().await.unwrap(),
+        json!({"healthy": false, "reason": "maintenance"})
+    );
 }
 
 #[tokio::test]
@@ -587,11 +609,16 @@ async fn user_connections_list_filter_and_revoke() {
     h.grant("Mail.ListEmails", "mallory").await;
     assert_eq!(h.connections(&[]).await.total_count, Some(3));
     assert_eq!(
-        h.connections(&[("user.id", "judy")]).await.total_count,
+        h.connections(&[("user_id", "judy")]).await.total_count,
         Some(2)
     );
+    assert_eq!(
+        h.connections(&[("user.id", "judy")]).await.total_count,
+        Some(3),
+        "like the engine, an unknown query name is ignored: everyone's connections"
+    );
     let google = h
-        .connections(&[("user[id]", "judy"), ("provider[id]", "google")])
+        .connections(&[("user_id", "judy"), ("provider_id", "google")])
         .await;
     assert_eq!(google.items.len(), 1);
     assert_eq!(
@@ -602,7 +629,7 @@ async fn user_connections_list_filter_and_revoke() {
         1
     );
 
-    let id = &google.items[0].id;
+    let id = google.items[0].id.as_deref().unwrap();
     let delete = || {
         h.http
             .delete(h.url(&format!("/v1/admin/user_connections/{id}")))
@@ -793,7 +820,7 @@ async fn fixture_catalog_loads_and_echoes() {
     let started = Instant::now();
     let h = Harness::with(EmulatorOptions {
         api_key: KEY.into(),
-        catalog: CatalogSource::Files(archive),
+        catalog: CatalogSource::Files(vec![archive]),
         ..EmulatorOptions::default()
     })
     .await;
@@ -822,7 +849,7 @@ async fn fixture_catalog_loads_and_echoes() {
     let value = answer.output.unwrap().value.unwrap();
     assert_eq!(
         value,
-        json!({"tool": tool.qualified_name, "user_id": "zoe", "input": {}})
+        json!({"tool": tool.qualified_name, "version": tool.toolkit.version, "user_id": "zoe", "input": {}})
     );
     let gated = &gmail.items[0];
     error_of(
@@ -847,4 +874,134 @@ async fn public_url_is_the_base_of_authorization_urls() {
         format!("https://emulator.example/authorize/{id}")
     );
     h.emulator.shutdown().await;
+}
+
+/// The awkward toolkit of `tests/fixtures/awkward`: two versions, `null` arrays, a
+/// definition that does not read, and tools needing a project secret.
+async fn awkward() -> Harness {
+    let folder =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/awkward");
+    Harness::with(EmulatorOptions {
+        api_key: KEY.into(),
+        catalog: CatalogSource::Files(vec![folder]),
+        ..EmulatorOptions::default()
+    })
+    .await
+}
+
+async fn names(h: &Harness, query: &[(&str, &str)]) -> Vec<String> {
+    let page: Page<Value> = h.get("/v1/tools", query).await.json().await.unwrap();
+    assert_eq!(page.total_count, Some(page.items.len() as u32));
+    let name = |t: &Value| {
+        let version = t["toolkit"]["version"].as_str().unwrap_or("?");
+        format!("{}@{version}", t["qualified_name"].as_str().unwrap())
+    };
+    page.items.iter().map(name).collect()
+}
+
+#[tokio::test]
+async fn awkward_definitions_are_listed_as_written() {
+    let h = awkward().await;
+    let page: Page<Value> = h.get("/v1/tools", &[]).await.json().await.unwrap();
+    let tool = |name: &str| {
+        (page.items.iter())
+            .find(|t| t["qualified_name"] == name)
+            .unwrap_or_else(|| panic!("{name} listed"))
+    };
+    assert!(tool("Awkward.NoParameters")["input"]["parameters"].is_null());
+    assert!(tool("Awkward.Echo")["requirements"]["secrets"].is_null());
+    assert_eq!(
+        tool("Awkward.Broken")["input"]["parameters"],
+        "text: string"
+    );
+    let run = h.executed("Awkward.Broken", "zoe", json!({})).await;
+    assert_eq!(
+        run.output.unwrap().error.unwrap().kind.as_deref(),
+        Some("TOOL_DEFINITION_BAD_DEFINITION")
+    );
+}
+
+#[tokio::test]
+async fn the_newest_version_is_listed_and_run_unless_one_is_pinned() {
+    let h = awkward().await;
+    let newest = names(&h, &[]).await;
+    assert!(
+        newest.contains(&"Awkward.Echo@2.0.0".to_owned()),
+        "{newest:?}"
+    );
+    assert!(
+        !newest.contains(&"Awkward.Echo@1.0.0".to_owned()),
+        "{newest:?}"
+    );
+    let every = names(&h, &[("include_all_versions", "true")]).await;
+    assert_eq!(every.len(), newest.len() + 1, "{every:?}");
+
+    let pinned = |version: &str| {
+        json!({"tool_name": "Awkward.Echo", "user_id": "zoe", "tool_version": version,
+               "input": {"text": "hi"}})
+    };
+    let v1: ExecuteToolResponse = h
+        .post("/v1/tools/execute", pinned("1.0.0"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v1.output.unwrap().value.unwrap()["version"], "1.0.0");
+    let unknown = error_of(
+        h.post("/v1/tools/execute", pinned("9.0.0")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert!(
+        unknown.message.unwrap().contains("no version '9.0.0'"),
+        "the 404 says the version is missing"
+    );
+    assert_eq!(h.emulator.state().executions("Awkward.Echo", "zoe"), 1);
+}
+
+#[tokio::test]
+async fn a_retired_version_is_no_longer_listed_or_run() {
+    let h = awkward().await;
+    let retire = h
+        .http
+        .delete(h.url("/_emulator/toolkits/awkward/2.0.0"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retire.status(), StatusCode::NO_CONTENT);
+    assert_eq!(names(&h, &[]).await, ["Awkward.Echo@1.0.0"]);
+    let pinned = json!({"tool_name": "Awkward.Echo", "user_id": "zoe",
+                        "tool_version": "2.0.0", "input": {"message": "hi"}});
+    error_of(
+        h.post("/v1/tools/execute", pinned).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let again = h
+        .http
+        .delete(h.url("/_emulator/toolkits/awkward/7.0.0"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_tool_whose_secret_is_not_set_does_not_run() {
+    let h = awkward().await;
+    let answer = h.executed("Awkward.FetchReport", "zoe", json!({})).await;
+    assert_eq!(answer.success, Some(false));
+    let error = answer.output.unwrap().error.unwrap();
+    assert_eq!(error.kind.as_deref(), Some("TOOL_REQUIREMENTS_NOT_MET"));
+    assert!(
+        error.message.contains("REPORTS_API_KEY"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        h.emulator.state().executions("Awkward.FetchReport", "zoe"),
+        0
+    );
 }

@@ -1,12 +1,24 @@
-//! Wire types of the Arcade Engine HTTP API (see `shared/ARCADE_API.md`).
+//! Wire types of the Arcade Engine HTTP API (see `docs/arcade-api.md`).
 //!
 //! Both sides of the wire use these: the gateway's Arcade client reads them and the
 //! `arcade-emulator` crate writes them, so the emulator cannot drift from what the
-//! gateway understands. Every optional field is `Option` or defaulted, and unknown
-//! fields are ignored (serde's default), because the real service varies.
+//! gateway understands. Every optional field is `Option` or defaulted, an array or
+//! object that arrives as `null` reads as empty (the engine is a Go service: a nil
+//! slice encodes as `null`), and unknown fields are ignored (serde's default), because
+//! the real service varies.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+
+/// Reads `null` as the type's default (an empty list, an empty object): `#[serde(default)]`
+/// covers only a missing key.
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
 
 /// How Arcade types a parameter or an output value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,7 +78,7 @@ pub struct ToolParameter {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ToolInput {
     /// The parameters, in declaration order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub parameters: Vec<ToolParameter>,
 }
 
@@ -150,6 +162,9 @@ pub struct SecretRequirement {
     /// Whether it is configured.
     #[serde(default)]
     pub met: Option<bool>,
+    /// Why it is not met, when the engine says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
 }
 
 /// What a tool needs before it can run.
@@ -213,6 +228,7 @@ pub struct ToolDefinition {
     /// Its toolkit.
     pub toolkit: ToolkitInfo,
     /// Its parameters.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub input: ToolInput,
     /// Its output.
     #[serde(default)]
@@ -236,6 +252,27 @@ impl ToolDefinition {
         self.metadata.as_ref()?.behavior.as_ref()
     }
 
+    /// The toolkit version this definition belongs to: what `tool_version` pins on
+    /// execute and authorize, so the tool that runs is the one whose schema was served.
+    pub fn toolkit_version(&self) -> Option<&str> {
+        self.toolkit.version.as_deref().filter(|v| !v.is_empty())
+    }
+
+    /// The keys of the secrets the engine says are not set: a project admin must set
+    /// them in Arcade before the tool can run. No user grant helps.
+    pub fn unmet_secrets(&self) -> Vec<String> {
+        let secrets = self
+            .requirements
+            .as_ref()
+            .and_then(|r| r.secrets.as_deref());
+        secrets
+            .unwrap_or_default()
+            .iter()
+            .filter(|s| s.met == Some(false))
+            .map(|s| s.key.clone())
+            .collect()
+    }
+
     /// Whether running this tool twice is known to be harmless, so a failed
     /// execute may be sent again (ARCADE_API.md's retry rule).
     pub fn safe_to_retry(&self) -> bool {
@@ -248,7 +285,11 @@ impl ToolDefinition {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {
     /// The items of this page.
-    #[serde(default = "Vec::new")]
+    #[serde(
+        default = "Vec::new",
+        deserialize_with = "null_as_default",
+        bound(deserialize = "T: Deserialize<'de>")
+    )]
     pub items: Vec<T>,
     /// The page size asked for.
     #[serde(default)]
@@ -420,8 +461,13 @@ pub struct OutputError {
     pub extra: Option<Value>,
 }
 
-/// The kind Arcade gives an error that means "this user has not granted access".
+/// The kind Arcade gives an error that means "a requirement of the tool is not met":
+/// the user's grant, or a secret only a project admin can set.
 pub const REQUIREMENTS_NOT_MET: &str = "TOOL_REQUIREMENTS_NOT_MET";
+/// The kind Arcade gives a call the project's policy hooks blocked.
+pub const CONTEXT_DENIED: &str = "CONTEXT_DENIED";
+/// The kind Arcade gives a call whose policy check could not be made.
+pub const CONTEXT_CHECK_FAILED: &str = "CONTEXT_CHECK_FAILED";
 
 /// One log line a tool wrote.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -494,22 +540,40 @@ pub struct ErrorBody {
     pub message: Option<String>,
 }
 
-/// The answer of `GET /v1/health`.
+/// The answer of `GET /v1/health`: 200 when healthy, 503 with the reason when not.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HealthResponse {
     /// Whether the engine is up.
     #[serde(default)]
     pub healthy: bool,
+    /// Why it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
-/// A stored grant (`GET /v1/admin/user_connections`).
+/// A stored grant (`GET /v1/admin/user_connections`). Every field is optional on the
+/// wire.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserConnection {
     /// The connection's id, for `DELETE`.
-    pub id: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The provider connection's own id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
     /// The provider.
     #[serde(default)]
     pub provider_id: Option<String>,
+    /// `oauth2`, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_type: Option<String>,
+    /// What the provider is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_description: Option<String>,
+    /// What the provider said about the account (`email`, `login`, …): shows which
+    /// account the grant is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_user_info: Option<Value>,
     /// The user.
     #[serde(default)]
     pub user_id: Option<String>,
@@ -531,6 +595,7 @@ pub struct ToolkitFile {
     #[serde(default)]
     pub version: Option<String>,
     /// Its tools.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub items: Vec<ToolDefinition>,
 }
 
@@ -549,6 +614,48 @@ mod tests {
         assert_eq!(tool.qualified_name, "Math.Add");
         assert!(tool.auth_requirement().is_none());
         assert!(!tool.safe_to_retry());
+    }
+
+    #[test]
+    fn null_arrays_read_as_empty() {
+        let page: Page<ToolDefinition> = serde_json::from_value(serde_json::json!({
+            "items": null, "total_count": 0
+        }))
+        .unwrap();
+        assert!(page.items.is_empty());
+        let tool: ToolDefinition = serde_json::from_value(serde_json::json!({
+            "qualified_name": "Kit.Tool", "name": "Tool", "toolkit": {"name": "Kit"},
+            "input": {"parameters": null},
+            "requirements": {"authorization": null, "secrets": null},
+            "output": {"available_modes": null, "value_schema": null}
+        }))
+        .unwrap();
+        assert!(tool.input.parameters.is_empty());
+        assert!(tool.unmet_secrets().is_empty());
+        let no_input: ToolDefinition = serde_json::from_value(serde_json::json!({
+            "qualified_name": "Kit.Tool", "name": "Tool", "toolkit": {"name": "Kit"},
+            "input": null
+        }))
+        .unwrap();
+        assert!(no_input.input.parameters.is_empty());
+    }
+
+    #[test]
+    fn unmet_secrets_are_named() {
+        let tool: ToolDefinition = serde_json::from_value(serde_json::json!({
+            "qualified_name": "Kit.Tool", "name": "Tool",
+            "toolkit": {"name": "Kit", "version": "2.0.1"}, "input": {},
+            "requirements": {"secrets": [{"key": "SET", "met": true}, {"key": "MISSING", "met": false}]}
+        }))
+        .unwrap();
+        assert_eq!(tool.unmet_secrets(), vec!["MISSING".to_owned()]);
+        assert_eq!(tool.toolkit_version(), Some("2.0.1"));
+    }
+
+    #[test]
+    fn a_connection_may_have_no_fields() {
+        let connection: UserConnection = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert_eq!(connection.id, None);
     }
 
     #[test]

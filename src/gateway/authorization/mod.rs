@@ -200,11 +200,12 @@ impl Prompt<'_> {
     }
 }
 
-/// The `tools/authorize` request for `entry` by `user`.
+/// The `tools/authorize` request for `entry` by `user`, pinned to the served version.
 pub(super) fn authorize_request(entry: &CatalogEntry, user: &UserId) -> ToolAuthorizeRequest {
     ToolAuthorizeRequest {
         tool_name: entry.qualified_name().to_owned(),
         user_id: user.as_str().to_owned(),
+        tool_version: entry.version().map(str::to_owned),
         ..Default::default()
     }
 }

@@ -85,7 +85,10 @@ impl Readiness {
         }
         let verdict = match tokio::time::timeout(CHECK_TIMEOUT, self.arcade.health()).await {
             Ok(Ok(health)) if health.healthy => Ok(()),
-            Ok(Ok(_)) => Err("Arcade reports itself unhealthy".to_owned()),
+            Ok(Ok(health)) => Err(format!(
+                "Arcade reports itself unhealthy: {}",
+                health.reason.as_deref().unwrap_or("no reason given")
+            )),
             Ok(Err(error)) => {
                 // The detail (the engine's address, socket errors) is for the operator's
                 // log; a probe anyone can reach learns only that Arcade did not answer.

@@ -86,3 +86,69 @@ async fn the_connection_tools_can_be_turned_off() {
     assert!(tools.iter().all(|t| !t.name.contains("connection")));
     assert!(tools.iter().any(|t| t.name == "Math_Add"));
 }
+
+/// Grants `provider` to `user` on the emulator at `base_url`, as a person would
+/// through the link `auth/authorize` gives.
+async fn grant_provider(base_url: &str, user: &str, provider: &str) {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base_url}/v1/auth/authorize"))
+        .bearer_auth(crate::common::API_KEY)
+        .json(&json!({"auth_requirement": {"provider_id": provider}, "user_id": user}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    approve(answer["url"].as_str().unwrap()).await;
+}
+
+#[tokio::test]
+async fn every_page_of_a_users_connections_is_read_and_shown_with_the_account() {
+    let emulator = start_emulator().await;
+    let base = emulator.base_url();
+    for i in 0..105 {
+        grant_provider(&base, "ann@example.com", &format!("provider{i:03}")).await;
+    }
+    grant_provider(&base, "bob@example.com", "provider050").await;
+    grant_provider(&base, "bob@example.com", "github").await;
+    let ann = Gateway::spawn(&base, "ann@example.com", &[]).await;
+    let bob = Gateway::spawn(&base, "bob@example.com", &[]).await;
+
+    let listed = ann.call("list_connections", json!({})).await;
+    let shown = listed.structured_content.clone().unwrap()["connections"].clone();
+    assert_eq!(shown.as_array().unwrap().len(), 105, "both pages");
+    assert!(
+        shown
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["account"] == "ann@example.com"),
+        "{shown}"
+    );
+    assert!(
+        text(&listed).contains("- provider104 (active) as ann@example.com"),
+        "{}",
+        text(&listed)
+    );
+    let bobs = bob.call("list_connections", json!({})).await;
+    let bobs = bobs.structured_content.unwrap()["connections"].clone();
+    assert_eq!(bobs.as_array().unwrap().len(), 2, "{bobs}");
+
+    let revoked = ann
+        .call("revoke_connection", json!({"provider_id": "provider050"}))
+        .await;
+    assert_eq!(revoked.is_error, Some(false), "{}", text(&revoked));
+    let after = ann.call("list_connections", json!({})).await;
+    let after = after.structured_content.unwrap()["connections"].clone();
+    assert_eq!(after.as_array().unwrap().len(), 104);
+    let bobs = bob.call("list_connections", json!({})).await;
+    let bobs = bobs.structured_content.unwrap()["connections"].clone();
+    assert!(
+        bobs.as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["provider_id"] == "provider050"),
+        "Bob's grant to the same provider stands: {bobs}"
+    );
+}

@@ -186,3 +186,54 @@ async fn each_failure_is_a_cross_that_says_what_to_do() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_unhealthy_engine_is_a_cross_with_its_reason_and_blocked_tools_are_listed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let options = arcade_mcp_gateway::emulator::EmulatorOptions {
+        api_key: API_KEY.to_owned(),
+        catalog: arcade_mcp_gateway::emulator::CatalogSource::Files(vec![
+            root.join("tests/fixtures/awkward"),
+        ]),
+        ..Default::default()
+    };
+    let emulator =
+        arcade_mcp_gateway::emulator::Emulator::start(options, ([127, 0, 0, 1], 0).into())
+            .await
+            .unwrap();
+    emulator
+        .state()
+        .set_faults(arcade_mcp_gateway::emulator::Faults {
+            unhealthy: Some("the tool workers are restarting".into()),
+            ..Default::default()
+        });
+    let url = emulator.base_url();
+    let home = tempfile::tempdir().unwrap();
+    let envs = [
+        ("ARCADE_API_KEY", API_KEY),
+        ("ARCADE_BASE_URL", url.as_str()),
+        ("ARCADE_USER_ID", "ann@example.com"),
+    ];
+    let output = doctor(home.path(), &envs, &["--no-catalog-cache"]).await;
+    let lines = lines(&output);
+    assert_eq!(output.status.code(), Some(1), "{lines:#?}");
+    let engine = line_about(&lines, "engine");
+    assert!(engine.starts_with('✗'), "{engine}");
+    assert!(
+        engine.contains("the tool workers are restarting"),
+        "{engine}"
+    );
+    let key = line_about(&lines, "key");
+    assert!(
+        key.starts_with('✓') && key.contains("can list tools"),
+        "{key}"
+    );
+    let blocked = line_about(&lines, "requirements");
+    assert!(blocked.starts_with('✗'), "{blocked}");
+    assert!(
+        blocked.contains("Awkward.FetchReport") && blocked.contains("REPORTS_API_KEY"),
+        "{blocked}"
+    );
+    assert!(blocked.contains("Awkward.SendReport"), "{blocked}");
+    assert!(!blocked.contains("Awkward.Echo"), "{blocked}");
+}

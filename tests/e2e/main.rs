@@ -8,6 +8,7 @@ mod support;
 mod audit_log;
 mod authorization_http;
 mod authorization_prompts;
+mod awkward_engine;
 mod call_command;
 mod catalog_cache;
 mod catalog_fixtures;

@@ -298,3 +298,24 @@ async fn upstream_readiness_keeps_the_engine_address_and_socket_errors_to_the_lo
     );
     assert!(body.contains("see the gateway's log"), "{body}");
 }
+
+#[tokio::test]
+async fn readiness_gives_the_engines_own_reason_when_it_reports_itself_unhealthy() {
+    let emulator = start_emulator().await;
+    let (gateway, _dir) = crate::common::http::token_gateway(&emulator.base_url(), &[], &[]).await;
+    emulator
+        .state()
+        .set_faults(arcade_mcp_gateway::emulator::Faults {
+            unhealthy: Some("scheduled maintenance".into()),
+            ..Default::default()
+        });
+    let ready = reqwest::get(format!("{}/readyz", gateway.base))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(
+        body["reason"],
+        "Arcade reports itself unhealthy: scheduled maintenance"
+    );
+}

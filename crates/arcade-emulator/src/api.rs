@@ -206,6 +206,7 @@ pub async fn authorize_tool(
     State(state): State<EmulatorState>,
     ApiJson(request): ApiJson<ToolAuthorizeRequest>,
 ) -> Result<Json<AuthorizationResponse>, ApiError> {
+    state.note_pinned_version(&request.tool_name, request.tool_version.as_deref());
     let tool = served(&state, &request.tool_name, request.tool_version.as_deref())?;
     let Some(ask) = user_ask(&tool.definition, &request.user_id)? else {
         return Ok(Json(AuthorizationResponse {
@@ -228,6 +229,7 @@ pub async fn execute(
     ApiJson(request): ApiJson<ExecuteToolRequest>,
 ) -> Result<Json<ExecuteToolResponse>, ApiError> {
     let started = Instant::now();
+    state.note_pinned_version(&request.tool_name, request.tool_version.as_deref());
     let tool = served(&state, &request.tool_name, request.tool_version.as_deref())?;
     if tool.runner == Runner::Unreadable {
         return Ok(Json(tools::bad_definition(&tool.definition, started)));

@@ -29,6 +29,9 @@ struct Shared {
     abandoned: Mutex<HashMap<&'static str, u64>>,
     executions: Mutex<HashMap<(String, String), Runs>>,
     traceparents: Mutex<HashMap<&'static str, String>>,
+    /// The `tool_version` of the last execute or authorize of each tool (by name in
+    /// lower case; `None` when it was not pinned).
+    pinned: Mutex<HashMap<String, Option<String>>>,
 }
 
 /// The counters and settings `GET /_emulator/stats` shows.
@@ -71,8 +74,22 @@ impl EmulatorState {
                 abandoned: Mutex::default(),
                 executions: Mutex::default(),
                 traceparents: Mutex::default(),
+                pinned: Mutex::default(),
             }),
         }
+    }
+
+    /// The `tool_version` the last execute or authorize of `tool` was pinned to:
+    /// `Some(None)` when it was sent without one, `None` when none was sent.
+    pub fn last_pinned_version(&self, tool: &str) -> Option<Option<String>> {
+        let pinned = self.shared.pinned.lock().expect("pinned lock");
+        pinned.get(&tool.to_lowercase()).cloned()
+    }
+
+    /// Notes which version an execute or authorize of `tool` was pinned to.
+    pub(super) fn note_pinned_version(&self, tool: &str, version: Option<&str>) {
+        let mut pinned = self.shared.pinned.lock().expect("pinned lock");
+        pinned.insert(tool.to_lowercase(), version.map(str::to_owned));
     }
 
     /// How many times `tool` actually ran for `user` (a 403, a fault that stopped the

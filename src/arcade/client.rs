@@ -100,7 +100,7 @@ impl From<&'static str> for Route<'static> {
     }
 }
 
-/// Whether a failed execute may be sent again (ARCADE_API.md: an execute may have
+/// Whether a failed execute may be sent again (`docs/arcade-api.md`: an execute may have
 /// side effects, so only some failures may be retried).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExecuteRetry {

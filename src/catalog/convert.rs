@@ -209,6 +209,29 @@ mod tests {
     }
 
     #[test]
+    fn requirements_only_an_admin_can_meet_are_flagged() {
+        let mut def = gmail_list_emails();
+        let auth = def.requirements.as_mut().unwrap();
+        auth.authorization.as_mut().unwrap().status = Some("inactive".into());
+        auth.secrets = Some(vec![
+            serde_json::from_value(json!({"key": "GMAIL_RELAY", "met": false})).unwrap(),
+        ]);
+        let tool = to_mcp_tool(&def, "x");
+        assert_eq!(
+            tool.meta.unwrap().0[META_UNMET],
+            json!([
+                "the secret `GMAIL_RELAY` is not set",
+                "the auth provider `google` is not active"
+            ])
+        );
+        let description = tool.description.unwrap();
+        assert!(description.starts_with("Lists emails."), "{description}");
+        assert!(description.contains("project admin"), "{description}");
+        let met = to_mcp_tool(&gmail_list_emails(), "x");
+        assert!(!met.meta.unwrap().0.contains_key(META_UNMET));
+    }
+
+    #[test]
     fn tools_without_a_grant_have_no_authorization_meta() {
         let mut def = gmail_list_emails();
         def.requirements = None;

@@ -1,5 +1,5 @@
 //! Direct tools: tools that call a third-party API (Gmail, GitHub, …) themselves with
-//! the provider token Arcade issues for the calling user (flow 2 of ARCADE_API.md),
+//! the provider token Arcade issues for the calling user (flow 2 of `docs/arcade-api.md`),
 //! served next to the Arcade catalog with the same authorization experience. The
 //! token never reaches a model or a log.
 //!

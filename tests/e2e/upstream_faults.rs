@@ -319,3 +319,42 @@ async fn readiness_gives_the_engines_own_reason_when_it_reports_itself_unhealthy
         "Arcade reports itself unhealthy: scheduled maintenance"
     );
 }
+
+#[tokio::test]
+async fn upstream_policy_denials_say_the_projects_policy_blocked_the_call() {
+    let emulator = start_emulator().await;
+    let gateway = Gateway::spawn(&emulator.base_url(), "ann@example.com", &[]).await;
+    let denied = |kind: &str, message: &str| {
+        json!({"success": false, "status": "failed",
+               "output": {"error": {"kind": kind, "message": message, "can_retry": false}}})
+    };
+    let authorizes = emulator.state().requests("tools.authorize");
+    execute_answers(
+        &emulator,
+        200,
+        denied("CONTEXT_DENIED", "sending mail is off on weekends"),
+    );
+    let blocked = gateway.call("Mail_ListEmails", json!({})).await;
+    let said = text(&blocked);
+    assert_eq!(blocked.is_error, Some(true), "{said}");
+    assert!(
+        said.contains("blocked by the Arcade project's policy"),
+        "{said}"
+    );
+    assert!(said.contains("sending mail is off on weekends"), "{said}");
+
+    execute_answers(
+        &emulator,
+        200,
+        denied("CONTEXT_CHECK_FAILED", "the policy hook timed out"),
+    );
+    let unchecked = gateway.call("Mail_ListEmails", json!({})).await;
+    let said = text(&unchecked);
+    assert_eq!(unchecked.is_error, Some(true), "{said}");
+    assert!(said.contains("policy check could not be made"), "{said}");
+    assert_eq!(
+        emulator.state().requests("tools.authorize"),
+        authorizes,
+        "a policy denial is no reason to ask for a grant"
+    );
+}

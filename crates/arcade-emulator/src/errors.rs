@@ -1,5 +1,5 @@
 //! The emulator's error answers: every 4xx/5xx carries the `{"name", "message"}` body
-//! of ARCADE_API.md ([`ErrorBody`]), including axum's own rejections of bad bodies
+//! of `docs/arcade-api.md` ([`ErrorBody`]), including axum's own rejections of bad bodies
 //! and queries, which [`ApiJson`] and [`ApiQuery`] turn into that shape.
 
 use axum::Json;

@@ -274,7 +274,7 @@ impl ToolDefinition {
     }
 
     /// Whether running this tool twice is known to be harmless, so a failed
-    /// execute may be sent again (ARCADE_API.md's retry rule).
+    /// execute may be sent again (the retry rule of `docs/arcade-api.md`).
     pub fn safe_to_retry(&self) -> bool {
         self.behavior()
             .is_some_and(|b| b.read_only == Some(true) || b.idempotent == Some(true))

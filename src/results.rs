@@ -344,24 +344,12 @@ impl Access {
     }
 }
 
-/// The user must grant access first: the link, for the model to show and the person
-/// to open, plus the same facts as `structuredContent`.
-///
-/// It is marked `isError`: the tool did not run, and clients check the
-/// `structuredContent` of non-error results against the tool's `outputSchema`.
-///
-/// `requirement` is the grant the tool declares, for what Arcade's answer leaves out;
-/// catalog tools and direct tools share this answer.
-pub fn authorization_required(
-    tool: &str,
-    auth: &AuthorizationResponse,
-    requirement: Option<&AuthRequirement>,
-) -> CallToolResult {
-    authorization_link(tool, requirement, auth, LinkReason::NotGranted)
-}
-
 /// The authorization link with the reason the tool did not run: not granted yet,
-/// declined, not approved in time, or a failed grant (then the link is fresh).
+/// declined, not approved in time, or a failed grant (then the link is fresh). The
+/// link is for the model to show and the person to open, with the same facts as
+/// `structuredContent`; catalog and direct tools share this answer. It is marked
+/// `isError`: the tool did not run, and clients check the `structuredContent` of
+/// non-error results against the tool's `outputSchema`.
 /// What Arcade sent is checked first ([`checked_link`]); a link that fails the check
 /// becomes a tool error, never a link.
 pub fn authorization_link(
@@ -682,7 +670,7 @@ mod tests {
             "google",
             &[],
         );
-        let result = authorization_required("T", &auth, None);
+        let result = authorization_link("T", None, &auth, LinkReason::NotGranted);
         let text = text(&result);
         let markdown = text.lines().find(|l| l.starts_with("[Authorize")).unwrap();
         assert_eq!(markdown.matches("](").count(), 1, "{markdown}");
@@ -692,7 +680,7 @@ mod tests {
     #[test]
     fn each_result_reads_back_as_its_class() {
         let auth = pending("https://a.example/authorize/ac_1", "google", &[]);
-        let link = authorization_required("T", &auth, None);
+        let link = authorization_link("T", None, &auth, LinkReason::NotGranted);
         assert_eq!(ResultClass::of(&link), ResultClass::AuthorizationRequired);
         let rejected = ArcadeError::NotFound {
             message: "no such tool".into(),

@@ -1,15 +1,16 @@
-//! One call of a direct tool, for one user:
+//! One call of a direct tool, for one user, in the steps the gateway runs it by:
 //!
-//! 1. arguments that fail the tool's `inputSchema` or its own check
-//!    ([`super::DirectTool::check`]) → a tool error; nothing is sent;
-//! 2. the user's token for the tool's grant: from the cache, else
-//!    `POST /v1/auth/authorize` → not completed: the authorization link (as for
-//!    Arcade tools) → completed: `context.token`;
-//! 3. the provider call with `Authorization: Bearer <token>`;
-//! 4. the provider answers 401 → the token is dropped and Arcade asked once more:
-//!    a link if the grant is gone, else one more call; a second 401 is reported.
+//! 1. [`DirectCall::checked`]: arguments that fail the tool's `inputSchema` or its own
+//!    check ([`super::DirectTool::check`]) → a tool error; nothing is sent;
+//! 2. [`DirectCall::token`]: the user's token for the tool's grant, from the cache,
+//!    else from `POST /v1/auth/authorize`; pending when the user must grant first (the
+//!    gateway then asks the person as for any tool: link, URL elicitation, multi
+//!    round-trip, in-call wait);
+//! 3. [`DirectCall::call`]: the provider call with `Authorization: Bearer <token>`;
+//!    on a 401 the token is dropped and Arcade asked once more: pending again if the
+//!    grant is gone, else one more call; a second 401 is reported.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use serde_json::{Value, json};
@@ -17,14 +18,13 @@ use serde_json::{Value, json};
 use super::tool::{ProviderError, ProviderToken};
 use super::{DirectEntry, DirectTools};
 use crate::arcade::ArcadeClient;
-use crate::arcade::types::AuthAuthorizeRequest;
-use crate::audit::{CallRecord, PromptFacts};
+use crate::arcade::types::{AuthAuthorizeRequest, AuthorizationResponse};
 use crate::catalog::RESULT_KEY;
 use crate::identity::UserId;
 use crate::results;
 
 /// A call of one direct tool by one user.
-pub(crate) struct DirectCall<'a> {
+pub struct DirectCall<'a> {
     /// The client for Arcade (for the token).
     pub arcade: &'a ArcadeClient,
     /// The set the tool belongs to (HTTP client, token cache).
@@ -33,110 +33,109 @@ pub(crate) struct DirectCall<'a> {
     pub entry: &'a DirectEntry,
     /// The calling user (from the transport, never from the arguments).
     pub user: &'a UserId,
-    /// What the audit line of the call will say.
-    pub record: &'a CallRecord,
+}
+
+/// Where the user's token for a direct tool stands.
+pub enum TokenState {
+    /// In hand: the provider can be called.
+    Ready(ProviderToken),
+    /// The user must grant access first: Arcade's pending authorization.
+    Pending(Box<AuthorizationResponse>),
 }
 
 impl DirectCall<'_> {
-    /// Runs the call and always answers with a tool result.
-    pub async fn run(&self, mut arguments: JsonObject) -> CallToolResult {
-        let started = Instant::now();
+    /// The arguments, `null`s dropped and checked; a tool error when they do not pass
+    /// (nothing is sent).
+    pub fn checked(&self, mut arguments: JsonObject) -> Result<JsonObject, CallToolResult> {
         let name = self.entry.name();
         arguments.retain(|_, value| !value.is_null());
-        let result = match self.entry.validate_arguments(&arguments) {
-            Err(error) => {
-                tracing::info!(tool = name, user = %self.user, "rejected bad arguments");
-                self.record.invalid_arguments();
-                results::bad_arguments(name, &error)
-            }
-            Ok(()) => match self.entry.implementation.check(&arguments) {
-                Err(refused) => {
-                    tracing::info!(tool = name, user = %self.user, "refused arguments");
-                    self.record.invalid_arguments();
-                    error(format!(
-                        "Invalid arguments for `{name}`; nothing was sent. {refused}. \
-                         Fix the arguments and call again."
-                    ))
-                }
-                Ok(()) => self.authorized_call(&arguments).await,
-            },
-        };
-        tracing::info!(
-            tool = name,
-            user = %self.user,
-            provider = %self.entry.grant().provider_id,
-            is_error = result.is_error.unwrap_or(false),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "direct tool call"
-        );
-        result
+        if let Err(error) = self.entry.validate_arguments(&arguments) {
+            tracing::info!(tool = name, user = %self.user, "rejected bad arguments");
+            return Err(results::bad_arguments(name, &error));
+        }
+        if let Err(refused) = self.entry.implementation.check(&arguments) {
+            tracing::info!(tool = name, user = %self.user, "refused arguments");
+            return Err(error(format!(
+                "Invalid arguments for `{name}`; nothing was sent. {refused}. \
+                 Fix the arguments and call again."
+            )));
+        }
+        Ok(arguments)
     }
 
-    async fn authorized_call(&self, arguments: &JsonObject) -> CallToolResult {
+    /// The request that asks Arcade for the user's grant of this tool's provider and
+    /// scopes.
+    pub fn authorize_request(&self) -> AuthAuthorizeRequest {
+        AuthAuthorizeRequest {
+            auth_requirement: self.entry.requirement.clone(),
+            user_id: self.user.as_str().to_owned(),
+            next_uri: None,
+        }
+    }
+
+    /// The user's token: from the cache, else from Arcade; pending when the user must
+    /// grant access first; a tool error when Arcade cannot be asked.
+    pub async fn token(&self) -> Result<TokenState, CallToolResult> {
+        if let Some(token) = self.direct.inner.tokens.get(self.user, self.entry.grant()) {
+            return Ok(TokenState::Ready(token));
+        }
+        self.fresh_token().await
+    }
+
+    /// Calls the provider with `token`. A refused token is dropped and Arcade asked
+    /// once more: `Err` with the pending authorization when the grant is gone.
+    pub async fn call(
+        &self,
+        token: ProviderToken,
+        arguments: &JsonObject,
+    ) -> Result<CallToolResult, Box<AuthorizationResponse>> {
         let grant = self.entry.grant();
         let cache = &self.direct.inner.tokens;
-        let token = match cache.get(self.user, grant) {
-            Some(token) => token,
-            None => match self.fresh_token().await {
-                Ok(token) => token,
-                Err(result) => return result,
-            },
-        };
         match self.invoke(token, arguments).await {
             Err(ProviderError::Unauthorized) => {
                 tracing::info!(tool = self.entry.name(), user = %self.user,
                     "the provider refused the token; asking Arcade again");
                 cache.remove(self.user, grant);
                 let token = match self.fresh_token().await {
-                    Ok(token) => token,
-                    Err(result) => return result,
+                    Ok(TokenState::Ready(token)) => token,
+                    Ok(TokenState::Pending(auth)) => return Err(auth),
+                    Err(result) => return Ok(result),
                 };
                 let again = self.invoke(token, arguments).await;
                 if matches!(again, Err(ProviderError::Unauthorized)) {
                     cache.remove(self.user, grant);
-                    return self.refused_twice();
+                    return Ok(self.refused_twice());
                 }
-                self.finish(again)
+                Ok(self.finish(again))
             }
-            other => self.finish(other),
+            other => Ok(self.finish(other)),
         }
     }
 
-    /// Asks Arcade for the user's token; a tool result (the link, or an error) when
-    /// there is none to use.
-    async fn fresh_token(&self) -> Result<ProviderToken, CallToolResult> {
+    /// Logs how the call ended.
+    pub fn log_end(&self, started: Instant, result: &CallToolResult) {
+        tracing::info!(
+            tool = self.entry.name(),
+            user = %self.user,
+            provider = %self.entry.grant().provider_id,
+            is_error = result.is_error.unwrap_or(false),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "direct tool call"
+        );
+    }
+
+    /// Asks Arcade for the user's token.
+    async fn fresh_token(&self) -> Result<TokenState, CallToolResult> {
         let name = self.entry.name();
-        let requirement = self.entry.grant().requirement();
-        let request = AuthAuthorizeRequest {
-            auth_requirement: requirement.clone(),
-            user_id: self.user.as_str().to_owned(),
-            next_uri: None,
-        };
         let auth = self
             .arcade
-            .authorize(&request)
+            .authorize(&self.authorize_request())
             .await
             .map_err(|error| results::upstream_error(name, &error))?;
         if !auth.is_completed() {
             tracing::info!(tool = name, user = %self.user, provider = ?auth.provider_id,
-                "authorization required; returning the link");
-            if let Ok(link) = results::checked_link(Some(&requirement), &auth) {
-                // The link result is the `link` strategy of the catalog's tools, without
-                // a wait: the prompt ends as it is given.
-                let prompt = PromptFacts {
-                    strategy: "link",
-                    provider_id: &link.access.provider_id,
-                    authorization_id: auth.id.as_deref(),
-                };
-                self.record.prompt_issued(&prompt);
-                self.record
-                    .prompt_ended(&prompt, "not_granted", Duration::ZERO);
-            }
-            return Err(results::authorization_required(
-                name,
-                &auth,
-                Some(&requirement),
-            ));
+                "authorization required");
+            return Ok(TokenState::Pending(Box::new(auth)));
         }
         let token = auth
             .context
@@ -154,7 +153,7 @@ impl DirectCall<'_> {
             .inner
             .tokens
             .put(self.user, self.entry.grant(), token.clone());
-        Ok(token)
+        Ok(TokenState::Ready(token))
     }
 
     async fn invoke(

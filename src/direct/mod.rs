@@ -71,6 +71,8 @@ pub enum RegistryError {
 pub struct DirectEntry {
     /// The tool as `tools/list` shows it (with `_meta["dev.arcade/authorization"]`).
     pub tool: Tool,
+    /// The grant as Arcade's `auth_requirement`, what a prompt for it names.
+    requirement: AuthRequirement,
     arguments: ArgumentValidator,
     implementation: Arc<dyn DirectTool>,
 }
@@ -84,6 +86,11 @@ impl DirectEntry {
     /// The grant the tool needs.
     pub fn grant(&self) -> &Grant {
         self.implementation.grant()
+    }
+
+    /// The grant as Arcade's `auth_requirement` (every direct tool needs one).
+    pub fn requirement(&self) -> Option<&AuthRequirement> {
+        Some(&self.requirement)
     }
 
     /// Checks the arguments of a call against the tool's `inputSchema`.
@@ -160,6 +167,7 @@ impl DirectToolsBuilder {
             }
             entries.push(DirectEntry {
                 tool,
+                requirement: implementation.grant().requirement(),
                 arguments: ArgumentValidator::default(),
                 implementation,
             });

@@ -22,7 +22,7 @@ use rmcp::model::{CallToolResponse, CallToolResult, InputResponses};
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Map, Value};
 
-use super::authorization::{self, AuthorizationSettings, Outcome, Prompt};
+use super::authorization::{self, AuthorizationSettings, Outcome, Prompt, PromptedTool};
 use crate::arcade::types::{ExecuteToolRequest, ExecuteToolResponse, REQUIREMENTS_NOT_MET};
 use crate::arcade::{ArcadeClient, ArcadeError, ExecuteRetry};
 use crate::audit::CallRecord;
@@ -196,7 +196,7 @@ impl ToolCall<'_> {
     fn prompt<'a>(&'a self, arguments: &'a Map<String, Value>) -> Prompt<'a> {
         Prompt {
             arcade: self.arcade,
-            entry: self.entry,
+            tool: PromptedTool::catalog(self.entry, self.user),
             user: self.user,
             arguments,
             settings: self.settings,

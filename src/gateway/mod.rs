@@ -2,7 +2,8 @@
 //! `tools/call` through Arcade for the calling user.
 //!
 //! - [`call`]: the pipeline of one call (check, execute, authorize when needed).
-//! - [`authorization`]: how a pending grant reaches the person, per client.
+//! - [`direct_call`]: the same for a direct tool (check, token, provider).
+//! - [`authorization`]: how a pending grant reaches the person, per client, for both.
 //!
 //! How Arcade's answers become MCP tool results is [`crate::results`], shared with the
 //! direct tools.
@@ -12,6 +13,7 @@
 mod authorization;
 mod call;
 mod connections;
+mod direct_call;
 mod discovery_tools;
 mod own_tools;
 mod search;
@@ -638,15 +640,23 @@ impl Gateway {
             && let Some(direct) = &self.direct
             && let Some(entry) = direct.get(&request.name)
         {
-            let direct_call = crate::direct::call::DirectCall {
-                arcade: &self.arcade,
-                direct,
-                entry,
-                user,
+            let direct_call = direct_call::DirectToolCall {
+                call: crate::direct::call::DirectCall {
+                    arcade: &self.arcade,
+                    direct,
+                    entry,
+                    user,
+                },
+                settings: &self.authorization,
+                context: call.context,
                 record: call.record,
             };
+            let retry = request.request_state.map(|request_state| call::Retry {
+                request_state,
+                input_responses: request.input_responses,
+            });
             // Boxed like the authorization paths (see `call::ToolCall::run`).
-            return Ok(Box::pin(direct_call.run(arguments)).await.into());
+            return Box::pin(direct_call.run(arguments, retry)).await;
         }
         let entry = catalog.get(&request.name).ok_or_else(|| {
             McpError::invalid_params(

@@ -10,6 +10,7 @@ use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use serde_json::{Value, json};
 
 use super::own_tools::{self, OwnTool};
+use crate::arcade::types::AuthRequirement;
 use crate::catalog::{Catalog, CatalogEntry, CatalogId, UnmetRequirement};
 use crate::direct::DirectTools;
 use crate::discovery::{Hit, SearchIndex};
@@ -71,7 +72,7 @@ impl Search {
         let index = self.index(catalog, direct);
         match index.search(&args.query, args.toolkit.as_deref(), limit) {
             Ok(hits) if hits.is_empty() => no_match(&index),
-            Ok(hits) => found(catalog, &hits),
+            Ok(hits) => found(catalog, direct, &hits),
             Err(error) => own_tools::tool_error(format!("{error}")),
         }
     }
@@ -116,9 +117,11 @@ impl Search {
 }
 
 /// The matches: one compact line each for the model, and the structured list.
-fn found(catalog: &Catalog, hits: &[Hit]) -> CallToolResult {
-    let lines: Vec<String> = hits.iter().map(|hit| line(catalog, hit)).collect();
-    let structured: Vec<Value> = hits.iter().map(|hit| structured(catalog, hit)).collect();
+fn found(catalog: &Catalog, direct: Option<&DirectTools>, hits: &[Hit]) -> CallToolResult {
+    let lines: Vec<String> = hits.iter().map(|hit| line(catalog, direct, hit)).collect();
+    let structured: Vec<Value> = (hits.iter())
+        .map(|hit| structured(catalog, direct, hit))
+        .collect();
     let text = format!(
         "{}\n\nCall describe_tools with the names you want to read their arguments, then \
          call_tool to run one.",
@@ -129,9 +132,21 @@ fn found(catalog: &Catalog, hits: &[Hit]) -> CallToolResult {
     result
 }
 
-fn line(catalog: &Catalog, hit: &Hit) -> String {
+/// The grant a served tool needs, catalog or direct.
+fn grant_of<'a>(
+    catalog: &'a Catalog,
+    direct: Option<&'a DirectTools>,
+    name: &str,
+) -> Option<&'a AuthRequirement> {
+    match catalog.get(name) {
+        Some(entry) => entry.auth_requirement(),
+        None => direct?.get(name)?.requirement(),
+    }
+}
+
+fn line(catalog: &Catalog, direct: Option<&DirectTools>, hit: &Hit) -> String {
     let entry = catalog.get(&hit.name);
-    let grant = match entry.and_then(|e| e.auth_requirement()) {
+    let grant = match grant_of(catalog, direct, &hit.name) {
         Some(requirement) => format!(
             " [needs the user's grant: {}]",
             requirement.provider_id.as_deref().unwrap_or("a provider")
@@ -161,13 +176,17 @@ fn unmet(entry: Option<&CatalogEntry>) -> Vec<String> {
     unmet.iter().map(UnmetRequirement::describe).collect()
 }
 
-fn structured(catalog: &Catalog, hit: &Hit) -> Value {
+fn structured(catalog: &Catalog, direct: Option<&DirectTools>, hit: &Hit) -> Value {
     let entry = catalog.get(&hit.name);
-    let authorization = entry
-        .and_then(|e| e.auth_requirement())
+    let authorization = grant_of(catalog, direct, &hit.name)
         .map(|r| json!({"provider_id": r.provider_id, "scopes": r.scopes()}));
-    let annotations = entry
-        .and_then(|e| e.tool())
+    let tool = match entry {
+        Some(entry) => entry.tool(),
+        None => direct
+            .and_then(|d| d.get(&hit.name))
+            .map(|d| d.tool.clone()),
+    };
+    let annotations = tool
         .and_then(|tool| tool.annotations)
         .map(|a| serde_json::to_value(a).unwrap_or(Value::Null));
     json!({

@@ -16,17 +16,24 @@ use serde_json::json;
 const STATE_KEY: &str = "replicas-share-this-state-key-0123456789";
 
 /// Two `--stateless` replicas sharing [`STATE_KEY`] behind a round-robin proxy.
-struct Replicas {
-    one: HttpGateway,
-    two: HttpGateway,
+pub(crate) struct Replicas {
+    pub(crate) one: HttpGateway,
+    pub(crate) two: HttpGateway,
     proxy: RoundRobin,
     _dirs: [tempfile::TempDir; 2],
 }
 
 impl Replicas {
     async fn start(arcade: &str) -> Self {
+        Self::start_with(arcade, &[]).await
+    }
+
+    /// Two replicas serving with `extra` flags too.
+    pub(crate) async fn start_with(arcade: &str, extra: &[&str]) -> Self {
         let env = [("ARCADE_GATEWAY_STATE_KEY", STATE_KEY)];
-        let replica = || crate::common::http::token_gateway(arcade, &["--stateless"], &env);
+        let mut flags = vec!["--stateless"];
+        flags.extend_from_slice(extra);
+        let replica = || crate::common::http::token_gateway(arcade, &flags, &env);
         let ((one, dir_one), (two, dir_two)) = tokio::join!(replica(), replica());
         let proxy = RoundRobin::start(vec![one.base.clone(), two.base.clone()]).await;
         Self {
@@ -38,14 +45,14 @@ impl Replicas {
     }
 
     /// A 2026-07-28 client for the user of `token`, through the proxy.
-    async fn client(&self, token: &str, person: Person) -> McpClient<Person> {
+    pub(crate) async fn client(&self, token: &str, person: Person) -> McpClient<Person> {
         let url = format!("{}/mcp", self.proxy.base);
         let lifecycle = discover(ProtocolVersion::V_2026_07_28);
         McpClient::connect_with(person, lifecycle, &url, &headers(&bearer(token))).await
     }
 
     /// How many times each replica logged `line`.
-    fn logged(&self, line: &str) -> (usize, usize) {
+    pub(crate) fn logged(&self, line: &str) -> (usize, usize) {
         let count = |gateway: &HttpGateway| gateway.logs().matches(line).count();
         (count(&self.one), count(&self.two))
     }

@@ -16,6 +16,7 @@ mod cli_docs;
 mod client_disconnects;
 mod configure;
 mod connections;
+mod direct_authorization;
 mod direct_native_example;
 mod direct_startup_errors;
 mod direct_tools;

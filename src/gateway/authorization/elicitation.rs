@@ -22,7 +22,6 @@ pub(super) async fn ask(
     auth: &AuthorizationResponse,
     link: &CheckedLink,
 ) -> Outcome {
-    let entry = prompt.entry;
     let access = &link.access;
     let not_granted = || Outcome::Answer(prompt.link(auth, LinkReason::NotGranted).into());
     let url = link.url.clone();
@@ -33,7 +32,7 @@ pub(super) async fn ask(
         .context
         .peer
         .elicit_url_with_timeout(
-            access.prompt(entry.name()),
+            access.prompt(prompt.tool.name),
             url,
             &elicitation_id,
             Some(timeout),

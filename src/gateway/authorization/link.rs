@@ -47,7 +47,7 @@ pub(super) async fn wait_then_link(
 #[allow(deprecated)]
 async fn announce(prompt: &Prompt<'_>, auth: &AuthorizationResponse, checked: &CheckedLink) {
     let url = checked.url.as_str();
-    let message = format!("{} {url}", checked.access.prompt(prompt.entry.name()));
+    let message = format!("{} {url}", checked.access.prompt(prompt.tool.name));
     let mut param = LoggingMessageNotificationParam::new(
         LoggingLevel::Notice,
         json!({ "message": message, "authorization_url": url, "authorization_id": auth.id }),

@@ -28,8 +28,10 @@ use tokio::time::Instant;
 pub use settings::AuthorizationSettings;
 use waiting::Waited;
 
-use crate::arcade::ArcadeClient;
-use crate::arcade::types::{AuthorizationResponse, ToolAuthorizeRequest};
+use crate::arcade::types::{
+    AuthAuthorizeRequest, AuthRequirement, AuthorizationResponse, ToolAuthorizeRequest,
+};
+use crate::arcade::{ArcadeClient, ArcadeError};
 use crate::audit::{CallRecord, PromptFacts};
 use crate::catalog::CatalogEntry;
 use crate::identity::UserId;
@@ -77,7 +79,7 @@ impl Strategy {
 }
 
 /// What asking the person came to.
-pub(super) enum Outcome {
+pub(in crate::gateway) enum Outcome {
     /// The grant is in place: run the tool (once).
     Granted,
     /// Answer the call with this (a link, a decline, an input-required result, …).
@@ -100,12 +102,53 @@ impl Outcome {
     }
 }
 
+/// The tool a prompt is for: its name, the grant it needs, and how Arcade is asked for
+/// that grant again after a failed one. Catalog tools and direct tools alike.
+pub(in crate::gateway) struct PromptedTool<'a> {
+    /// The MCP name.
+    pub name: &'a str,
+    /// The grant it needs.
+    pub requirement: Option<&'a AuthRequirement>,
+    /// The request that starts a new authorization for it.
+    pub ask_again: AskAgain,
+}
+
+/// How Arcade is asked for a tool's grant: by the tool (catalog tools), or by the
+/// provider and scopes (direct tools).
+pub(in crate::gateway) enum AskAgain {
+    /// `POST /v1/tools/authorize`.
+    Tool(ToolAuthorizeRequest),
+    /// `POST /v1/auth/authorize`.
+    Provider(AuthAuthorizeRequest),
+}
+
+impl AskAgain {
+    /// Sends the request: the user's authorization for the tool, pending or complete.
+    pub async fn send(&self, arcade: &ArcadeClient) -> Result<AuthorizationResponse, ArcadeError> {
+        match self {
+            Self::Tool(request) => arcade.authorize_tool(request).await,
+            Self::Provider(request) => arcade.authorize(request).await,
+        }
+    }
+}
+
+impl<'a> PromptedTool<'a> {
+    /// A catalog tool, asked for by its qualified name at the served version.
+    pub fn catalog(entry: &'a CatalogEntry, user: &UserId) -> Self {
+        Self {
+            name: entry.name(),
+            requirement: entry.auth_requirement(),
+            ask_again: AskAgain::Tool(authorize_request(entry, user)),
+        }
+    }
+}
+
 /// One call whose tool waits for the user's grant.
-pub(super) struct Prompt<'a> {
+pub(in crate::gateway) struct Prompt<'a> {
     /// The client for Arcade.
     pub arcade: &'a ArcadeClient,
     /// The tool.
-    pub entry: &'a CatalogEntry,
+    pub tool: PromptedTool<'a>,
     /// The calling user.
     pub user: &'a UserId,
     /// The checked arguments of the call.
@@ -125,24 +168,19 @@ impl Prompt<'_> {
         auth: &AuthorizationResponse,
         reason: LinkReason,
     ) -> rmcp::model::CallToolResult {
-        results::authorization_link(
-            self.entry.name(),
-            self.entry.auth_requirement(),
-            auth,
-            reason,
-        )
+        results::authorization_link(self.tool.name, self.tool.requirement, auth, reason)
     }
 
     /// Gets the pending authorization `auth` to the person and, where the strategy
     /// allows, waits for their decision.
-    pub async fn ask(&self, auth: AuthorizationResponse) -> Outcome {
+    pub(in crate::gateway) async fn ask(&self, auth: AuthorizationResponse) -> Outcome {
         let strategy = Strategy::for_request(self.context);
         let started = Instant::now();
         // The one check of Arcade's link, before any strategy shows it to anyone.
-        let link = match results::checked_link(self.entry.auth_requirement(), &auth) {
+        let link = match results::checked_link(self.tool.requirement, &auth) {
             Ok(link) => link,
             Err(error) => {
-                return Outcome::Answer(results::unusable_link(self.entry.name(), &error).into());
+                return Outcome::Answer(results::unusable_link(self.tool.name, &error).into());
             }
         };
         let facts = PromptFacts {
@@ -150,7 +188,7 @@ impl Prompt<'_> {
             provider_id: &link.access.provider_id,
             authorization_id: auth.id.as_deref(),
         };
-        tracing::info!(user = %self.user, tool = self.entry.name(), provider = facts.provider_id,
+        tracing::info!(user = %self.user, tool = self.tool.name, provider = facts.provider_id,
             strategy = facts.strategy, "asking the user for authorization");
         self.record.prompt_issued(&facts);
         let outcome = match strategy {
@@ -171,28 +209,24 @@ impl Prompt<'_> {
             Waited::Granted => return Outcome::Granted,
             Waited::TimedOut => self.link(auth, LinkReason::TimedOut),
             Waited::Failed => self.fresh_link().await,
-            Waited::Unavailable(error) => results::upstream_error(self.entry.name(), &error),
-            Waited::NotTheUsers => results::authorization_mixup(self.entry.name()),
+            Waited::Unavailable(error) => results::upstream_error(self.tool.name, &error),
+            Waited::NotTheUsers => results::authorization_mixup(self.tool.name),
         };
         Outcome::Answer(answer.into())
     }
 
     /// After a failed or expired grant: a new authorization and its link.
     async fn fresh_link(&self) -> rmcp::model::CallToolResult {
-        match self
-            .arcade
-            .authorize_tool(&authorize_request(self.entry, self.user))
-            .await
-        {
+        match self.tool.ask_again.send(self.arcade).await {
             Ok(fresh) => self.link(&fresh, LinkReason::GrantFailed),
-            Err(error) => results::upstream_error(self.entry.name(), &error),
+            Err(error) => results::upstream_error(self.tool.name, &error),
         }
     }
 
     /// The one place a prompt's end is told: to the log, and to the audit log.
     fn ended(&self, facts: &PromptFacts<'_>, elapsed: Duration, outcome: &Outcome) {
         let label = outcome.label();
-        tracing::info!(user = %self.user, tool = self.entry.name(), provider = facts.provider_id,
+        tracing::info!(user = %self.user, tool = self.tool.name, provider = facts.provider_id,
             strategy = facts.strategy, outcome = label, elapsed_ms = elapsed.as_millis() as u64,
             "authorization prompt ended");
         crate::telemetry::record_authorization(facts.strategy, label);

@@ -98,7 +98,7 @@ pub(super) fn input_required(
     auth: &AuthorizationResponse,
     link: &CheckedLink,
 ) -> Outcome {
-    let tool = prompt.entry.name();
+    let tool = prompt.tool.name;
     let access = &link.access;
     let url = link.url.to_string();
     let Some(id) = auth.id.clone() else {
@@ -150,7 +150,7 @@ pub(in crate::gateway) async fn resume(
         tracing::warn!(user = %prompt.user, "refused requestState issued to another user");
         return Err(RetryError::OtherUser);
     }
-    if pending.tool != prompt.entry.name() {
+    if pending.tool != prompt.tool.name {
         return Err(RetryError::OtherCall("another tool"));
     }
     if pending.arguments_sha256 != arguments_sha256(prompt.arguments) {
@@ -162,7 +162,7 @@ pub(in crate::gateway) async fn resume(
         .first_use(sealed, still_valid(settings, &pending))
         .await
     {
-        tracing::warn!(user = %prompt.user, tool = prompt.entry.name(), reason = %refused,
+        tracing::warn!(user = %prompt.user, tool = prompt.tool.name, reason = %refused,
             "refused a retry's requestState");
         return Err(refused.into());
     }
@@ -172,7 +172,7 @@ pub(in crate::gateway) async fn resume(
         url: Some(pending.url.clone()),
         ..Default::default()
     };
-    let access = Access::of(prompt.entry.auth_requirement(), &auth);
+    let access = Access::of(prompt.tool.requirement, &auth);
     let action = match responses.and_then(|r| r.get(INPUT_KEY)) {
         Some(answer) => {
             ElicitResult::deserialize(answer)

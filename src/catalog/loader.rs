@@ -38,7 +38,9 @@ pub async fn load_definitions(
     filter: &ToolFilter,
 ) -> Result<Vec<ToolDefinition>, LoadError> {
     if filter.is_everything() {
-        return Ok(all_pages(client, None).await?);
+        let mut definitions = all_pages(client, None).await?;
+        dedup_by_name(&mut definitions);
+        return Ok(definitions);
     }
     let mut definitions = Vec::new();
     for toolkit in &filter.toolkits {
@@ -192,7 +194,7 @@ fn query(toolkit: Option<&str>, offset: usize) -> ToolsQuery {
 }
 
 /// Keeps the first of each qualified name (a tool named by `--tool` inside a
-/// `--toolkit` also given).
+/// `--toolkit` also given, or listed twice by pages that overlapped).
 fn dedup_by_name(definitions: &mut Vec<ToolDefinition>) {
     let mut seen = std::collections::HashSet::new();
     definitions.retain(|d| seen.insert(d.qualified_name.clone()));

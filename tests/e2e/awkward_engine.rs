@@ -305,3 +305,37 @@ async fn the_catalog_is_fetched_again_on_an_interval_and_swapped_in_while_servin
     );
     assert_eq!(parameters(find(&after, "Awkward_Echo").unwrap()), ["text"]);
 }
+
+#[tokio::test]
+async fn an_engine_that_pages_by_less_than_asked_still_gives_every_tool() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let options = EmulatorOptions {
+        api_key: API_KEY.to_owned(),
+        catalog: CatalogSource::Files(vec![root.join("tests/fixtures/catalog.tar.gz")]),
+        faults: arcade_mcp_gateway::emulator::Faults {
+            max_page_size: Some(37),
+            ..Default::default()
+        },
+        ..EmulatorOptions::default()
+    };
+    let emulator = Emulator::start(options, ([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
+    let gateway = gateway(&emulator, &["--discovery", "never"]).await;
+    let tools = every_tool(&gateway.client).await;
+    assert_eq!(
+        tools.len(),
+        fixture_tool_count() + 2,
+        "every tool, and the two connection tools"
+    );
+    let pages = emulator.state().requests("tools.list") as usize;
+    assert_eq!(
+        pages,
+        fixture_tool_count().div_ceil(37),
+        "stepped by the 37 items each page held"
+    );
+    assert!(
+        !gateway.logs().contains("tool count does not match"),
+        "the count matched the engine's total"
+    );
+}

@@ -32,8 +32,10 @@ fn write_toolkit(dir: &Path, toolkit: &str, tools: &[&str]) {
     let items: Vec<_> = tools
         .iter()
         .map(|tool| {
-            json!({"qualified_name": format!("{toolkit}.{tool}"), "name": tool,
-                   "toolkit": {"name": toolkit}, "input": {"parameters": []}})
+            json!({"fully_qualified_name": format!("{toolkit}.{tool}@1.0.0"),
+                   "qualified_name": format!("{toolkit}.{tool}"), "name": tool,
+                   "toolkit": {"name": toolkit, "version": "1.0.0"},
+                   "input": {"parameters": []}})
         })
         .collect();
     let file = json!({"toolkit": toolkit, "version": "1.0.0", "items": items});

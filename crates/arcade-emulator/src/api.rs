@@ -121,11 +121,12 @@ pub struct ToolsParams {
 }
 
 impl ToolsParams {
-    fn page(&self) -> PageQuery {
+    fn page(&self, state: &EmulatorState) -> PageQuery {
         PageQuery {
             limit: self.limit,
             offset: self.offset,
         }
+        .capped(state.faults().get().max_page_size)
     }
 }
 
@@ -159,9 +160,10 @@ fn listing<T>(
 ) -> Page<T> {
     let all_versions = params.include_all_versions.unwrap_or(false);
     let matching = (state.catalog()).matching(params.toolkit.as_deref(), all_versions);
-    let window = params.page().window(matching.len());
+    let page = params.page(state);
+    let window = page.window(matching.len());
     let items = matching[window].iter().map(|tool| render(tool)).collect();
-    params.page().page(items, matching.len())
+    page.page(items, matching.len())
 }
 
 /// The query of `GET /v1/tools/{name}`.
@@ -396,6 +398,7 @@ pub async fn list_connections(
             limit: params.limit,
             offset: params.offset,
         }
+        .capped(state.faults().get().max_page_size)
         .page_of(all),
     )
 }

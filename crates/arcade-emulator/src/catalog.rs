@@ -182,6 +182,17 @@ impl PageQuery {
         }
     }
 
+    /// The same query, putting at most `cap` items on a page when there is a cap.
+    pub fn capped(self, cap: Option<u32>) -> Self {
+        match cap {
+            Some(cap) => Self {
+                limit: Some(self.limit().min(cap.max(1))),
+                ..self
+            },
+            None => self,
+        }
+    }
+
     /// The indexes of this page within `total` items.
     pub fn window(self, total: usize) -> Range<usize> {
         let start = (self.offset.unwrap_or(0) as usize).min(total);

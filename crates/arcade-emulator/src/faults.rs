@@ -59,6 +59,9 @@ pub struct Faults {
     pub answer: Option<CannedAnswer>,
     /// Report the engine unhealthy, for this reason: `GET /v1/health` answers 503.
     pub unhealthy: Option<String>,
+    /// Put at most this many items on a page of a listing, whatever `limit` asks (an
+    /// engine may page by less than a client asks).
+    pub max_page_size: Option<u32>,
 }
 
 /// A fixed answer for [`Faults::answer`]: what an engine that misbehaves might send.
@@ -88,6 +91,7 @@ impl Default for Faults {
             count: None,
             answer: None,
             unhealthy: None,
+            max_page_size: None,
         }
     }
 }

@@ -134,6 +134,7 @@ impl From<&EmulatorArgs> for EmulatorOptions {
                 answer: None,
                 unhealthy: None,
                 retry_after_as_date: false,
+                max_page_size: None,
             },
             public_url: args.public_url.clone(),
             auth_required_style: args.auth_required_style,

@@ -67,7 +67,7 @@ enum Executed {
     /// Arcade says the user must grant access first.
     NeedsAuthorization(String),
     /// Arcade no longer has the tool at the version whose schema was served.
-    Gone(String),
+    Gone(ArcadeError),
     /// Arcade could not be asked.
     Failed(ArcadeError),
 }
@@ -141,7 +141,7 @@ impl ToolCall<'_> {
         let request = authorization::authorize_request(self.entry, self.user);
         let name = self.entry.name();
         match self.arcade.authorize_tool(&request).await {
-            Err(ArcadeError::NotFound { message }) => self.gone(&message).await.into(),
+            Err(error) if self.version_gone(&error).await => self.gone(&error).await.into(),
             Err(error) => results::upstream_error(name, &error).into(),
             Ok(auth) if auth.is_completed() => self.run_granted(arguments, &reason).await.into(),
             Ok(auth) => {
@@ -175,12 +175,34 @@ impl ToolCall<'_> {
         }
     }
 
+    /// Whether `error`, refusing a request pinned to the served version, means that
+    /// version is gone. The engine's statuses for it vary (404, 400), so the engine is
+    /// asked which version of the tool it serves now: another one, or none.
+    async fn version_gone(&self, error: &ArcadeError) -> bool {
+        let refused = matches!(
+            error,
+            ArcadeError::NotFound { .. } | ArcadeError::Rejected { status: 400, .. }
+        );
+        let Some(pinned) = self.entry.version().filter(|_| refused) else {
+            return false;
+        };
+        match self
+            .arcade
+            .get_tool(self.entry.qualified_name(), None)
+            .await
+        {
+            Ok(now) => now.toolkit_version() != Some(pinned),
+            Err(ArcadeError::NotFound { .. }) => true,
+            Err(_) => false,
+        }
+    }
+
     /// The engine no longer has the tool at the served version: fetch the catalog
     /// again (which tells every client the list changed), and tell the model to read
     /// the tool's schema again. Nothing ran.
-    async fn gone(&self, message: &str) -> CallToolResult {
+    async fn gone(&self, error: &ArcadeError) -> CallToolResult {
         let name = self.entry.name();
-        tracing::warn!(tool = name, version = ?self.entry.version(), %message,
+        tracing::warn!(tool = name, version = ?self.entry.version(), %error,
             "the engine no longer has the served version of the tool; fetching the catalog again");
         let refreshed = self.catalog.refresh_now(REFRESH_WAIT).await;
         let now = refreshed.then(|| self.catalog.current());
@@ -224,7 +246,7 @@ impl ToolCall<'_> {
             Err(ArcadeError::PermissionDenied { message }) if self.entry.needs_authorization() => {
                 Executed::NeedsAuthorization(message)
             }
-            Err(ArcadeError::NotFound { message }) => Executed::Gone(message),
+            Err(error) if self.version_gone(&error).await => Executed::Gone(error),
             Err(error) => Executed::Failed(error),
             Ok(response) => match self.grant_asked(&response) {
                 Some(reason) => Executed::NeedsAuthorization(reason),
@@ -269,7 +291,7 @@ impl ToolCall<'_> {
             Executed::Ran(response) => results::from_execution(self.entry, *response),
             Executed::Failed(error) => results::upstream_error(name, &error),
             Executed::NeedsAuthorization(reason) => results::refused_despite_grant(name, &reason),
-            Executed::Gone(message) => self.gone(&message).await,
+            Executed::Gone(error) => self.gone(&error).await,
         }
     }
 }

@@ -339,3 +339,38 @@ async fn an_engine_that_pages_by_less_than_asked_still_gives_every_tool() {
         "the count matched the engine's total"
     );
 }
+
+#[tokio::test]
+async fn a_refusal_while_the_served_version_stands_is_no_change_of_the_tool() {
+    let emulator = awkward_engine().await;
+    let gateway = gateway(
+        &emulator,
+        &["--toolkit", "Awkward", "--catalog-refresh", "0"],
+    )
+    .await;
+    let state = emulator.state();
+    state.set_faults(arcade_mcp_gateway::emulator::Faults {
+        endpoints: Some(vec!["execute".into()]),
+        answer: Some(arcade_mcp_gateway::emulator::CannedAnswer {
+            status: 404,
+            body: json!({"name": "not_found", "message": "no such execution context"}),
+        }),
+        ..Default::default()
+    });
+    let listings = state.requests("tools.list");
+    let refused = gateway.call("Awkward_Echo", json!({"message": "hi"})).await;
+    let said = text(&refused);
+    assert_eq!(refused.is_error, Some(true), "{said}");
+    assert!(said.contains("no such execution context"), "{said}");
+    assert!(!said.contains("changed on Arcade"), "{said}");
+    assert_eq!(
+        state.requests("tools.get"),
+        1,
+        "the engine was asked which version it serves"
+    );
+    assert_eq!(
+        state.requests("tools.list"),
+        listings,
+        "no refresh for a version that stands"
+    );
+}

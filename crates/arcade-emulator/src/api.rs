@@ -182,8 +182,9 @@ pub async fn get_tool(
     Ok(Json(state.listed(tool, params.user_id.as_deref())))
 }
 
-/// The tool `name` at `version` (or its newest), or the engine's 404 saying which is
-/// missing: the tool, or that version of it.
+/// The tool `name` at `version` (or its newest), or the engine's error saying which is
+/// missing: the tool (404), or that version of it (400, a status the spec lists for
+/// execute and authorize).
 fn served<'a>(
     state: &'a EmulatorState,
     name: &str,
@@ -193,7 +194,7 @@ fn served<'a>(
         return Ok(tool);
     }
     Err(match version {
-        Some(version) if state.catalog().knows(name) => ApiError::NotFound(format!(
+        Some(version) if state.catalog().knows(name) => ApiError::BadRequest(format!(
             "tool '{name}' has no version '{version}': list tools with GET /v1/tools"
         )),
         _ => ApiError::NotFound(format!(

@@ -949,12 +949,12 @@ async fn the_newest_version_is_listed_and_run_unless_one_is_pinned() {
     assert_eq!(v1.output.unwrap().value.unwrap()["version"], "1.0.0");
     let unknown = error_of(
         h.post("/v1/tools/execute", pinned("9.0.0")).await,
-        StatusCode::NOT_FOUND,
+        StatusCode::BAD_REQUEST,
     )
     .await;
     assert!(
         unknown.message.unwrap().contains("no version '9.0.0'"),
-        "the 404 says the version is missing"
+        "the 400 says the version is missing"
     );
     assert_eq!(h.emulator.state().executions("Awkward.Echo", "zoe"), 1);
 }
@@ -975,7 +975,7 @@ async fn a_retired_version_is_no_longer_listed_or_run() {
                         "tool_version": "2.0.0", "input": {"message": "hi"}});
     error_of(
         h.post("/v1/tools/execute", pinned).await,
-        StatusCode::NOT_FOUND,
+        StatusCode::BAD_REQUEST,
     )
     .await;
     let again = h

@@ -17,6 +17,7 @@ fn call_command(base_url: &str, args: &[&str]) -> tokio::process::Command {
         .args(args)
         .arg("--no-catalog-cache")
         .env_clear()
+        .envs(crate::common::kept_env())
         .env("ARCADE_API_KEY", API_KEY)
         .env("ARCADE_BASE_URL", base_url)
         .env("ARCADE_USER_ID", USER)

@@ -148,6 +148,7 @@ impl Home {
             .arg("configure")
             .args(args)
             .env_clear()
+            .envs(crate::common::kept_env())
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.path("xdg"))
             .env("CODEX_HOME", self.path("codex-home"))

@@ -20,6 +20,7 @@ fn serve_with(base_url: &str, toml: &str) -> Output {
         .args(["serve", "--no-catalog-cache", "--direct-tools"])
         .arg(&path)
         .env_clear()
+        .envs(crate::common::kept_env())
         .envs([
             ("ARCADE_API_KEY", API_KEY),
             ("ARCADE_USER_ID", "ann@example.com"),
@@ -94,6 +95,7 @@ fn a_missing_file_is_named() {
     let output = std::process::Command::new(GATEWAY_BIN)
         .args(["serve", "--direct-tools", "/nonexistent/direct.toml"])
         .env_clear()
+        .envs(crate::common::kept_env())
         .envs([
             ("ARCADE_API_KEY", API_KEY),
             ("ARCADE_USER_ID", "ann@example.com"),

@@ -14,6 +14,7 @@ async fn doctor(home: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
         .arg("doctor")
         .args(args)
         .env_clear()
+        .envs(crate::common::kept_env())
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .envs(envs.iter().copied())
@@ -51,6 +52,7 @@ async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
     let call = tokio::process::Command::new(GATEWAY_BIN)
         .args(["call", "Mail.ListEmails", "--no-catalog-cache"])
         .env_clear()
+        .envs(crate::common::kept_env())
         .envs(envs.iter().copied())
         .output()
         .await
@@ -61,6 +63,7 @@ async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
     let configure = tokio::process::Command::new(GATEWAY_BIN)
         .args(["configure", "cursor"])
         .env_clear()
+        .envs(crate::common::kept_env())
         .env("HOME", home.path())
         .envs(envs.iter().copied())
         .output()

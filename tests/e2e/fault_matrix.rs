@@ -404,6 +404,7 @@ async fn startup(cell: Cell, emulator: &Emulator, flags: &[&str]) {
             .arg("serve")
             .args(flags)
             .env_clear()
+            .envs(crate::common::kept_env())
             .env("ARCADE_API_KEY", API_KEY)
             .env("ARCADE_BASE_URL", emulator.base_url())
             .env("ARCADE_USER_ID", USER)

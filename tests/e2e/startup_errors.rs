@@ -10,6 +10,7 @@ fn serve(envs: &[(&str, &str)], args: &[&str]) -> Output {
         .args(["serve", "--no-catalog-cache"])
         .args(args)
         .env_clear()
+        .envs(crate::common::kept_env())
         .envs(envs.iter().copied())
         .stdin(std::process::Stdio::null())
         .output()
@@ -129,6 +130,7 @@ async fn a_stdio_client_is_told_why_the_server_could_not_start() {
     command
         .args(["serve", "--no-catalog-cache"])
         .env_clear()
+        .envs(crate::common::kept_env())
         .env("ARCADE_API_KEY", "arc_wrong")
         .env("ARCADE_BASE_URL", emulator.base_url())
         .env("ARCADE_USER_ID", "ann@example.com");

@@ -78,6 +78,7 @@ fn json_logs_are_one_object_a_line() {
     let output = std::process::Command::new(crate::common::GATEWAY_BIN)
         .args(["tools", "--emulator", "--log-format", "json"])
         .env_clear()
+        .envs(crate::common::kept_env())
         .env("RUST_LOG", "info")
         .output()
         .unwrap();

@@ -24,6 +24,17 @@ pub const API_KEY: &str = "arc_test_SECRET_key_5f1c9e2a7b";
 /// The gateway binary Cargo built for these tests.
 pub const GATEWAY_BIN: &str = env!("CARGO_BIN_EXE_arcade-mcp-gateway");
 
+/// The variables a test keeps when it clears a child process's environment: the folder
+/// where every emulator, the gateway's built-in one included, records its exchanges
+/// for the contract check of `scripts/test.sh`.
+pub fn kept_env() -> impl Iterator<Item = (&'static str, String)> {
+    const CONTRACT_LOG: &str = "ARCADE_EMULATOR_CONTRACT_LOG";
+    std::env::var(CONTRACT_LOG)
+        .ok()
+        .map(|dir| (CONTRACT_LOG, dir))
+        .into_iter()
+}
+
 /// Starts an emulator with the demo catalog on a free loopback port.
 pub async fn start_emulator() -> Emulator {
     start_emulator_at(([127, 0, 0, 1], 0).into()).await

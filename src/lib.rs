@@ -38,6 +38,7 @@
 //! | [`direct`] | tools that call a provider's API directly with the user's Arcade-issued token |
 //! | [`audit`] | the audit log: one JSON line per tool call and authorization event, its schema, the non-blocking writer |
 //! | [`results`] | how an answer becomes an MCP tool result, for Arcade and direct tools alike |
+//! | [`outcome`] | how a call ended, one typed value beside its answer: the span, the audit line and the metrics are views of it |
 //! | [`catalog`] | Arcade definitions → MCP tools (names, schemas, argument checks), cache, refresh |
 //! | [`shared_state`] | what stateless HTTP replicas share in Redis (`--redis-url`): per-user rate and concurrency limits, single-use `requestState`; the local stand-ins |
 //! | [`arcade`] | the typed client of the Arcade Engine API: requests, errors, retry policy |
@@ -62,6 +63,7 @@ pub mod doctor;
 pub mod gateway;
 pub mod identity;
 pub mod logging;
+pub mod outcome;
 pub mod results;
 pub mod shared_state;
 pub mod single_call;

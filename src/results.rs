@@ -14,6 +14,7 @@ use crate::arcade::types::{
     ExecuteToolResponse, OutputError, REQUIREMENTS_NOT_MET,
 };
 use crate::catalog::{ArgumentError, CatalogEntry, UnmetRequirement};
+use crate::outcome::{Answer, CallOutcome};
 
 /// The most a tool result's text and `structuredContent` may hold together. One
 /// Streamable HTTP SSE event over 1 MiB breaks common clients (the Python SDK's
@@ -29,7 +30,7 @@ const MAX_PROMPT_CONTENT_CHARS: usize = 4000;
 /// A tool's value: text (strings as they are, JSON compact) and `structuredContent`
 /// shaped to match the tool's `outputSchema` (see [`CatalogEntry::structured_content`]).
 /// A value too large for a client to take becomes a tool error saying so.
-pub fn success(entry: &CatalogEntry, value: Value) -> CallToolResult {
+pub fn success(entry: &CatalogEntry, value: Value) -> Answer {
     let text = match &value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -40,18 +41,18 @@ pub fn success(entry: &CatalogEntry, value: Value) -> CallToolResult {
 
 /// A successful result of `text` and `structuredContent`, for Arcade and direct tools
 /// alike, or a tool error when the two together exceed [`MAX_RESULT_BYTES`].
-pub fn value_result(tool: &str, text: String, structured: Value) -> CallToolResult {
+pub fn value_result(tool: &str, text: String, structured: Value) -> Answer {
     let size = text.len() + serde_json::to_string(&structured).map_or(0, |s| s.len());
     if size > MAX_RESULT_BYTES {
-        return too_large(tool, size);
+        return Answer::new(too_large(tool, size), CallOutcome::ToolError);
     }
     let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
     result.structured_content = Some(structured);
-    result
+    Answer::new(result, CallOutcome::Ok)
 }
 
 /// The tool's answer is larger than a client can take: nothing of it is passed on.
-pub fn too_large(tool: &str, size: usize) -> CallToolResult {
+fn too_large(tool: &str, size: usize) -> CallToolResult {
     tracing::warn!(
         tool,
         size,
@@ -67,22 +68,24 @@ pub fn too_large(tool: &str, size: usize) -> CallToolResult {
 }
 
 /// An execute answer: the value, or the tool's own error.
-pub fn from_execution(entry: &CatalogEntry, response: ExecuteToolResponse) -> CallToolResult {
+pub fn from_execution(entry: &CatalogEntry, response: ExecuteToolResponse) -> Answer {
     let tool = entry.name();
     let output = response.output.unwrap_or_default();
     if let Some(error) = output.error {
-        return match error.kind.as_deref() {
+        let result = match error.kind.as_deref() {
             Some(REQUIREMENTS_NOT_MET) => requirement_not_met(entry, &error),
             Some(CONTEXT_DENIED) => blocked_by_policy(tool, &error),
             Some(CONTEXT_CHECK_FAILED) => policy_check_failed(tool, &error),
             _ => tool_failed(tool, &error),
         };
+        return Answer::new(result, CallOutcome::ToolError);
     }
     if response.success == Some(false) {
-        return error_text(format!(
+        let result = error_text(format!(
             "`{tool}` failed and Arcade gave no reason (status {}). Retrying may help.",
             response.status.as_deref().unwrap_or("unknown")
         ));
+        return Answer::new(result, CallOutcome::ToolError);
     }
     success(entry, output.value.unwrap_or(Value::Null))
 }
@@ -157,7 +160,7 @@ pub fn tool_changed(
     version: Option<&str>,
     refreshed: bool,
     now: Option<Option<&str>>,
-) -> CallToolResult {
+) -> Answer {
     let was = version.map_or(String::new(), |v| format!(" (version {v})"));
     let next = match (refreshed, now) {
         (false, _) => "The tool list will be refreshed shortly; list the tools again \
@@ -181,7 +184,7 @@ pub fn tool_changed(
         "tool_changed": true,
         "still_served": now.is_some(),
     }));
-    result
+    Answer::new(result, CallOutcome::ToolError)
 }
 
 fn retry_advice(error: &OutputError) -> String {
@@ -197,45 +200,16 @@ fn retry_advice(error: &OutputError) -> String {
     }
 }
 
-/// What a tool result says of how the call ended, read back from the result (the
-/// one reading the metrics, the traces and the audit log share).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResultClass<'a> {
-    /// The tool ran and answered.
-    Ok,
-    /// The tool did not run: the user must grant access first (the link result).
-    AuthorizationRequired,
-    /// Arcade could not be asked, or failed, of this [`ArcadeError::kind`].
-    UpstreamError(&'a str),
-    /// Any other tool error.
-    ToolError,
-}
-
-impl<'a> ResultClass<'a> {
-    /// The class of `result`, by the `structuredContent` this module gives each kind.
-    pub fn of(result: &'a CallToolResult) -> Self {
-        let field = |key: &str| result.structured_content.as_ref()?.get(key);
-        if field("authorization_required") == Some(&Value::Bool(true)) {
-            Self::AuthorizationRequired
-        } else if result.is_error != Some(true) {
-            Self::Ok
-        } else if let Some(kind) = field("upstream_error").and_then(Value::as_str) {
-            Self::UpstreamError(kind)
-        } else {
-            Self::ToolError
-        }
-    }
-}
-
 /// Arguments that fail the tool's schema: nothing was sent upstream.
-pub fn bad_arguments(tool: &str, error: &ArgumentError) -> CallToolResult {
-    error_text(format!(
+pub fn bad_arguments(tool: &str, error: &ArgumentError) -> Answer {
+    let result = error_text(format!(
         "Invalid arguments for `{tool}`; nothing was sent. {error}. Fix the arguments and call again."
-    ))
+    ));
+    Answer::new(result, CallOutcome::InvalidArguments)
 }
 
 /// Arcade could not be asked, or failed: what happened and whether retrying may help.
-pub fn upstream_error(tool: &str, error: &ArcadeError) -> CallToolResult {
+pub fn upstream_error(tool: &str, error: &ArcadeError) -> Answer {
     tracing::warn!(tool, %error, "Arcade request failed");
     let advice = if error.retry_may_help() {
         "Retrying later may help."
@@ -247,15 +221,16 @@ pub fn upstream_error(tool: &str, error: &ArcadeError) -> CallToolResult {
         "upstream_error": error.kind(),
         "retry_may_help": error.retry_may_help(),
     }));
-    result
+    Answer::new(result, CallOutcome::UpstreamError(error.kind()))
 }
 
 /// Arcade still asks for authorization although it says the grant is in place.
-pub fn refused_despite_grant(tool: &str, reason: &str) -> CallToolResult {
-    error_text(format!(
+pub fn refused_despite_grant(tool: &str, reason: &str) -> Answer {
+    let result = error_text(format!(
         "Arcade refused to run `{tool}` although the user's grant is in place: {reason}. \
          Retrying will not help; check the tool's permissions on the Arcade dashboard."
-    ))
+    ));
+    Answer::new(result, CallOutcome::ToolError)
 }
 
 /// Why a result carries an authorization link instead of the tool's value.
@@ -273,6 +248,12 @@ pub enum LinkReason {
 }
 
 impl LinkReason {
+    /// How a prompt that ends with this link ended, as the logs and the audit line
+    /// say it (also the link's `structuredContent` `status`).
+    pub fn status(self) -> &'static str {
+        self.words().0
+    }
+
     /// The `structuredContent` `status` and the opening sentence of the text.
     fn words(self) -> (&'static str, &'static str) {
         match self {
@@ -357,7 +338,7 @@ pub fn authorization_link(
     requirement: Option<&AuthRequirement>,
     auth: &AuthorizationResponse,
     reason: LinkReason,
-) -> CallToolResult {
+) -> Answer {
     let link = match checked_link(requirement, auth) {
         Ok(link) => link,
         Err(error) => return unusable_link(tool, &error),
@@ -385,7 +366,7 @@ pub fn authorization_link(
         "provider_id": provider_id,
         "scopes": access.scopes,
     }));
-    result
+    Answer::new(result, CallOutcome::AuthorizationRequired)
 }
 
 /// The longest authorization link accepted; real ones are a few hundred characters.
@@ -531,19 +512,21 @@ fn plain_token(token: &str) -> bool {
 }
 
 /// What Arcade sent for the person to open failed [`checked_link`]: nothing is shown.
-pub fn unusable_link(tool: &str, error: &LinkError) -> CallToolResult {
+pub fn unusable_link(tool: &str, error: &LinkError) -> Answer {
     tracing::warn!(tool, %error, "refused an authorization link from Arcade");
-    error_text(format!(
+    let result = error_text(format!(
         "`{tool}` needs the user's authorization, but {error}."
-    ))
+    ));
+    Answer::new(result, CallOutcome::ToolError)
 }
 
 /// Arcade reported an authorization of another user: nothing ran.
-pub fn authorization_mixup(tool: &str) -> CallToolResult {
-    error_text(format!(
+pub fn authorization_mixup(tool: &str) -> Answer {
+    let result = error_text(format!(
         "`{tool}` did not run: Arcade answered with an authorization that belongs to another \
          user. Call the tool again to get your own link."
-    ))
+    ));
+    Answer::new(result, CallOutcome::ToolError)
 }
 
 /// `google` → `Google`: a provider id as a person would name it.
@@ -571,8 +554,12 @@ mod tests {
     use super::*;
     use crate::catalog::Catalog;
 
-    fn text(result: &CallToolResult) -> String {
-        result.content[0].as_text().unwrap().text.clone()
+    fn text(answer: &Answer) -> String {
+        result(answer).content[0].as_text().unwrap().text.clone()
+    }
+
+    fn result(answer: &Answer) -> &CallToolResult {
+        answer.result().expect("a tool result")
     }
 
     /// A one-tool catalog whose tool outputs `output`.
@@ -593,12 +580,15 @@ mod tests {
     fn objects_are_structured_as_they_are_and_others_wrapped() {
         let json_tool = catalog(json!({"val_type": "json"}));
         let object = success(first(&json_tool), json!({"a": 1}));
-        assert_eq!(object.structured_content, Some(json!({"a": 1})));
+        assert_eq!(result(&object).structured_content, Some(json!({"a": 1})));
         assert_eq!(text(&object), r#"{"a":1}"#);
         let string_tool = catalog(json!({"val_type": "string"}));
         let string = success(first(&string_tool), json!("hello"));
         assert_eq!(text(&string), "hello");
-        assert_eq!(string.structured_content, Some(json!({"result": "hello"})));
+        assert_eq!(
+            result(&string).structured_content,
+            Some(json!({"result": "hello"}))
+        );
     }
 
     #[test]
@@ -611,9 +601,10 @@ mod tests {
         }))
         .unwrap();
         let number_tool = catalog(json!({"val_type": "number"}));
-        let result = from_execution(first(&number_tool), response);
-        assert_eq!(result.is_error, Some(true));
-        let text = text(&result);
+        let answer = from_execution(first(&number_tool), response);
+        assert_eq!(result(&answer).is_error, Some(true));
+        assert_eq!(answer.outcome, CallOutcome::ToolError);
+        let text = text(&answer);
         assert!(
             text.contains("division by zero") && text.contains("non-zero divisor"),
             "{text}"
@@ -670,29 +661,38 @@ mod tests {
             "google",
             &[],
         );
-        let result = authorization_link("T", None, &auth, LinkReason::NotGranted);
-        let text = text(&result);
+        let answer = authorization_link("T", None, &auth, LinkReason::NotGranted);
+        let text = text(&answer);
         let markdown = text.lines().find(|l| l.starts_with("[Authorize")).unwrap();
         assert_eq!(markdown.matches("](").count(), 1, "{markdown}");
         assert!(markdown.ends_with(')') && !markdown[..markdown.len() - 1].contains(')'));
     }
 
     #[test]
-    fn each_result_reads_back_as_its_class() {
+    fn each_answer_is_made_with_its_outcome() {
         let auth = pending("https://a.example/authorize/ac_1", "google", &[]);
         let link = authorization_link("T", None, &auth, LinkReason::NotGranted);
-        assert_eq!(ResultClass::of(&link), ResultClass::AuthorizationRequired);
+        assert_eq!(link.outcome, CallOutcome::AuthorizationRequired);
+        let hostile = pending("javascript:alert(1)", "google", &[]);
+        let refused_link = authorization_link("T", None, &hostile, LinkReason::NotGranted);
+        assert_eq!(refused_link.outcome, CallOutcome::ToolError);
         let rejected = ArcadeError::NotFound {
             message: "no such tool".into(),
         };
         let failed = upstream_error("T", &rejected);
-        assert_eq!(
-            ResultClass::of(&failed),
-            ResultClass::UpstreamError(rejected.kind())
-        );
+        assert_eq!(failed.outcome, CallOutcome::UpstreamError("not_found"));
         let ran = value_result("T", "3".into(), json!({"result": 3}));
-        assert_eq!(ResultClass::of(&ran), ResultClass::Ok);
+        assert_eq!(ran.outcome, CallOutcome::Ok);
         let refused = refused_despite_grant("T", "scopes");
-        assert_eq!(ResultClass::of(&refused), ResultClass::ToolError);
+        assert_eq!(refused.outcome, CallOutcome::ToolError);
+    }
+
+    #[test]
+    fn a_value_that_looks_like_an_authorization_prompt_is_a_success() {
+        let json_tool = catalog(json!({"val_type": "json"}));
+        let value = json!({"authorization_required": true, "status": "declined"});
+        let answer = success(first(&json_tool), value.clone());
+        assert_eq!(answer.outcome, CallOutcome::Ok);
+        assert_eq!(result(&answer).structured_content, Some(value));
     }
 }

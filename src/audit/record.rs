@@ -2,12 +2,9 @@
 //! and the authorization lines it writes on the way. With the audit log off, a record
 //! holds nothing and each step costs a branch.
 
-use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use rmcp::ErrorData as McpError;
-use rmcp::model::{CallToolResponse, CallToolResult};
 use serde_json::{Map, Value};
 
 use super::arguments::arguments_sha256;
@@ -16,7 +13,7 @@ use super::event::{
 };
 use super::writer::AuditLog;
 use crate::identity::UserId;
-use crate::results::ResultClass;
+use crate::outcome::CallOutcome;
 
 /// The audit record of one `tools/call`, written as one line by [`CallRecord::finish`].
 pub struct CallRecord {
@@ -33,8 +30,6 @@ struct Facts {
     qualified_name: Option<String>,
     via: Option<&'static str>,
     arguments_sha256: String,
-    invalid_arguments: bool,
-    cancelled: bool,
     authorization: Option<CallAuthorization>,
     execution_id: Option<String>,
     upstream: Duration,
@@ -89,16 +84,6 @@ impl CallRecord {
         self.with(|facts| facts.qualified_name = Some(qualified_name.to_owned()));
     }
 
-    /// The arguments failed the tool's schema; nothing went upstream.
-    pub fn invalid_arguments(&self) {
-        self.with(|facts| facts.invalid_arguments = true);
-    }
-
-    /// The client cancelled the call or went away.
-    pub fn cancelled(&self) {
-        self.with(|facts| facts.cancelled = true);
-    }
-
     /// One execute request took `took` and, if the tool ran, named its run
     /// `execution_id`.
     pub fn executed(&self, execution_id: Option<&str>, took: Duration) {
@@ -147,14 +132,14 @@ impl CallRecord {
         });
     }
 
-    /// Writes the call's line, now that `response` is its answer.
-    pub fn finish(self, response: &Result<CallToolResponse, McpError>) {
-        self.with(|facts| self.write_call(facts, &outcome_of(response, facts)));
+    /// Writes the call's line, now that it ended as `outcome`.
+    pub fn finish(self, outcome: CallOutcome) {
+        self.with(|facts| self.write_call(facts, &outcome.audit_label()));
     }
 
     /// Writes the line of a call refused before it ran, with `outcome`.
-    pub fn refused(self, outcome: &str) {
-        self.with(|facts| self.write_call(facts, outcome));
+    pub fn refused(self, outcome: CallOutcome) {
+        self.finish(outcome);
     }
 
     fn write_call(&self, facts: &Facts, outcome: &str) {
@@ -189,8 +174,6 @@ impl Facts {
             qualified_name: None,
             via: None,
             arguments_sha256: arguments_sha256(arguments.unwrap_or(&Map::new())),
-            invalid_arguments: false,
-            cancelled: false,
             authorization: None,
             execution_id: None,
             upstream: Duration::ZERO,
@@ -212,74 +195,12 @@ impl Facts {
     }
 }
 
-/// The outcome class of a call's answer.
-fn outcome_of(response: &Result<CallToolResponse, McpError>, facts: &Facts) -> Cow<'static, str> {
-    match response {
-        Err(_) if facts.cancelled => "cancelled".into(),
-        Err(_) => "protocol_error".into(),
-        Ok(CallToolResponse::Complete(_)) if facts.invalid_arguments => "invalid_arguments".into(),
-        Ok(CallToolResponse::Complete(result)) => result_outcome(result).unwrap_or("ok".into()),
-        Ok(CallToolResponse::InputRequired(_)) => "input_required".into(),
-        // A task (SEP-2663) is answered; the tool's own end is another request.
-        Ok(_) => "ok".into(),
-    }
-}
-
-/// The class of a complete result that is not a plain success: `None` for a success.
-fn result_outcome(result: &CallToolResult) -> Option<Cow<'static, str>> {
-    Some(match ResultClass::of(result) {
-        ResultClass::Ok => return None,
-        ResultClass::AuthorizationRequired => "authorization_required".into(),
-        ResultClass::UpstreamError(kind) => format!("upstream_error:{kind}").into(),
-        ResultClass::ToolError => "tool_error".into(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rmcp::model::{ContentBlock, InputRequiredResult};
-    use serde_json::json;
 
     fn facts() -> Facts {
         Facts::new(&UserId::new("ann"), Client::default(), "Math_Add", None)
-    }
-
-    fn error_with(structured: Value) -> Result<CallToolResponse, McpError> {
-        let mut result = CallToolResult::error(vec![ContentBlock::text("no")]);
-        result.structured_content = Some(structured);
-        Ok(result.into())
-    }
-
-    #[test]
-    fn outcomes_are_classed_from_the_answer() {
-        let facts = facts();
-        let class = |response: &Result<CallToolResponse, McpError>| outcome_of(response, &facts);
-        let ok = Ok(CallToolResult::success(vec![ContentBlock::text("3")]).into());
-        assert_eq!(class(&ok), "ok");
-        let failed = Ok(CallToolResult::error(vec![ContentBlock::text("no")]).into());
-        assert_eq!(class(&failed), "tool_error");
-        let link = error_with(json!({"authorization_required": true, "status": "declined"}));
-        assert_eq!(class(&link), "authorization_required");
-        let upstream = error_with(json!({"upstream_error": "rate_limited"}));
-        assert_eq!(class(&upstream), "upstream_error:rate_limited");
-        let input = Ok(CallToolResponse::InputRequired(InputRequiredResult::new(
-            None, None,
-        )));
-        assert_eq!(class(&input), "input_required");
-        let refused = Err(McpError::invalid_params("unknown tool", None));
-        assert_eq!(class(&refused), "protocol_error");
-    }
-
-    #[test]
-    fn marks_win_over_the_answer() {
-        let mut facts = facts();
-        facts.invalid_arguments = true;
-        let failed = Ok(CallToolResult::error(vec![ContentBlock::text("bad")]).into());
-        assert_eq!(outcome_of(&failed, &facts), "invalid_arguments");
-        facts.cancelled = true;
-        let gone = Err(McpError::internal_error("cancelled", None));
-        assert_eq!(outcome_of(&gone, &facts), "cancelled");
     }
 
     #[test]
@@ -287,6 +208,7 @@ mod tests {
         let long = "x".repeat(10_000);
         let facts = Facts::new(&UserId::new("ann"), Client::default(), &long, None);
         assert_eq!(facts.tool.len(), 128);
+        assert_eq!(self::facts().tool, "Math_Add");
     }
 
     #[test]

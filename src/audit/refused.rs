@@ -7,11 +7,12 @@ use super::event::Client;
 use super::record::CallRecord;
 use super::writer::AuditLog;
 use crate::identity::UserId;
+use crate::outcome::CallOutcome;
 
 /// Writes a line of `outcome` for each `tools/call` in the JSON-RPC `body` (one
 /// message or a batch) that `user` sent. The client is not known at that layer: its
 /// fields are `null`.
-pub fn refused_calls(log: &AuditLog, user: &UserId, body: &[u8], outcome: &'static str) {
+pub fn refused_calls(log: &AuditLog, user: &UserId, body: &[u8], outcome: CallOutcome) {
     if !log.is_on() {
         return;
     }

@@ -21,6 +21,7 @@ use crate::arcade::ArcadeClient;
 use crate::arcade::types::{AuthAuthorizeRequest, AuthorizationResponse};
 use crate::catalog::RESULT_KEY;
 use crate::identity::UserId;
+use crate::outcome::{Answer, CallOutcome};
 use crate::results;
 
 /// A call of one direct tool by one user.
@@ -46,7 +47,7 @@ pub enum TokenState {
 impl DirectCall<'_> {
     /// The arguments, `null`s dropped and checked; a tool error when they do not pass
     /// (nothing is sent).
-    pub fn checked(&self, mut arguments: JsonObject) -> Result<JsonObject, CallToolResult> {
+    pub fn checked(&self, mut arguments: JsonObject) -> Result<JsonObject, Answer> {
         let name = self.entry.name();
         arguments.retain(|_, value| !value.is_null());
         if let Err(error) = self.entry.validate_arguments(&arguments) {
@@ -55,10 +56,11 @@ impl DirectCall<'_> {
         }
         if let Err(refused) = self.entry.implementation.check(&arguments) {
             tracing::info!(tool = name, user = %self.user, "refused arguments");
-            return Err(error(format!(
+            let result = error(format!(
                 "Invalid arguments for `{name}`; nothing was sent. {refused}. \
                  Fix the arguments and call again."
-            )));
+            ));
+            return Err(Answer::new(result, CallOutcome::InvalidArguments));
         }
         Ok(arguments)
     }
@@ -75,7 +77,7 @@ impl DirectCall<'_> {
 
     /// The user's token: from the cache, else from Arcade; pending when the user must
     /// grant access first; a tool error when Arcade cannot be asked.
-    pub async fn token(&self) -> Result<TokenState, CallToolResult> {
+    pub async fn token(&self) -> Result<TokenState, Answer> {
         if let Some(token) = self.direct.inner.tokens.get(self.user, self.entry.grant()) {
             return Ok(TokenState::Ready(token));
         }
@@ -88,7 +90,7 @@ impl DirectCall<'_> {
         &self,
         token: ProviderToken,
         arguments: &JsonObject,
-    ) -> Result<CallToolResult, Box<AuthorizationResponse>> {
+    ) -> Result<Answer, Box<AuthorizationResponse>> {
         let grant = self.entry.grant();
         let cache = &self.direct.inner.tokens;
         match self.invoke(token, arguments).await {
@@ -113,19 +115,19 @@ impl DirectCall<'_> {
     }
 
     /// Logs how the call ended.
-    pub fn log_end(&self, started: Instant, result: &CallToolResult) {
+    pub fn log_end(&self, started: Instant, outcome: CallOutcome) {
         tracing::info!(
             tool = self.entry.name(),
             user = %self.user,
             provider = %self.entry.grant().provider_id,
-            is_error = result.is_error.unwrap_or(false),
+            outcome = %outcome.audit_label(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "direct tool call"
         );
     }
 
     /// Asks Arcade for the user's token.
-    async fn fresh_token(&self) -> Result<TokenState, CallToolResult> {
+    async fn fresh_token(&self) -> Result<TokenState, Answer> {
         let name = self.entry.name();
         let auth = self
             .arcade
@@ -143,11 +145,12 @@ impl DirectCall<'_> {
             .filter(|t| !t.is_empty())
             .map(ProviderToken::new)
             .ok_or_else(|| {
-                error(format!(
+                let result = error(format!(
                     "Arcade reports the user's {} grant for `{name}` as complete but gave no access \
                      token. Retrying will not help; check the auth provider's configuration in Arcade.",
                     self.entry.grant().provider_id
-                ))
+                ));
+                Answer::new(result, CallOutcome::ToolError)
             })?;
         self.direct
             .inner
@@ -168,7 +171,7 @@ impl DirectCall<'_> {
         Ok(context.token.scrub_value(value))
     }
 
-    fn finish(&self, outcome: Result<Value, ProviderError>) -> CallToolResult {
+    fn finish(&self, outcome: Result<Value, ProviderError>) -> Answer {
         let name = self.entry.name();
         match outcome {
             Ok(value) => success(name, value),
@@ -179,29 +182,31 @@ impl DirectCall<'_> {
                 } else {
                     "Retrying the same call will not help; change the arguments or ask the user."
                 };
-                error(format!("`{name}` failed: {failure}. {advice}"))
+                let result = error(format!("`{name}` failed: {failure}. {advice}"));
+                Answer::new(result, CallOutcome::ToolError)
             }
         }
     }
 
     /// The provider refused a token Arcade had just issued.
-    fn refused_twice(&self) -> CallToolResult {
+    fn refused_twice(&self) -> Answer {
         let provider = &self.entry.grant().provider_id;
         tracing::warn!(tool = self.entry.name(), user = %self.user, provider,
             "the provider refused a freshly issued token");
-        error(format!(
+        let result = error(format!(
             "`{}` failed: {provider} refused the access token Arcade issued for the user's grant, \
              even after asking Arcade again. The grant may have been revoked at {provider}: ask the \
              user to remove the {provider} connection in Arcade, then call again to get a new \
              authorization link.",
             self.entry.name()
-        ))
+        ));
+        Answer::new(result, CallOutcome::ToolError)
     }
 }
 
 /// The provider's value: compact JSON (strings as they are) and `structuredContent`
 /// (objects as they are, anything else under `result`).
-fn success(tool: &str, value: Value) -> CallToolResult {
+fn success(tool: &str, value: Value) -> Answer {
     let text = match &value {
         Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -18,16 +18,17 @@
 use std::time::{Duration, Instant};
 
 use rmcp::ErrorData as McpError;
-use rmcp::model::{CallToolResponse, CallToolResult, InputResponses};
+use rmcp::model::InputResponses;
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Map, Value};
 
-use super::authorization::{self, AuthorizationSettings, Outcome, Prompt, PromptedTool};
+use super::authorization::{self, Asked, AuthorizationSettings, Prompt, PromptedTool};
 use crate::arcade::types::{ExecuteToolRequest, ExecuteToolResponse, REQUIREMENTS_NOT_MET};
 use crate::arcade::{ArcadeClient, ArcadeError, ExecuteRetry};
 use crate::audit::CallRecord;
 use crate::catalog::{CatalogEntry, LiveCatalog, UnmetRequirement};
 use crate::identity::UserId;
+use crate::outcome::Answer;
 use crate::results;
 
 /// How long a call whose tool version is gone waits for the catalog to be fetched
@@ -80,39 +81,36 @@ impl ToolCall<'_> {
         &self,
         mut arguments: Map<String, Value>,
         retry: Option<Retry>,
-    ) -> Result<CallToolResponse, McpError> {
+    ) -> Result<Answer, McpError> {
         let started = Instant::now();
         let name = self.entry.name();
         self.entry.drop_null_optionals(&mut arguments);
         if let Err(error) = self.entry.validate_arguments(&arguments) {
             tracing::info!(tool = name, user = %self.user, "rejected bad arguments");
-            self.record.invalid_arguments();
-            return Ok(results::bad_arguments(name, &error).into());
+            return Ok(results::bad_arguments(name, &error));
         }
         // The authorization paths wait for the person and hold much more state than an
         // execute: boxed, they stay out of the future of every call,
         // which the runtime copies several times when it spawns the call, and which each
         // Streamable HTTP session's task holds for its life (rmcp answers `initialize`
         // inline there, in the future that can answer any request).
-        let response = match retry {
+        let answer = match retry {
             Some(retry) => Box::pin(self.resume(retry, &arguments)).await?,
             None => match self.execute(&arguments).await {
                 Executed::NeedsAuthorization(reason) => {
                     Box::pin(self.authorize_then_run(&arguments, reason)).await
                 }
-                other => self.finish(other).await.into(),
+                other => self.finish(other).await,
             },
         };
-        if let CallToolResponse::Complete(result) = &response {
-            tracing::info!(
-                tool = name,
-                user = %self.user,
-                is_error = result.is_error.unwrap_or(false),
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "tool call"
-            );
-        }
-        Ok(response)
+        tracing::info!(
+            tool = name,
+            user = %self.user,
+            outcome = %answer.outcome.audit_label(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "tool call"
+        );
+        Ok(answer)
     }
 
     /// A multi round-trip retry: checks its `requestState`, then runs the tool or
@@ -121,7 +119,7 @@ impl ToolCall<'_> {
         &self,
         retry: Retry,
         arguments: &Map<String, Value>,
-    ) -> Result<CallToolResponse, McpError> {
+    ) -> Result<Answer, McpError> {
         let resumed = authorization::mrtr::resume(
             &self.prompt(arguments),
             &retry.request_state,
@@ -133,17 +131,13 @@ impl ToolCall<'_> {
 
     /// Asks Arcade for the user's grant; prompts the user, or runs the tool once more
     /// if the grant is already in place.
-    async fn authorize_then_run(
-        &self,
-        arguments: &Map<String, Value>,
-        reason: String,
-    ) -> CallToolResponse {
+    async fn authorize_then_run(&self, arguments: &Map<String, Value>, reason: String) -> Answer {
         let request = authorization::authorize_request(self.entry, self.user);
         let name = self.entry.name();
         match self.arcade.authorize_tool(&request).await {
-            Err(error) if self.version_gone(&error).await => self.gone(&error).await.into(),
-            Err(error) => results::upstream_error(name, &error).into(),
-            Ok(auth) if auth.is_completed() => self.run_granted(arguments, &reason).await.into(),
+            Err(error) if self.version_gone(&error).await => self.gone(&error).await,
+            Err(error) => results::upstream_error(name, &error),
+            Ok(auth) if auth.is_completed() => self.run_granted(arguments, &reason).await,
             Ok(auth) => {
                 let outcome = self.prompt(arguments).ask(auth).await;
                 self.proceed(outcome, arguments).await
@@ -152,18 +146,18 @@ impl ToolCall<'_> {
     }
 
     /// What to do after a prompt: run the tool now that it is granted, or answer.
-    async fn proceed(&self, outcome: Outcome, arguments: &Map<String, Value>) -> CallToolResponse {
-        match outcome {
-            Outcome::Granted => self
-                .run_granted(arguments, "the user approved access")
-                .await
-                .into(),
-            Outcome::Answer(response) => response,
+    async fn proceed(&self, asked: Asked, arguments: &Map<String, Value>) -> Answer {
+        match asked {
+            Asked::Granted => {
+                self.run_granted(arguments, "the user approved access")
+                    .await
+            }
+            Asked::Answer { answer, .. } => answer,
         }
     }
 
     /// The one execute once the grant is in place (never a loop).
-    async fn run_granted(&self, arguments: &Map<String, Value>, reason: &str) -> CallToolResult {
+    async fn run_granted(&self, arguments: &Map<String, Value>, reason: &str) -> Answer {
         let name = self.entry.name();
         match self.execute(arguments).await {
             Executed::NeedsAuthorization(again) => {
@@ -200,7 +194,7 @@ impl ToolCall<'_> {
     /// The engine no longer has the tool at the served version: fetch the catalog
     /// again (which tells every client the list changed), and tell the model to read
     /// the tool's schema again. Nothing ran.
-    async fn gone(&self, error: &ArcadeError) -> CallToolResult {
+    async fn gone(&self, error: &ArcadeError) -> Answer {
         let name = self.entry.name();
         tracing::warn!(tool = name, version = ?self.entry.version(), %error,
             "the engine no longer has the served version of the tool; fetching the catalog again");
@@ -285,7 +279,7 @@ impl ToolCall<'_> {
             .map(|e| e.message.clone())
     }
 
-    async fn finish(&self, executed: Executed) -> CallToolResult {
+    async fn finish(&self, executed: Executed) -> Answer {
         let name = self.entry.name();
         match executed {
             Executed::Ran(response) => results::from_execution(self.entry, *response),

@@ -12,6 +12,7 @@ use super::own_tools::{self, OwnTool};
 use crate::arcade::ArcadeClient;
 use crate::arcade::types::UserConnection;
 use crate::identity::UserId;
+use crate::outcome::{Answer, CallOutcome};
 use crate::results;
 
 /// The longest provider id accepted: real ones are a word or two.
@@ -38,10 +39,10 @@ struct RevokeArguments {
 }
 
 /// `list_connections`: the user's grants, one line each, and as `{"connections": [...]}`.
-pub(super) async fn list(arcade: &ArcadeClient, user: &UserId) -> CallToolResult {
+pub(super) async fn list(arcade: &ArcadeClient, user: &UserId) -> Answer {
     let connections = match users_connections(arcade, user, None).await {
         Ok(connections) => connections,
-        Err(result) => return result,
+        Err(answer) => return answer,
     };
     let text = if connections.is_empty() {
         "The user has not granted access to any provider yet.".to_owned()
@@ -52,38 +53,34 @@ pub(super) async fn list(arcade: &ArcadeClient, user: &UserId) -> CallToolResult
     let shown: Vec<Value> = connections.iter().map(structured).collect();
     let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
     result.structured_content = Some(json!({"connections": shown}));
-    result
+    Answer::own(result)
 }
 
 /// `revoke_connection {provider_id}`: deletes the user's grants to that provider.
-pub(super) async fn revoke(
-    arcade: &ArcadeClient,
-    user: &UserId,
-    arguments: JsonObject,
-) -> CallToolResult {
+pub(super) async fn revoke(arcade: &ArcadeClient, user: &UserId, arguments: JsonObject) -> Answer {
     let provider =
         match own_tools::arguments::<RevokeArguments>(OwnTool::RevokeConnection, arguments)
             .and_then(|args| checked_provider_id(args.provider_id))
         {
             Ok(provider) => provider,
-            Err(result) => return result,
+            Err(result) => return Answer::new(result, CallOutcome::InvalidArguments),
         };
     let connections = match users_connections(arcade, user, Some(&provider)).await {
         Ok(connections) => connections,
-        Err(result) => return result,
+        Err(answer) => return answer,
     };
     if connections.is_empty() {
-        return own_tools::tool_error(format!(
+        return Answer::own(own_tools::tool_error(format!(
             "The user has no connection to `{provider}`; nothing was revoked. Call \
              list_connections to see the providers they have granted."
-        ));
+        )));
     }
     let ids: Vec<&str> = connections.iter().filter_map(connection_id).collect();
     if ids.is_empty() {
-        return own_tools::tool_error(format!(
+        return Answer::own(own_tools::tool_error(format!(
             "The engine lists the user's connection to `{provider}` without an id, so it \
              cannot be revoked from here; nothing was revoked. Revoke it in the Arcade dashboard."
-        ));
+        )));
     }
     for id in ids {
         if let Err(error) = arcade.delete_user_connection(id).await {
@@ -96,7 +93,7 @@ pub(super) async fn revoke(
          grant access again."
     ))]);
     result.structured_content = Some(json!({"revoked": provider}));
-    result
+    Answer::own(result)
 }
 
 /// The user's connections (to `provider` only, if given), as the engine lists them,
@@ -105,7 +102,7 @@ async fn users_connections(
     arcade: &ArcadeClient,
     user: &UserId,
     provider: Option<&str>,
-) -> Result<Vec<UserConnection>, CallToolResult> {
+) -> Result<Vec<UserConnection>, Answer> {
     let connections = arcade
         .list_user_connections(Some(user.as_str()), provider)
         .await

@@ -8,14 +8,15 @@
 use std::time::Instant;
 
 use rmcp::ErrorData as McpError;
-use rmcp::model::{CallToolResponse, CallToolResult, JsonObject};
+use rmcp::model::JsonObject;
 use rmcp::service::{RequestContext, RoleServer};
 
-use super::authorization::{self, AskAgain, AuthorizationSettings, Outcome, Prompt, PromptedTool};
+use super::authorization::{self, AskAgain, Asked, AuthorizationSettings, Prompt, PromptedTool};
 use super::call::Retry;
 use crate::arcade::types::AuthorizationResponse;
 use crate::audit::CallRecord;
 use crate::direct::call::{DirectCall, TokenState};
+use crate::outcome::Answer;
 use crate::results;
 
 /// A call of one direct tool by one user, and how its prompt reaches the person.
@@ -37,16 +38,13 @@ impl DirectToolCall<'_> {
         &self,
         arguments: JsonObject,
         retry: Option<Retry>,
-    ) -> Result<CallToolResponse, McpError> {
+    ) -> Result<Answer, McpError> {
         let started = Instant::now();
         let arguments = match self.call.checked(arguments) {
             Ok(arguments) => arguments,
-            Err(result) => {
-                self.record.invalid_arguments();
-                return Ok(result.into());
-            }
+            Err(answer) => return Ok(answer),
         };
-        let response = match retry {
+        let answer = match retry {
             Some(retry) => {
                 let prompt = self.prompt(&arguments);
                 let resumed = authorization::mrtr::resume(
@@ -59,18 +57,16 @@ impl DirectToolCall<'_> {
             }
             None => self.first_round(&arguments).await,
         };
-        if let CallToolResponse::Complete(result) = &response {
-            self.call.log_end(started, result);
-        }
-        Ok(response)
+        self.call.log_end(started, answer.outcome);
+        Ok(answer)
     }
 
     /// The token, then the provider; the person is asked when a grant is missing.
-    async fn first_round(&self, arguments: &JsonObject) -> CallToolResponse {
+    async fn first_round(&self, arguments: &JsonObject) -> Answer {
         let pending = match self.call.token().await {
-            Err(result) => return result.into(),
+            Err(answer) => return answer,
             Ok(TokenState::Ready(token)) => match self.call.call(token, arguments).await {
-                Ok(result) => return result.into(),
+                Ok(answer) => return answer,
                 Err(gone) => gone,
             },
             Ok(TokenState::Pending(auth)) => auth,
@@ -78,26 +74,26 @@ impl DirectToolCall<'_> {
         self.ask(*pending, arguments).await
     }
 
-    async fn ask(&self, auth: AuthorizationResponse, arguments: &JsonObject) -> CallToolResponse {
-        let outcome = Box::pin(self.prompt(arguments).ask(auth)).await;
-        self.proceed(outcome, arguments).await
+    async fn ask(&self, auth: AuthorizationResponse, arguments: &JsonObject) -> Answer {
+        let asked = Box::pin(self.prompt(arguments).ask(auth)).await;
+        self.proceed(asked, arguments).await
     }
 
     /// After a prompt: call the provider now that the grant is in place (once), or
     /// answer.
-    async fn proceed(&self, outcome: Outcome, arguments: &JsonObject) -> CallToolResponse {
-        match outcome {
-            Outcome::Answer(response) => response,
-            Outcome::Granted => self.run_granted(arguments).await.into(),
+    async fn proceed(&self, asked: Asked, arguments: &JsonObject) -> Answer {
+        match asked {
+            Asked::Answer { answer, .. } => answer,
+            Asked::Granted => self.run_granted(arguments).await,
         }
     }
 
-    async fn run_granted(&self, arguments: &JsonObject) -> CallToolResult {
+    async fn run_granted(&self, arguments: &JsonObject) -> Answer {
         let name = self.call.entry.name();
         match self.call.token().await {
-            Err(result) => result,
+            Err(answer) => answer,
             Ok(TokenState::Ready(token)) => match self.call.call(token, arguments).await {
-                Ok(result) => result,
+                Ok(answer) => answer,
                 Err(_) => results::refused_despite_grant(
                     name,
                     "the provider refused the token of a grant Arcade reports complete",

@@ -32,9 +32,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation,
-    InitializeRequestParams, InitializeResult, ListToolsResult, PaginatedRequestParams,
-    ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, Implementation, InitializeRequestParams,
+    InitializeResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    Tool,
 };
 use rmcp::model::{
     CompleteRequestParams, CompleteResult, GetPromptRequestParams, GetPromptResponse,
@@ -51,8 +51,8 @@ use crate::audit::{self, AuditLog, CallRecord};
 use crate::catalog::{Catalog, CatalogEntry, LiveCatalog};
 use crate::direct::DirectTools;
 use crate::identity::{OAuthClientId, UserId};
-use crate::results::ResultClass;
-use crate::telemetry::{McpRequest, Outcome};
+use crate::outcome::{Answer, CallOutcome};
+use crate::telemetry::McpRequest;
 
 /// What the server tells a client about itself at `initialize`.
 const INSTRUCTIONS: &str = "Tools served from Arcade. Some act on the user's own accounts \
@@ -96,8 +96,8 @@ impl Caller {
 
 /// Told about every finished tool call (the HTTP server counts them for `/metrics`).
 pub trait CallObserver: Send + Sync {
-    /// One call of `tool` ended with `result` after `elapsed`.
-    fn tool_call(&self, tool: &str, result: &CallToolResult, elapsed: Duration);
+    /// One call of `tool` ended as `outcome` after `elapsed`.
+    fn tool_call(&self, tool: &str, outcome: CallOutcome, elapsed: Duration);
 }
 
 /// What `tools/list` shows besides the served tools.
@@ -206,10 +206,9 @@ impl Gateway {
     }
 
     /// Tells the observer, if any, how a call ended.
-    fn observe(&self, tool: &str, response: &Result<CallToolResponse, McpError>, started: Instant) {
-        if let (Some(observer), Ok(CallToolResponse::Complete(result))) = (&self.observer, response)
-        {
-            observer.tool_call(tool, result, started.elapsed());
+    fn observe(&self, tool: &str, outcome: CallOutcome, started: Instant) {
+        if let Some(observer) = &self.observer {
+            observer.tool_call(tool, outcome, started.elapsed());
         }
     }
 }
@@ -402,27 +401,12 @@ impl ServerHandler for Gateway {
     ) -> Result<CallToolResponse, McpError> {
         let trace = McpRequest::start("tools/call", Some(&request.name), &context);
         let span = trace.span().clone();
-        let response = self
+        let (response, outcome) = self
             .call_tool_traced(request, context, &trace)
             .instrument(span)
             .await;
-        trace.finish(call_outcome(&response));
+        trace.finish(outcome);
         response
-    }
-}
-
-/// How a `tools/call` ended, as its span tells.
-fn call_outcome(response: &Result<CallToolResponse, McpError>) -> Outcome {
-    match response {
-        Err(error) => Outcome::ProtocolError(error.code.0),
-        Ok(CallToolResponse::Complete(result)) => match ResultClass::of(result) {
-            ResultClass::Ok => Outcome::Ok,
-            ResultClass::AuthorizationRequired => Outcome::AuthorizationRequired,
-            ResultClass::UpstreamError(_) | ResultClass::ToolError => Outcome::ToolError,
-        },
-        Ok(CallToolResponse::InputRequired(_)) => Outcome::InputRequired,
-        // A task (SEP-2663) is answered; the tool's own end is another request.
-        Ok(_) => Outcome::Ok,
     }
 }
 
@@ -436,7 +420,10 @@ fn traced<T>(
     let trace = McpRequest::start(method, None, context);
     let _entered = trace.span().enter();
     let answer = answer();
-    trace.finish(Outcome::of(&answer));
+    trace.finish(match &answer {
+        Ok(_) => CallOutcome::Ok,
+        Err(error) => CallOutcome::ProtocolError(error.code.0),
+    });
     answer
 }
 
@@ -472,8 +459,14 @@ impl Gateway {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
         trace: &McpRequest,
-    ) -> Result<CallToolResponse, McpError> {
-        let user = self.caller.resolve(&context)?;
+    ) -> (Result<CallToolResponse, McpError>, CallOutcome) {
+        let user = match self.caller.resolve(&context) {
+            Ok(user) => user,
+            Err(error) => {
+                let outcome = CallOutcome::ProtocolError(error.code.0);
+                return (Err(error), outcome);
+            }
+        };
         trace.user(user.as_str());
         let started = Instant::now();
         let name = request.name.clone();
@@ -490,26 +483,29 @@ impl Gateway {
         // task holds one for its life), so the handler's future should hold a pointer,
         // not the call's large state machine, which every spawn would copy.
         let dispatch = Box::pin(self.dispatch(request, &user, &context, &record));
-        let response = tokio::select! {
-            response = dispatch => response,
-            () = context.ct.cancelled() => {
-                record.cancelled();
-                Err(McpError::internal_error(
-                    "the call was cancelled by the client; nothing more was sent upstream",
-                    None,
-                ))
+        let cancelled = |why: &'static str| Err(McpError::internal_error(why, None));
+        let (answered, outcome) = tokio::select! {
+            answered = dispatch => {
+                let outcome = match &answered {
+                    Ok(answer) => answer.outcome,
+                    Err(error) => CallOutcome::ProtocolError(error.code.0),
+                };
+                (answered, outcome)
             }
-            () = client_gone.cancelled() => {
-                record.cancelled();
-                Err(McpError::internal_error(
+            () = context.ct.cancelled() => (
+                cancelled("the call was cancelled by the client; nothing more was sent upstream"),
+                CallOutcome::Cancelled,
+            ),
+            () = client_gone.cancelled() => (
+                cancelled(
                     "the client disconnected; the call was cancelled and nothing more was sent upstream",
-                    None,
-                ))
-            }
+                ),
+                CallOutcome::Cancelled,
+            ),
         };
-        self.observe(&name, &response, started);
-        record.finish(&response);
-        response
+        self.observe(&name, outcome, started);
+        record.finish(outcome);
+        (answered.map(|answer| *answer.response), outcome)
     }
 
     /// The token saying this request's client is gone: its session's, else the
@@ -557,7 +553,7 @@ impl Gateway {
         user: &UserId,
         context: &RequestContext<RoleServer>,
         record: &CallRecord,
-    ) -> Result<CallToolResponse, McpError> {
+    ) -> Result<Answer, McpError> {
         let catalog = self.catalog.current();
         let call = Call {
             user,
@@ -577,7 +573,7 @@ impl Gateway {
         request: CallToolRequestParams,
         catalog: &Catalog,
         call: &Call<'_>,
-    ) -> Result<CallToolResponse, McpError> {
+    ) -> Result<Answer, McpError> {
         let user = call.user;
         let arguments = request.arguments.clone().unwrap_or_default();
         let served = Served {
@@ -593,10 +589,12 @@ impl Gateway {
             OwnTool::CallTool => {
                 return Box::pin(self.call_through(request, &served, call)).await;
             }
-            OwnTool::ListConnections => connections::list(&self.arcade, user).await,
-            OwnTool::RevokeConnection => connections::revoke(&self.arcade, user, arguments).await,
+            OwnTool::ListConnections => return Ok(connections::list(&self.arcade, user).await),
+            OwnTool::RevokeConnection => {
+                return Ok(connections::revoke(&self.arcade, user, arguments).await);
+            }
         };
-        Ok(result.into())
+        Ok(Answer::own(result))
     }
 
     /// `call_tool {name, arguments}`: the named tool, run as a direct call of it would
@@ -607,16 +605,17 @@ impl Gateway {
         request: CallToolRequestParams,
         served: &Served<'_>,
         call: &Call<'_>,
-    ) -> Result<CallToolResponse, McpError> {
+    ) -> Result<Answer, McpError> {
         let relayed = match discovery_tools::call_arguments(request.arguments.unwrap_or_default()) {
             Ok(relayed) => relayed,
-            Err(result) => return Ok(result.into()),
+            Err(result) => return Ok(Answer::new(result, CallOutcome::InvalidArguments)),
         };
         let Some(name) = served.resolve(&relayed.name) else {
             let closest = self
                 .search
                 .closest_names(served.catalog, served.direct, &relayed.name);
-            return Ok(discovery_tools::unknown_tool(&relayed.name, &closest).into());
+            let unknown = discovery_tools::unknown_tool(&relayed.name, &closest);
+            return Ok(Answer::own(unknown));
         };
         call.record.relayed(&name, &relayed.arguments);
         let mut inner = CallToolRequestParams::new(name).with_arguments(relayed.arguments);
@@ -633,7 +632,7 @@ impl Gateway {
         request: CallToolRequestParams,
         catalog: &Catalog,
         call: &Call<'_>,
-    ) -> Result<CallToolResponse, McpError> {
+    ) -> Result<Answer, McpError> {
         let user = call.user;
         let arguments = request.arguments.unwrap_or_default();
         if catalog.get(&request.name).is_none()

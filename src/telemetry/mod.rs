@@ -19,4 +19,4 @@ mod spans;
 
 pub use export::{Traces, TracesError};
 pub use propagation::send_traced;
-pub use spans::{McpRequest, Outcome, Upstream, is_trace_span, record_authorization};
+pub use spans::{McpRequest, Upstream, is_trace_span, record_authorization};

@@ -6,9 +6,10 @@
 //! argument, a token, a key or a header.
 
 use opentelemetry::trace::Status;
-use rmcp::ErrorData as McpError;
 use rmcp::service::{RequestContext, RoleServer};
 use sha2::{Digest, Sha256};
+
+use crate::outcome::CallOutcome;
 use tracing::field::Empty;
 use tracing::{Metadata, Span};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -95,54 +96,14 @@ impl McpRequest {
     }
 
     /// Records how the request ended.
-    pub fn finish(&self, outcome: Outcome) {
+    pub fn finish(&self, outcome: CallOutcome) {
         if self.span.is_disabled() {
             return;
         }
-        self.span.record("arcade.outcome", outcome.label());
-        let error_type = match outcome {
-            Outcome::ToolError => Some("tool_error".to_owned()),
-            Outcome::ProtocolError(code) => Some(code.to_string()),
-            _ => None,
-        };
-        if let Some(error_type) = error_type {
+        self.span.record("arcade.outcome", outcome.span_label());
+        if let Some(error_type) = outcome.error_type() {
             self.span.record("error.type", error_type.as_str());
             self.span.set_status(Status::error(error_type));
-        }
-    }
-}
-
-/// How an MCP request ended, by class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Answered, the tool ran without error.
-    Ok,
-    /// The tool's result says `isError`.
-    ToolError,
-    /// The answer is an authorization link: the user must grant access first.
-    AuthorizationRequired,
-    /// An input-required result (multi round-trip authorization).
-    InputRequired,
-    /// A JSON-RPC error with this code.
-    ProtocolError(i32),
-}
-
-impl Outcome {
-    /// The class of any other answer.
-    pub fn of<T>(response: &Result<T, McpError>) -> Self {
-        match response {
-            Ok(_) => Self::Ok,
-            Err(error) => Self::ProtocolError(error.code.0),
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::ToolError => "tool_error",
-            Self::AuthorizationRequired => "authorization_required",
-            Self::InputRequired => "input_required",
-            Self::ProtocolError(_) => "protocol_error",
         }
     }
 }

@@ -573,3 +573,41 @@ async fn direct_tool_calls_and_prompts_are_on_record_over_stdio() {
     assert_eq!(lines[3]["arguments_sha256"], sha256(r#"{"max_results":3}"#));
     assert!(!text.contains(&link), "the link is in the audit log");
 }
+
+#[tokio::test]
+async fn a_value_that_looks_like_an_authorization_prompt_is_counted_as_a_success() {
+    use arcade_mcp_gateway::emulator::{CannedAnswer, Faults};
+    let emulator = start_emulator().await;
+    let audited = Audited::start(&emulator.base_url(), &[]).await;
+    let ann = McpClient::connect(&audited.gateway.mcp_url(), &headers(&bearer(ANN_TOKEN))).await;
+    let first = ann.call("Mail_ListEmails", json!({})).await;
+    approve(&authorization_url(&first)).await;
+    // Granted: the tool's own value now happens to hold the link result's fields.
+    let lookalike = json!({"authorization_required": true, "status": "declined",
+                           "authorization_url": "https://a.example/"});
+    emulator.state().set_faults(Faults {
+        endpoints: Some(vec!["execute".into()]),
+        answer: Some(CannedAnswer {
+            status: 200,
+            body: json!({"success": true, "status": "success", "output": {"value": lookalike}}),
+        }),
+        ..Faults::default()
+    });
+    let result = ann.call("Mail_ListEmails", json!({})).await;
+    assert_eq!(result.is_error, Some(false), "the tool's own value");
+    assert_eq!(result.structured_content, Some(lookalike));
+
+    let metrics = audited.gateway.metrics().await;
+    for counted in [
+        "arcade_gateway_tool_calls_total{outcome=\"ok\"} 1",
+        "arcade_gateway_tool_calls_total{outcome=\"authorization_required\"} 1",
+    ] {
+        assert!(metrics.contains(counted), "{counted} in {metrics}");
+    }
+    let lines = checked_lines(&audited.stop().await);
+    let calls: Vec<&Value> = lines.iter().filter(|l| l["event"] == "tool_call").collect();
+    assert_eq!(calls.len(), 2, "{lines:?}");
+    assert_eq!(calls[0]["outcome"], "authorization_required");
+    assert_eq!(calls[1]["outcome"], "ok", "{}", calls[1]);
+    assert_eq!(calls[1]["authorization"], Value::Null, "{}", calls[1]);
+}

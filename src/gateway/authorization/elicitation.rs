@@ -9,7 +9,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::waiting::{self, Waited};
-use super::{CheckedLink, Outcome, Prompt};
+use super::{Asked, CheckedLink, Prompt};
 use crate::arcade::types::AuthorizationResponse;
 use crate::results::LinkReason;
 
@@ -21,9 +21,9 @@ pub(super) async fn ask(
     prompt: &Prompt<'_>,
     auth: &AuthorizationResponse,
     link: &CheckedLink,
-) -> Outcome {
+) -> Asked {
     let access = &link.access;
-    let not_granted = || Outcome::Answer(prompt.link(auth, LinkReason::NotGranted).into());
+    let not_granted = || prompt.link(auth, LinkReason::NotGranted);
     let url = link.url.clone();
     let started = Instant::now();
     let timeout = prompt.settings.timeout;
@@ -42,10 +42,10 @@ pub(super) async fn ask(
         Ok(ElicitationAction::Accept) => {}
         Ok(_) => {
             tracing::info!(user = %prompt.user, provider = %access.provider_id, "the user declined");
-            return Outcome::Answer(prompt.link(auth, LinkReason::Declined).into());
+            return prompt.link(auth, LinkReason::Declined);
         }
         Err(ElicitationError::Service(ServiceError::Timeout { .. })) => {
-            return Outcome::Answer(prompt.link(auth, LinkReason::TimedOut).into());
+            return prompt.link(auth, LinkReason::TimedOut);
         }
         Err(error) => {
             tracing::warn!(%error, "URL elicitation failed; answering with the link");

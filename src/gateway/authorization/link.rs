@@ -10,7 +10,7 @@ use rmcp::model::{LoggingLevel, LoggingMessageNotificationParam, ProgressNotific
 use serde_json::json;
 
 use super::waiting::{self, Waited};
-use super::{CheckedLink, Outcome, Prompt};
+use super::{Asked, CheckedLink, Prompt};
 use crate::arcade::types::AuthorizationResponse;
 use crate::results::LinkReason;
 
@@ -23,8 +23,8 @@ pub(super) async fn wait_then_link(
     prompt: &Prompt<'_>,
     auth: &AuthorizationResponse,
     checked: &CheckedLink,
-) -> Outcome {
-    let link = || Outcome::Answer(prompt.link(auth, LinkReason::NotGranted).into());
+) -> Asked {
+    let link = || prompt.link(auth, LinkReason::NotGranted);
     let limit = prompt.settings.wait;
     let Some(id) = auth.id.as_deref() else {
         return link();

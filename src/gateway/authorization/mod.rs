@@ -20,7 +20,7 @@ mod waiting;
 
 use std::time::Duration;
 
-use rmcp::model::{CallToolResponse, ProtocolVersion};
+use rmcp::model::ProtocolVersion;
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Map, Value};
 use tokio::time::Instant;
@@ -35,6 +35,7 @@ use crate::arcade::{ArcadeClient, ArcadeError};
 use crate::audit::{CallRecord, PromptFacts};
 use crate::catalog::CatalogEntry;
 use crate::identity::UserId;
+use crate::outcome::{Answer, CallOutcome};
 use crate::results::{self, CheckedLink, LinkReason};
 
 /// How a pending grant reaches the person.
@@ -79,25 +80,29 @@ impl Strategy {
 }
 
 /// What asking the person came to.
-pub(in crate::gateway) enum Outcome {
+pub(in crate::gateway) enum Asked {
     /// The grant is in place: run the tool (once).
     Granted,
-    /// Answer the call with this (a link, a decline, an input-required result, …).
-    Answer(CallToolResponse),
+    /// Answer the call with this (a link, a decline, an input-required result, …);
+    /// `end` is how the prompt ended, for the logs: why not (`declined`, `timed_out`,
+    /// `failed`, `not_granted`), `input_required` for a first round, or `error`.
+    Answer { answer: Answer, end: &'static str },
 }
 
-impl Outcome {
-    /// For the log: `granted`, or why not (`declined`, `timed_out`, `failed`,
-    /// `not_granted`), or `error` when Arcade could not be asked.
-    fn label(&self) -> &str {
+impl Asked {
+    /// Answers with `answer`, a prompt that ended in an error.
+    fn error(answer: Answer) -> Self {
+        Self::Answer {
+            answer,
+            end: "error",
+        }
+    }
+
+    /// For the log: `granted`, or how the prompt ended without a grant.
+    fn label(&self) -> &'static str {
         match self {
             Self::Granted => "granted",
-            Self::Answer(CallToolResponse::Complete(result)) => result
-                .structured_content
-                .as_ref()
-                .and_then(|s| s["status"].as_str())
-                .unwrap_or("error"),
-            Self::Answer(_) => "input_required",
+            Self::Answer { end, .. } => end,
         }
     }
 }
@@ -163,24 +168,29 @@ pub(in crate::gateway) struct Prompt<'a> {
 
 impl Prompt<'_> {
     /// The link result for this call's tool, saying why it did not run.
-    fn link(
-        &self,
-        auth: &AuthorizationResponse,
-        reason: LinkReason,
-    ) -> rmcp::model::CallToolResult {
-        results::authorization_link(self.tool.name, self.tool.requirement, auth, reason)
+    fn link(&self, auth: &AuthorizationResponse, reason: LinkReason) -> Asked {
+        let answer =
+            results::authorization_link(self.tool.name, self.tool.requirement, auth, reason);
+        if answer.outcome == CallOutcome::AuthorizationRequired {
+            Asked::Answer {
+                answer,
+                end: reason.status(),
+            }
+        } else {
+            Asked::error(answer)
+        }
     }
 
     /// Gets the pending authorization `auth` to the person and, where the strategy
     /// allows, waits for their decision.
-    pub(in crate::gateway) async fn ask(&self, auth: AuthorizationResponse) -> Outcome {
+    pub(in crate::gateway) async fn ask(&self, auth: AuthorizationResponse) -> Asked {
         let strategy = Strategy::for_request(self.context);
         let started = Instant::now();
         // The one check of Arcade's link, before any strategy shows it to anyone.
         let link = match results::checked_link(self.tool.requirement, &auth) {
             Ok(link) => link,
             Err(error) => {
-                return Outcome::Answer(results::unusable_link(self.tool.name, &error).into());
+                return Asked::error(results::unusable_link(self.tool.name, &error));
             }
         };
         let facts = PromptFacts {
@@ -204,27 +214,28 @@ impl Prompt<'_> {
     }
 
     /// The answer to a finished wait: run the tool, or a result saying why not.
-    async fn settle(&self, waited: Waited, auth: &AuthorizationResponse) -> Outcome {
-        let answer = match waited {
-            Waited::Granted => return Outcome::Granted,
+    async fn settle(&self, waited: Waited, auth: &AuthorizationResponse) -> Asked {
+        match waited {
+            Waited::Granted => Asked::Granted,
             Waited::TimedOut => self.link(auth, LinkReason::TimedOut),
             Waited::Failed => self.fresh_link().await,
-            Waited::Unavailable(error) => results::upstream_error(self.tool.name, &error),
-            Waited::NotTheUsers => results::authorization_mixup(self.tool.name),
-        };
-        Outcome::Answer(answer.into())
+            Waited::Unavailable(error) => {
+                Asked::error(results::upstream_error(self.tool.name, &error))
+            }
+            Waited::NotTheUsers => Asked::error(results::authorization_mixup(self.tool.name)),
+        }
     }
 
     /// After a failed or expired grant: a new authorization and its link.
-    async fn fresh_link(&self) -> rmcp::model::CallToolResult {
+    async fn fresh_link(&self) -> Asked {
         match self.tool.ask_again.send(self.arcade).await {
             Ok(fresh) => self.link(&fresh, LinkReason::GrantFailed),
-            Err(error) => results::upstream_error(self.tool.name, &error),
+            Err(error) => Asked::error(results::upstream_error(self.tool.name, &error)),
         }
     }
 
     /// The one place a prompt's end is told: to the log, and to the audit log.
-    fn ended(&self, facts: &PromptFacts<'_>, elapsed: Duration, outcome: &Outcome) {
+    fn ended(&self, facts: &PromptFacts<'_>, elapsed: Duration, outcome: &Asked) {
         let label = outcome.label();
         tracing::info!(user = %self.user, tool = self.tool.name, provider = facts.provider_id,
             strategy = facts.strategy, outcome = label, elapsed_ms = elapsed.as_millis() as u64,

@@ -20,9 +20,10 @@ use rmcp::model::{
 use serde::{Deserialize, Serialize};
 
 use super::waiting;
-use super::{AuthorizationSettings, CheckedLink, Outcome, Prompt, Strategy};
+use super::{Asked, AuthorizationSettings, CheckedLink, Prompt, Strategy};
 use crate::arcade::types::{AuthStatus, AuthorizationResponse};
 use crate::audit::{PromptFacts, arguments_sha256};
+use crate::outcome::{Answer, CallOutcome};
 use crate::results::{Access, LinkReason};
 use crate::shared_state::ReplayError;
 
@@ -97,12 +98,12 @@ pub(super) fn input_required(
     prompt: &Prompt<'_>,
     auth: &AuthorizationResponse,
     link: &CheckedLink,
-) -> Outcome {
+) -> Asked {
     let tool = prompt.tool.name;
     let access = &link.access;
     let url = link.url.to_string();
     let Some(id) = auth.id.clone() else {
-        return Outcome::Answer(prompt.link(auth, LinkReason::NotGranted).into());
+        return prompt.link(auth, LinkReason::NotGranted);
     };
     let pending = PendingCall {
         authorization_id: id.clone(),
@@ -117,7 +118,7 @@ pub(super) fn input_required(
         Ok(sealed) => sealed,
         Err(error) => {
             tracing::error!(%error, "could not seal requestState; answering with the link");
-            return Outcome::Answer(prompt.link(auth, LinkReason::NotGranted).into());
+            return prompt.link(auth, LinkReason::NotGranted);
         }
     };
     let elicitation = ElicitRequestParams::UrlElicitationParams {
@@ -131,10 +132,15 @@ pub(super) fn input_required(
         INPUT_KEY.to_owned(),
         InputRequest::Elicitation(ElicitRequest::new(elicitation)),
     );
-    Outcome::Answer(CallToolResponse::InputRequired(InputRequiredResult::new(
-        Some(requests),
-        Some(sealed),
-    )))
+    let response =
+        CallToolResponse::InputRequired(InputRequiredResult::new(Some(requests), Some(sealed)));
+    Asked::Answer {
+        answer: Answer {
+            response: Box::new(response),
+            outcome: CallOutcome::InputRequired,
+        },
+        end: "input_required",
+    }
 }
 
 /// The retry: checks `sealed` against this call, reads the client's answer, and waits
@@ -143,7 +149,7 @@ pub(in crate::gateway) async fn resume(
     prompt: &Prompt<'_>,
     sealed: &str,
     responses: Option<&InputResponses>,
-) -> Result<Outcome, RetryError> {
+) -> Result<Asked, RetryError> {
     let settings = prompt.settings;
     let pending = open(settings, sealed)?;
     if pending.user != prompt.user.as_str() {
@@ -192,7 +198,7 @@ pub(in crate::gateway) async fn resume(
         .await;
         prompt.settle(waited, &auth).await
     } else {
-        Outcome::Answer(prompt.link(&auth, LinkReason::Declined).into())
+        prompt.link(&auth, LinkReason::Declined)
     };
     let facts = PromptFacts {
         strategy: Strategy::InputRequired.label(),

@@ -245,7 +245,12 @@ pub async fn limit_calls(
             Err(over) => {
                 tracing::info!(user = %user, reason = %over, "refused a tool call over the limit");
                 limits.metrics.rate_limited();
-                audit::refused_calls(&limits.audit, &user, &bytes, "rate_limited");
+                audit::refused_calls(
+                    &limits.audit,
+                    &user,
+                    &bytes,
+                    crate::outcome::CallOutcome::RateLimited,
+                );
                 return over.into_response();
             }
         }

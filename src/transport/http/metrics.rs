@@ -17,10 +17,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use rmcp::model::CallToolResult;
 
 use crate::gateway::CallObserver;
-use crate::results::ResultClass;
+use crate::outcome::CallOutcome;
 use crate::shared_state::SharedState;
 
 /// The content type Prometheus scrapers expect for the text format.
@@ -157,15 +156,14 @@ impl Default for Metrics {
 }
 
 impl CallObserver for Metrics {
-    fn tool_call(&self, _tool: &str, result: &CallToolResult, elapsed: Duration) {
-        let outcome = match ResultClass::of(result) {
-            ResultClass::Ok => "ok",
-            ResultClass::AuthorizationRequired => {
-                self.authorization_prompts.inc();
-                "authorization_required"
-            }
-            ResultClass::UpstreamError(_) | ResultClass::ToolError => "tool_error",
+    fn tool_call(&self, _tool: &str, outcome: CallOutcome, elapsed: Duration) {
+        let Some(label) = outcome.metric_label() else {
+            return;
         };
+        if outcome == CallOutcome::AuthorizationRequired {
+            self.authorization_prompts.inc();
+        }
+        let outcome = label;
         self.tool_calls
             .get_or_create(&OutcomeLabels { outcome })
             .inc();

@@ -440,7 +440,7 @@ async fn an_audit_path_that_is_an_existing_file_stops_startup() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
     std::fs::write(&path, "kept\n").unwrap();
-    let output = std::process::Command::new(crate::common::GATEWAY_BIN)
+    let output = std::process::Command::new(crate::common::gateway_bin())
         .args(["serve", "--emulator", "--audit-log", path.to_str().unwrap()])
         .env("ARCADE_GATEWAY_CACHE_DIR", dir.path())
         .stdin(std::process::Stdio::null())

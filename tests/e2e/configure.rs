@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::common::{API_KEY, GATEWAY_BIN};
+use crate::common::{API_KEY, gateway_bin};
 
 const USER: &str = "ann@example.com";
 
@@ -113,7 +113,7 @@ impl Case {
 
 /// The binary's path as `configure` writes it.
 fn binary() -> String {
-    std::fs::canonicalize(GATEWAY_BIN)
+    std::fs::canonicalize(gateway_bin())
         .unwrap()
         .to_str()
         .unwrap()
@@ -143,7 +143,7 @@ impl Home {
 
     /// Runs `configure ARGS` with these variables.
     fn configure(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
-        let mut command = Command::new(GATEWAY_BIN);
+        let mut command = Command::new(gateway_bin());
         command
             .arg("configure")
             .args(args)

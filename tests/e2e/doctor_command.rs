@@ -7,10 +7,10 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::common::{API_KEY, GATEWAY_BIN, approve, start_emulator};
+use crate::common::{API_KEY, gateway_bin, approve, start_emulator};
 
 async fn doctor(home: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
-    tokio::process::Command::new(GATEWAY_BIN)
+    tokio::process::Command::new(gateway_bin())
         .arg("doctor")
         .args(args)
         .env_clear()
@@ -48,7 +48,7 @@ async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
         ("ARCADE_GATEWAY_CACHE_DIR", cache.path().to_str().unwrap()),
     ];
     // A grant for ann, through the link a call gives.
-    let call = tokio::process::Command::new(GATEWAY_BIN)
+    let call = tokio::process::Command::new(gateway_bin())
         .args(["call", "Mail.ListEmails", "--no-catalog-cache"])
         .env_clear()
         .envs(envs.iter().copied())
@@ -58,7 +58,7 @@ async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
     approve(String::from_utf8_lossy(&call.stdout).trim()).await;
 
     let home = tempfile::tempdir().unwrap();
-    let configure = tokio::process::Command::new(GATEWAY_BIN)
+    let configure = tokio::process::Command::new(gateway_bin())
         .args(["configure", "cursor"])
         .env_clear()
         .env("HOME", home.path())
@@ -82,7 +82,7 @@ async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
     assert!(line_about(&lines, "catalog cache").contains("first `serve` writes it"));
     assert!(line_about(&lines, "cursor").starts_with('✓'), "{lines:#?}");
     assert!(
-        line_about(&lines, "cursor").contains(GATEWAY_BIN),
+        line_about(&lines, "cursor").contains(gateway_bin()),
         "{lines:#?}"
     );
     assert!(
@@ -107,7 +107,7 @@ async fn a_client_entry_whose_command_is_gone_or_whose_flags_are_wrong_is_a_cros
     std::fs::write(&cursor, entry("/no/such/arcade-mcp-gateway", &["serve"])).unwrap();
     let windsurf = home.path().join(".codeium/windsurf/mcp_config.json");
     std::fs::create_dir_all(windsurf.parent().unwrap()).unwrap();
-    std::fs::write(&windsurf, entry(GATEWAY_BIN, &["serve", "--no-such-flag"])).unwrap();
+    std::fs::write(&windsurf, entry(gateway_bin(), &["serve", "--no-such-flag"])).unwrap();
     let envs = [
         ("ARCADE_API_KEY", API_KEY),
         ("ARCADE_BASE_URL", url.as_str()),

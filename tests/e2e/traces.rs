@@ -290,7 +290,7 @@ async fn over_stdio_the_meta_parent_is_kept_and_the_last_spans_leave_at_exit() {
     let mut env = otel_env(&receiver.endpoint, "http/protobuf").to_vec();
     // No timer fires before the exit: only the flush at exit can send the spans.
     env.push(("OTEL_BSP_SCHEDULE_DELAY", "600000"));
-    let mut child = tokio::process::Command::new(crate::common::GATEWAY_BIN)
+    let mut child = tokio::process::Command::new(crate::common::gateway_bin())
         .arg("serve")
         .env("ARCADE_API_KEY", API_KEY)
         .env("ARCADE_BASE_URL", emulator.base_url())
@@ -487,7 +487,7 @@ async fn a_stuck_or_absent_collector_costs_a_call_nothing() {
 
 #[test]
 fn otlp_over_grpc_is_refused_at_start_with_what_to_use() {
-    let output = std::process::Command::new(crate::common::GATEWAY_BIN)
+    let output = std::process::Command::new(crate::common::gateway_bin())
         .args(["serve", "--transport", "http", "--bind", "127.0.0.1:0"])
         .env("ARCADE_API_KEY", API_KEY)
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
@@ -506,7 +506,7 @@ fn otlp_over_grpc_is_refused_at_start_with_what_to_use() {
 
 #[test]
 fn commands_that_serve_nothing_ignore_the_otel_variables() {
-    let output = std::process::Command::new(crate::common::GATEWAY_BIN)
+    let output = std::process::Command::new(crate::common::gateway_bin())
         .args(["completions", "bash"])
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
         .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")

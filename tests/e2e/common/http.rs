@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use super::{API_KEY, GATEWAY_BIN};
+use super::{API_KEY, gateway_bin};
 
 /// What the server prints when it listens.
 const LISTENING: &str = "arcade-mcp-gateway listening on ";
@@ -90,7 +90,7 @@ impl HttpGateway {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Self {
-        Self::launch(Command::new(GATEWAY_BIN), bind, arcade_url, extra, env).await
+        Self::launch(Command::new(gateway_bin()), bind, arcade_url, extra, env).await
     }
 
     /// Like [`HttpGateway::start`], with the process allowed only `open_files` file
@@ -105,7 +105,7 @@ impl HttpGateway {
         command
             .arg(format!("--nofile={open_files}:{open_files}"))
             .arg("--")
-            .arg(GATEWAY_BIN);
+            .arg(gateway_bin());
         Self::launch(command, "127.0.0.1:0", arcade_url, extra, env).await
     }
 

@@ -124,6 +124,9 @@ pub struct Gateway {
     /// Cancelled when the client is gone (stdio: its end of stdin closed); an HTTP
     /// request may carry its session's own [`ClientGone`] instead.
     client_gone: ClientGone,
+    /// How long a `subscriptions/listen` lasts before it is ended (over HTTP, where each
+    /// holds a connection); `None`: until the client leaves.
+    listen_lifetime: Option<Duration>,
 }
 
 impl Gateway {
@@ -147,6 +150,7 @@ impl Gateway {
             observer: None,
             audit: AuditLog::default(),
             client_gone: ClientGone::default(),
+            listen_lifetime: None,
         }
     }
 
@@ -176,6 +180,13 @@ impl Gateway {
     /// The same gateway, reporting every finished call to `observer`.
     pub fn with_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// The same gateway, ending each `subscriptions/listen` after `lifetime` (the
+    /// client listens again): over HTTP a stream holds a connection while it lasts.
+    pub fn with_listen_lifetime(mut self, lifetime: Duration) -> Self {
+        self.listen_lifetime = Some(lifetime);
         self
     }
 
@@ -349,9 +360,18 @@ impl ServerHandler for Gateway {
     /// Tells the subscriber each time a refresh replaces the catalog, until it leaves.
     async fn listen(&self, subscription: SubscriptionContext) -> Result<(), McpError> {
         let mut changes = self.catalog.changes();
+        let lifetime = self.listen_lifetime;
+        let ended = async move {
+            match lifetime {
+                Some(lifetime) => tokio::time::sleep(lifetime).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(ended);
         loop {
             tokio::select! {
                 () = subscription.cancelled() => return Ok(()),
+                () = &mut ended => return Ok(()),
                 changed = changes.changed() => {
                     if changed.is_err() {
                         return Ok(());

@@ -20,6 +20,7 @@ mod direct_native_example;
 mod direct_startup_errors;
 mod direct_tools;
 mod discovery;
+mod discovery_bounds;
 mod doctor_command;
 mod emulator_arcade_client;
 mod fault_matrix;

@@ -47,13 +47,18 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// 404 for an expired session), a stream of them is not.
 pub const REFUSALS_TO_CLOSE: u32 = 8;
 
-/// Whether an answer refuses the request: a 4xx, but for the two every client meets in
-/// normal use, on every connection (a 401 asking for a token, and the 405 a stateless
-/// server answers the `GET` and `DELETE` of a session).
+/// Whether an answer refuses the request: a 4xx, but for those a client meets in normal
+/// use (a 401 asking for a token, the 405 a stateless server answers the `GET` and
+/// `DELETE` of a session) and a 429, which its own limit already bounds.
 fn is_refusal(status: http::StatusCode) -> bool {
+    use http::StatusCode;
     status.is_client_error()
-        && status != http::StatusCode::UNAUTHORIZED
-        && status != http::StatusCode::METHOD_NOT_ALLOWED
+        && ![
+            StatusCode::UNAUTHORIZED,
+            StatusCode::METHOD_NOT_ALLOWED,
+            StatusCode::TOO_MANY_REQUESTS,
+        ]
+        .contains(&status)
 }
 
 /// The answer written, without waiting, to a connection refused because every slot is
@@ -171,15 +176,24 @@ async fn serve_one(
     let service = tower::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
         let busy = seen.begin();
         request.extensions_mut().insert(Arc::clone(&seen));
+        let http1 = request.version() < http::Version::HTTP_2;
         let app = app.clone();
         let seen = Arc::clone(&seen);
         async move {
-            let response = match app.oneshot(request).await {
+            let mut response = match app.oneshot(request).await {
                 Ok(response) => response,
                 Err(never) => match never {},
             };
             if is_refusal(response.status()) {
                 seen.refused();
+            }
+            // The client learns with this answer that the connection ends after it, so
+            // it sends its next request on a new one rather than into a closing socket.
+            if http1 && spent(&seen, limits) {
+                response.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
             }
             Ok::<_, Infallible>(hold_until_sent(response, busy))
         }
@@ -211,6 +225,11 @@ async fn serve_one(
     }
 }
 
+/// Whether the connection has carried as many requests, or refused ones, as one may.
+fn spent(activity: &Activity, limits: ConnectionLimits) -> bool {
+    activity.refusals() >= REFUSALS_TO_CLOSE || activity.requests() >= limits.max_requests
+}
+
 /// Returns (with the reason) once the connection has done what one may: no request in
 /// flight for the limit that applies (the header-read timeout before the first
 /// request, the keep-alive timeout after), too old, too many requests or refusals.
@@ -218,11 +237,8 @@ async fn done_with(activity: &Activity, limits: ConnectionLimits) -> &'static st
     let too_old = activity.opened() + limits.max_age;
     loop {
         let changed = activity.next_change();
-        if activity.refusals() >= REFUSALS_TO_CLOSE {
-            return "too many refused requests";
-        }
-        if activity.requests() >= limits.max_requests {
-            return "--max-connection-requests reached";
+        if spent(activity, limits) {
+            return "--max-connection-requests or too many refused requests";
         }
         if Instant::now() >= too_old {
             return "--max-connection-age reached";

@@ -35,6 +35,7 @@ mod identity_trusted_header;
 mod layout;
 mod legacy_sse;
 mod listen_streams;
+mod log_bounds;
 mod protocol_versions;
 mod secrets;
 mod shared_state;

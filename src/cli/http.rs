@@ -27,6 +27,14 @@ const DEFAULT_SESSIONS_PER_USER: usize = 16;
 /// default: ten a second, far above what a client sends, far below a flood.
 const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
 
+/// Tool calls one of many users may have running at once, and start a minute, by default.
+const DEFAULT_CONCURRENT_CALLS: u32 = 8;
+const DEFAULT_CALLS_PER_MINUTE: u32 = 120;
+
+/// The call rate of one fixed user: no limit in practice (a million a minute), as the
+/// server has none of its own.
+const NO_CALL_RATE: u32 = 1_000_000;
+
 /// Flags of the HTTP transport.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HttpArgs {
@@ -93,13 +101,15 @@ pub struct HttpArgs {
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_body_bytes: usize,
 
-    /// Tool calls one user may have running at once
-    #[arg(long, default_value_t = 8, value_name = "N")]
-    pub max_concurrent_calls: u32,
+    /// Tool calls one user may have running at once [default: 8; with one fixed user,
+    /// --max-connections]
+    #[arg(long, value_name = "N")]
+    pub max_concurrent_calls: Option<u32>,
 
-    /// Tool calls one user may start per minute
-    #[arg(long, default_value_t = 120, value_name = "N")]
-    pub calls_per_minute: u32,
+    /// Tool calls one user may start per minute [default: 120; with one fixed user, no
+    /// limit]
+    #[arg(long, value_name = "N")]
+    pub calls_per_minute: Option<u32>,
 
     /// How long one HTTP request may take before it is answered 408, in seconds
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
@@ -235,13 +245,20 @@ impl HttpArgs {
             None if one_user => None,
             None => Some(DEFAULT_REQUESTS_PER_MINUTE),
         };
+        let (max_concurrent_calls, calls_per_minute) = if one_user {
+            (
+                u32::try_from(self.max_connections).unwrap_or(u32::MAX),
+                NO_CALL_RATE,
+            )
+        } else {
+            (DEFAULT_CONCURRENT_CALLS, DEFAULT_CALLS_PER_MINUTE)
+        };
+        let max_concurrent_calls = self.max_concurrent_calls.unwrap_or(max_concurrent_calls);
+        let calls_per_minute = self.calls_per_minute.unwrap_or(calls_per_minute);
         let positive = [
             ("--max-body-bytes", self.max_body_bytes as u64),
-            (
-                "--max-concurrent-calls",
-                u64::from(self.max_concurrent_calls),
-            ),
-            ("--calls-per-minute", u64::from(self.calls_per_minute)),
+            ("--max-concurrent-calls", u64::from(max_concurrent_calls)),
+            ("--calls-per-minute", u64::from(calls_per_minute)),
             ("--http-timeout", self.http_timeout),
             ("--idle-timeout", self.idle_timeout),
             ("--header-read-timeout", self.header_read_timeout),
@@ -265,8 +282,8 @@ impl HttpArgs {
         }
         Ok(Limits {
             max_body_bytes: self.max_body_bytes,
-            max_concurrent_calls: self.max_concurrent_calls,
-            calls_per_minute: self.calls_per_minute,
+            max_concurrent_calls,
+            calls_per_minute,
             request_timeout: Duration::from_secs(self.http_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),
             shutdown_grace: Duration::from_secs(self.shutdown_grace),

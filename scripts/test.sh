@@ -4,9 +4,12 @@
 # writes), the Python clients (the `mcp` SDK against the gateway, `arcadepy` against
 # the emulator), `@arcadeai/arcadejs` against the emulator, the official MCP
 # conformance suite, then the contract check: every exchange with an emulator during
-# all of the above, checked against Arcade's API (docs/arcade-api.md).
+# all of the above, checked against Arcade's API (docs/arcade-api.md). Redis is
+# installed when missing, and its tests fail rather than skip without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/ensure-redis.sh
+export REQUIRE_REDIS=1
 bash scripts/setup-python.sh
 npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error

@@ -2,6 +2,9 @@
 //! to do: the engine, the key, the user, the catalog, the user's grants, the catalog
 //! cache, and the MCP clients configured to launch this server. It reads only: it
 //! loads the catalog and lists the user's grants, and starts no authorization.
+//!
+//! Its output is pasted into issues and chats, so it never shows a secret: the values of
+//! secret flags in a client's entry and the password of any URL are shown as `***`.
 
 use std::path::Path;
 use std::time::{Instant, SystemTime};
@@ -36,14 +39,86 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A finding about `topic`.
+    /// A finding about `topic`; any URL's password in `detail` is hidden.
     pub fn new(status: Status, topic: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
             status,
             topic: topic.into(),
-            detail: detail.into(),
+            detail: without_url_passwords(&detail.into()),
         }
     }
+}
+
+/// What stands for a secret in the output.
+const HIDDEN: &str = "***";
+
+/// The flags of `serve` whose value is a secret.
+const SECRET_FLAGS: [&str; 3] = ["--api-key", "--request-state-key", "--redis-url"];
+
+/// `text` with the password of each URL in it (`scheme://user:password@host`) hidden.
+fn without_url_passwords(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        shown.push_str(before);
+        let authority_end = after
+            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace())
+            .unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        match authority.rfind('@').and_then(|at| {
+            let user_info = &authority[..at];
+            user_info.find(':').map(|colon| (colon, at))
+        }) {
+            Some((colon, at)) => {
+                shown.push_str(&authority[..=colon]);
+                shown.push_str(HIDDEN);
+                shown.push_str(&authority[at..]);
+            }
+            None => shown.push_str(authority),
+        }
+        rest = &after[authority_end..];
+    }
+    shown.push_str(rest);
+    shown
+}
+
+/// A client entry's arguments as `doctor` shows them, secret flags' values hidden.
+fn shown_args(args: &[String]) -> String {
+    let mut shown = Vec::with_capacity(args.len());
+    let mut secret_next = false;
+    for arg in args {
+        if std::mem::take(&mut secret_next) {
+            shown.push(HIDDEN.to_owned());
+            continue;
+        }
+        match arg.split_once('=') {
+            Some((flag, _)) if SECRET_FLAGS.contains(&flag) => {
+                shown.push(format!("{flag}={HIDDEN}"));
+            }
+            _ => {
+                secret_next = SECRET_FLAGS.contains(&arg.as_str());
+                shown.push(arg.clone());
+            }
+        }
+    }
+    shown.join(" ")
+}
+
+/// The secret values among a client entry's arguments.
+fn secret_values(args: &[String]) -> Vec<&str> {
+    let mut values = Vec::new();
+    for (n, arg) in args.iter().enumerate() {
+        match arg.split_once('=') {
+            Some((flag, value)) if SECRET_FLAGS.contains(&flag) => values.push(value),
+            _ if SECRET_FLAGS.contains(&arg.as_str()) => {
+                values.extend(args.get(n + 1).map(String::as_str));
+            }
+            _ => {}
+        }
+    }
+    values.retain(|value| !value.is_empty());
+    values
 }
 
 /// Examines the engine, the key, the user, the catalog, the user's grants and the
@@ -290,13 +365,51 @@ fn installed_entry(
             format!(
                 "{file} launches {} {}",
                 installed.command,
-                installed.args.join(" ")
+                shown_args(&installed.args)
             ),
         ),
-        Err(problem) => Finding::new(
-            Status::Problem,
-            client.name(),
-            format!("{file}: its flags do not parse ({problem}); {fix}"),
-        ),
+        Err(problem) => {
+            let problem = secret_values(&installed.args)
+                .into_iter()
+                .fold(problem, |problem, secret| problem.replace(secret, HIDDEN));
+            Finding::new(
+                Status::Problem,
+                client.name(),
+                format!("{file}: its flags do not parse ({problem}); {fix}"),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_passwords_are_hidden_wherever_they_are() {
+        assert_eq!(
+            without_url_passwords("https://ann:pw@host:8/p and redis://:s3@r/0, http://h/x@y"),
+            "https://ann:***@host:8/p and redis://:***@r/0, http://h/x@y"
+        );
+        assert_eq!(without_url_passwords("no url here"), "no url here");
+    }
+
+    #[test]
+    fn secret_flags_are_shown_without_their_values() {
+        let args: Vec<String> = [
+            "serve",
+            "--api-key",
+            "k1",
+            "--request-state-key=k2",
+            "--toolkit",
+            "Gmail",
+        ]
+        .map(str::to_owned)
+        .into();
+        assert_eq!(
+            shown_args(&args),
+            "serve --api-key *** --request-state-key=*** --toolkit Gmail"
+        );
+        assert_eq!(secret_values(&args), ["k1", "k2"]);
     }
 }

@@ -16,6 +16,7 @@
 
 mod arguments;
 mod batch;
+mod daily_file;
 mod event;
 mod record;
 mod refused;

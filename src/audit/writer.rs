@@ -1,15 +1,16 @@
 //! Where audit lines go, written off the call path: a call adds its line to a batch
 //! (see `batch.rs`), each batch goes to `tracing-appender`'s non-blocking writer (a
-//! channel), and its worker thread writes it to the day's file, or to stderr.
+//! channel), and its worker thread writes it to the day's file (`daily_file.rs`), or to
+//! stderr.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
-use tracing_appender::rolling::{RollingFileAppender, Rotation};
 
 use super::batch::{Batcher, Ticker};
+use super::daily_file::DailyFile;
 
 /// The most batches queued for the worker before a call waits for the disk: 64 MiB
 /// at most, far more than a tenth of a second of calls.
@@ -61,15 +62,16 @@ pub enum AuditError {
     /// The batch thread could not be started.
     #[error("cannot start the audit log's thread: {0}")]
     Thread(std::io::Error),
-    /// The folder or the file could not be created.
+    /// The day's file could not be opened.
     #[error(
-        "cannot open the audit log at `{path}`: {source}; check the folder exists and is writable"
+        "cannot open the audit log at `{path}`: {source}; check the folder exists and is \
+         writable, and that nobody else's file or link is where the day's file goes"
     )]
     Open {
         /// The path given.
         path: PathBuf,
-        /// What the appender said.
-        source: tracing_appender::rolling::InitError,
+        /// Why.
+        source: std::io::Error,
     },
 }
 
@@ -125,9 +127,9 @@ impl AuditLog {
     }
 }
 
-/// The appender of `path`: `<stem>.<date>.<ext>` files, a new one each day (UTC), and
-/// `path` a link to the newest.
-fn daily_file(path: &Path) -> Result<RollingFileAppender, AuditError> {
+/// The writer of `path`: `<stem>.<date>.<ext>` files, a new one each day (UTC), and
+/// `path` a link to the newest ([`DailyFile`]).
+fn daily_file(path: &Path) -> Result<DailyFile, AuditError> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -149,14 +151,8 @@ fn daily_file(path: &Path) -> Result<RollingFileAppender, AuditError> {
         source,
     })?;
     let (stem, extension) = split_name(name);
-    let mut builder = RollingFileAppender::builder()
-        .rotation(Rotation::DAILY)
-        .filename_prefix(stem)
-        .latest_symlink(name);
-    if let Some(extension) = extension {
-        builder = builder.filename_suffix(extension);
-    }
-    builder.build(&folder).map_err(|source| AuditError::Open {
+    let link = folder.join(name);
+    DailyFile::open(folder, stem, extension, link).map_err(|source| AuditError::Open {
         path: path.to_owned(),
         source,
     })

@@ -20,6 +20,21 @@ use crate::transport::http::{HttpSettings, Limits, OriginPolicy};
 /// stays out of `ps` output and shell history).
 pub const PROXY_SECRET_ENV: &str = "ARCADE_GATEWAY_PROXY_SECRET";
 
+/// Sessions and listen streams one of many users may have open, by default.
+const DEFAULT_SESSIONS_PER_USER: usize = 16;
+
+/// Requests (other than calls and listings) one of many users may send a minute, by
+/// default: ten a second, far above what a client sends, far below a flood.
+const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
+
+/// Tool calls one of many users may have running at once, and start a minute, by default.
+const DEFAULT_CONCURRENT_CALLS: u32 = 8;
+const DEFAULT_CALLS_PER_MINUTE: u32 = 120;
+
+/// The call rate of one fixed user: no limit in practice (a million a minute), as the
+/// server has none of its own.
+const NO_CALL_RATE: u32 = 1_000_000;
+
 /// Flags of the HTTP transport.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HttpArgs {
@@ -86,13 +101,15 @@ pub struct HttpArgs {
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_body_bytes: usize,
 
-    /// Tool calls one user may have running at once
-    #[arg(long, default_value_t = 8, value_name = "N")]
-    pub max_concurrent_calls: u32,
+    /// Tool calls one user may have running at once [default: 8; with one fixed user,
+    /// --max-connections]
+    #[arg(long, value_name = "N")]
+    pub max_concurrent_calls: Option<u32>,
 
-    /// Tool calls one user may start per minute
-    #[arg(long, default_value_t = 120, value_name = "N")]
-    pub calls_per_minute: u32,
+    /// Tool calls one user may start per minute [default: 120; with one fixed user, no
+    /// limit]
+    #[arg(long, value_name = "N")]
+    pub calls_per_minute: Option<u32>,
 
     /// How long one HTTP request may take before it is answered 408, in seconds
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
@@ -115,18 +132,41 @@ pub struct HttpArgs {
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub keep_alive_timeout: u64,
 
-    /// Connections served at once; more wait to be accepted. Keep it well below the
-    /// open-file limit (`ulimit -n`)
+    /// Connections served at once (at most what the open-file limit allows, which the
+    /// server raises to its hard limit at start). When all are taken, a new connection
+    /// takes the slot of an idle or never-authenticated one of the client holding the
+    /// most, or is refused with a 503
     #[arg(long, default_value_t = 512, value_name = "N")]
     pub max_connections: usize,
 
-    /// Sessions (Streamable HTTP and legacy SSE) one user may have open at once
-    #[arg(long, default_value_t = 16, value_name = "N")]
-    pub max_sessions_per_user: usize,
+    /// How long a connection may stay open, in seconds; it is then closed once its
+    /// answers in flight are sent (clients connect again)
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub max_connection_age: u64,
 
-    /// Sessions (Streamable HTTP and legacy SSE) open on the whole server
+    /// Requests one connection may carry; it is then closed once its answers are sent
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_connection_requests: u32,
+
+    /// Sessions (Streamable HTTP and legacy SSE) and `subscriptions/listen` streams one
+    /// user may have open at once [default: 16; with one fixed user, --max-sessions]
+    #[arg(long, value_name = "N")]
+    pub max_sessions_per_user: Option<usize>,
+
+    /// Sessions (Streamable HTTP and legacy SSE) and listen streams open on the whole
+    /// server
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_sessions: usize,
+
+    /// How long a `subscriptions/listen` stream lasts before the server ends it (the
+    /// client listens again), in seconds
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub listen_lifetime: u64,
+
+    /// Requests other than tool calls and `tools/list` one user may send per minute,
+    /// whatever their method [default: 600; with one fixed user, no limit]
+    #[arg(long, value_name = "N")]
+    pub requests_per_minute: Option<u32>,
 
     /// Redis shared by stateless replicas: per-user limits hold across all of them and
     /// a requestState is used once (see docs/shared-state.md), e.g.
@@ -142,6 +182,7 @@ impl HttpArgs {
     /// user), used only when no other identity mode is asked for.
     pub fn settings(&self, fixed_user: Option<UserId>) -> Result<HttpSettings, ConfigError> {
         let identity = self.identity(fixed_user)?;
+        let one_user = matches!(identity, IdentityConfig::Fixed(_));
         let origins = OriginPolicy::new(
             &self.allowed_hosts,
             &self.allowed_origins,
@@ -151,7 +192,7 @@ impl HttpArgs {
             bind: self.bind,
             stateless: self.stateless,
             identity,
-            limits: self.limits()?,
+            limits: self.limits(one_user)?,
             origins,
             redis: self.redis_url()?,
         })
@@ -190,38 +231,71 @@ impl HttpArgs {
         Ok(Some(RedisUrl::parse(raw.expose_secret())?))
     }
 
-    /// The limits, refusing zeros that would make the server answer nothing.
-    fn limits(&self) -> Result<Limits, ConfigError> {
+    /// The limits, refusing zeros that would make the server answer nothing. With
+    /// `one_user` (a fixed user on loopback), the per-user caps left unset are the
+    /// server's: there is nobody else to protect that user from.
+    fn limits(&self, one_user: bool) -> Result<Limits, ConfigError> {
+        let max_sessions_per_user = self.max_sessions_per_user.unwrap_or(if one_user {
+            self.max_sessions
+        } else {
+            DEFAULT_SESSIONS_PER_USER
+        });
+        let requests_per_minute = match self.requests_per_minute {
+            Some(n) => Some(n),
+            None if one_user => None,
+            None => Some(DEFAULT_REQUESTS_PER_MINUTE),
+        };
+        let (max_concurrent_calls, calls_per_minute) = if one_user {
+            (
+                u32::try_from(self.max_connections).unwrap_or(u32::MAX),
+                NO_CALL_RATE,
+            )
+        } else {
+            (DEFAULT_CONCURRENT_CALLS, DEFAULT_CALLS_PER_MINUTE)
+        };
+        let max_concurrent_calls = self.max_concurrent_calls.unwrap_or(max_concurrent_calls);
+        let calls_per_minute = self.calls_per_minute.unwrap_or(calls_per_minute);
         let positive = [
             ("--max-body-bytes", self.max_body_bytes as u64),
-            (
-                "--max-concurrent-calls",
-                u64::from(self.max_concurrent_calls),
-            ),
-            ("--calls-per-minute", u64::from(self.calls_per_minute)),
+            ("--max-concurrent-calls", u64::from(max_concurrent_calls)),
+            ("--calls-per-minute", u64::from(calls_per_minute)),
             ("--http-timeout", self.http_timeout),
             ("--idle-timeout", self.idle_timeout),
             ("--header-read-timeout", self.header_read_timeout),
             ("--keep-alive-timeout", self.keep_alive_timeout),
             ("--max-connections", self.max_connections as u64),
-            ("--max-sessions-per-user", self.max_sessions_per_user as u64),
+            ("--max-connection-age", self.max_connection_age),
+            (
+                "--max-connection-requests",
+                u64::from(self.max_connection_requests),
+            ),
+            ("--max-sessions-per-user", max_sessions_per_user as u64),
             ("--max-sessions", self.max_sessions as u64),
+            ("--listen-lifetime", self.listen_lifetime),
+            (
+                "--requests-per-minute",
+                requests_per_minute.map_or(1, u64::from),
+            ),
         ];
         if let Some((flag, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(ConfigError::ZeroLimit(flag));
         }
         Ok(Limits {
             max_body_bytes: self.max_body_bytes,
-            max_concurrent_calls: self.max_concurrent_calls,
-            calls_per_minute: self.calls_per_minute,
+            max_concurrent_calls,
+            calls_per_minute,
             request_timeout: Duration::from_secs(self.http_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
             header_read_timeout: Duration::from_secs(self.header_read_timeout),
             keep_alive_timeout: Duration::from_secs(self.keep_alive_timeout),
             max_connections: self.max_connections,
-            max_sessions_per_user: self.max_sessions_per_user,
+            max_connection_age: Duration::from_secs(self.max_connection_age),
+            max_connection_requests: self.max_connection_requests,
+            max_sessions_per_user,
             max_sessions: self.max_sessions,
+            listen_lifetime: Duration::from_secs(self.listen_lifetime),
+            requests_per_minute,
         })
     }
 }

@@ -75,6 +75,21 @@ pub enum ConfigureError {
     /// `--transport http` for a client that launches the server over stdio.
     #[error("the client launches the server and speaks to it over stdio: leave out --transport")]
     NotStdio,
+    /// The config file is a symlink `configure` must not follow: out of the project
+    /// (`--project`), to a file of another user, or to nothing.
+    #[error(
+        "{} is a symlink to {}, {why}: configure does not follow it; replace the link with \
+         the file itself, then run again",
+        path.display(), target.display()
+    )]
+    UnexpectedSymlink {
+        /// The link.
+        path: PathBuf,
+        /// Where it points.
+        target: PathBuf,
+        /// Why it is not followed.
+        why: &'static str,
+    },
     /// The file changed between reading and writing it (the client rewrote it).
     #[error("{} changed while it was being configured; run again", .0.display())]
     Changed(PathBuf),

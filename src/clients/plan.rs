@@ -57,7 +57,11 @@ pub struct Applied {
 
 /// Reads the client's file and computes its new content; an error leaves no trace.
 pub fn plan(request: &Request, homes: &Homes) -> Result<Plan, ConfigureError> {
-    let path = file::resolve(&homes.config_file(request.client, &request.scope)?)?;
+    let within = match &request.scope {
+        Scope::Project(dir) => Some(dir.as_path()),
+        Scope::User => None,
+    };
+    let path = file::resolve(&homes.config_file(request.client, &request.scope)?, within)?;
     let (entry, key_use) = Entry::new(request.client, &request.launch);
     if key_use == KeyUse::ValueMissing {
         return Err(ConfigureError::MissingKey {
@@ -109,7 +113,7 @@ fn merge(client: Client, text: &str, edit: &Edit, path: &Path) -> Result<String,
 
 impl Plan {
     /// Backs the old file up and writes the new one in its place, with the old file's
-    /// permissions (0600 when it holds the key). Refuses when the file changed since
+    /// permissions (0600 when it holds the key or is new). Refuses when the file changed since
     /// [`plan`] read it (a client rewriting its own file, as Claude Code does).
     pub fn apply(&self) -> Result<Applied, ConfigureError> {
         let now = file::read(&self.path)?;
@@ -120,10 +124,15 @@ impl Plan {
             Some(old) => Some(file::back_up(&self.path, old)?),
             None => None,
         };
+        // A new file is its owner's only: it holds at least this server's launch, and
+        // perhaps other servers' tokens later.
         let permissions = if self.private {
             file::private_permissions()
         } else {
-            self.old.as_ref().map(|old| old.permissions.clone())
+            self.old
+                .as_ref()
+                .map(|old| old.permissions.clone())
+                .or_else(file::private_permissions)
         };
         file::write_new(&self.path, self.text.as_bytes(), permissions.as_ref(), true)?;
         Ok(Applied { backup })

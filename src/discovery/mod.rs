@@ -58,6 +58,10 @@ const SAME_ACTION_BOOST: f32 = 0.3;
 /// The longest query read: a task, not a document.
 const MAX_QUERY_CHARS: usize = 500;
 
+/// The longest toolkit filter read: toolkit names are a few words (the longest served is
+/// about a third of it).
+const MAX_TOOLKIT_CHARS: usize = 64;
+
 /// The longest one-line description shown.
 const DESCRIPTION_CHARS: usize = 160;
 
@@ -90,6 +94,12 @@ pub enum SearchError {
         "the query is longer than {MAX_QUERY_CHARS} characters: describe the task in a few words"
     )]
     TooLong,
+    /// A toolkit filter longer than any toolkit's name.
+    #[error(
+        "the toolkit is longer than {MAX_TOOLKIT_CHARS} characters, so no toolkit has that \
+         name: give a toolkit's name, or leave out `toolkit`"
+    )]
+    ToolkitTooLong,
     /// A toolkit filter naming no toolkit served here.
     #[error("no toolkit named `{given}` is served here{}", suggestion(.closest))]
     UnknownToolkit {
@@ -227,6 +237,9 @@ impl SearchIndex {
     ) -> Result<Vec<Hit>, SearchError> {
         if query.chars().count() > MAX_QUERY_CHARS {
             return Err(SearchError::TooLong);
+        }
+        if toolkit.is_some_and(|t| t.chars().count() > MAX_TOOLKIT_CHARS) {
+            return Err(SearchError::ToolkitTooLong);
         }
         let only = toolkit.map(|t| self.toolkit_named(t)).transpose()?;
         let query = Query::parse(query, &self.terms, &self.synonyms, &self.postings)

@@ -15,6 +15,11 @@ use crate::direct::DirectTools;
 /// enough that the answer stays a few schemas long.
 pub const DESCRIBE_AT_MOST: usize = 20;
 
+/// The longest tool name taken, in characters (MCP's own bound on tool names; Arcade's
+/// longest is about half of it). A longer name names no tool, and is refused before any
+/// lookup or comparison with the served names.
+pub const MAX_NAME_CHARS: usize = 128;
+
 /// The arguments of `describe_tools`.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,6 +89,9 @@ pub(super) fn describe(
             names.len()
         ));
     }
+    if let Some(refusal) = names.iter().find_map(|name| overlong_name(name)) {
+        return refusal;
+    }
     let mut tools = Vec::with_capacity(names.len());
     for name in &names {
         match served.resolve(name).and_then(|n| served.definition(&n)) {
@@ -103,7 +111,6 @@ pub(super) fn describe(
 
 /// A tool error for a name that is no tool, naming the closest ones.
 pub(super) fn unknown_tool(name: &str, closest: &[String]) -> CallToolResult {
-    let shown: String = name.chars().take(100).collect();
     let hint = if closest.is_empty() {
         "Call search_tools to find the tool for your task.".to_owned()
     } else {
@@ -112,12 +119,47 @@ pub(super) fn unknown_tool(name: &str, closest: &[String]) -> CallToolResult {
             closest.join(", ")
         )
     };
-    own_tools::tool_error(format!("There is no tool named `{shown}`. {hint}"))
+    own_tools::tool_error(format!(
+        "There is no tool named {}. {hint}",
+        quoted_name(name)
+    ))
+}
+
+/// A tool error for a name longer than any tool's, or `None` for a name that may be one.
+pub(super) fn overlong_name(name: &str) -> Option<CallToolResult> {
+    let chars = name.chars().count();
+    (chars > MAX_NAME_CHARS).then(|| {
+        own_tools::tool_error(format!(
+            "There is no tool by that name: tool names are at most {MAX_NAME_CHARS} \
+             characters, and the one given has {chars}. Call search_tools to find the tool \
+             for your task."
+        ))
+    })
+}
+
+/// `name` in backquotes when it looks like a tool name (at most [`MAX_NAME_CHARS`]
+/// letters, digits, `_`, `-`, `.` or `@`), else a phrase that does not quote it: an
+/// answer or a log line repeats no more of what a client sent than a name.
+pub(super) fn quoted_name(name: &str) -> String {
+    let name = name.trim();
+    let looks_like_a_name = !name.is_empty()
+        && name.len() <= MAX_NAME_CHARS
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
+    if looks_like_a_name {
+        format!("`{name}`")
+    } else {
+        "by that name".to_owned()
+    }
 }
 
 /// The checked arguments of `call_tool`, or a tool error saying what is wrong.
 pub(super) fn call_arguments(arguments: JsonObject) -> Result<CallArguments, CallToolResult> {
     let call = own_tools::arguments::<CallArguments>(OwnTool::CallTool, arguments)?;
+    if let Some(refusal) = overlong_name(&call.name) {
+        return Err(refusal);
+    }
     if OwnTool::named(call.name.trim()).is_some() {
         return Err(own_tools::tool_error(format!(
             "`call_tool` runs the tools found with search_tools; call `{}` directly instead.",

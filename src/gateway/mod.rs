@@ -32,9 +32,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, InitializeRequestParams,
-    InitializeResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
-    Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation,
+    InitializeRequestParams, InitializeResult, ListToolsResult, PaginatedRequestParams,
+    ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::model::{
     CompleteRequestParams, CompleteResult, GetPromptRequestParams, GetPromptResponse,
@@ -109,6 +109,10 @@ pub struct ListingSettings {
     pub no_connection_tools: bool,
 }
 
+/// The longest a discovery tool may work on one call: with its inputs bounded, the work
+/// takes milliseconds, so only an overloaded server reaches it.
+const DISCOVERY_TIME: Duration = Duration::from_secs(10);
+
 /// The MCP server: one per connection, cheap to clone.
 #[derive(Clone)]
 pub struct Gateway {
@@ -126,6 +130,9 @@ pub struct Gateway {
     /// Cancelled when the client is gone (stdio: its end of stdin closed); an HTTP
     /// request may carry its session's own [`ClientGone`] instead.
     client_gone: ClientGone,
+    /// How long a `subscriptions/listen` lasts before it is ended (over HTTP, where each
+    /// holds a connection); `None`: until the client leaves.
+    listen_lifetime: Option<Duration>,
 }
 
 impl Gateway {
@@ -149,6 +156,7 @@ impl Gateway {
             observer: None,
             audit: AuditLog::default(),
             client_gone: ClientGone::default(),
+            listen_lifetime: None,
         }
     }
 
@@ -178,6 +186,13 @@ impl Gateway {
     /// The same gateway, reporting every finished call to `observer`.
     pub fn with_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// The same gateway, ending each `subscriptions/listen` after `lifetime` (the
+    /// client listens again): over HTTP a stream holds a connection while it lasts.
+    pub fn with_listen_lifetime(mut self, lifetime: Duration) -> Self {
+        self.listen_lifetime = Some(lifetime);
         self
     }
 
@@ -350,9 +365,18 @@ impl ServerHandler for Gateway {
     /// Tells the subscriber each time a refresh replaces the catalog, until it leaves.
     async fn listen(&self, subscription: SubscriptionContext) -> Result<(), McpError> {
         let mut changes = self.catalog.changes();
+        let lifetime = self.listen_lifetime;
+        let ended = async move {
+            match lifetime {
+                Some(lifetime) => tokio::time::sleep(lifetime).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(ended);
         loop {
             tokio::select! {
                 () = subscription.cancelled() => return Ok(()),
+                () = &mut ended => return Ok(()),
                 changed = changes.changed() => {
                     if changed.is_err() {
                         return Ok(());
@@ -581,11 +605,21 @@ impl Gateway {
             direct: self.direct.as_ref(),
         };
         let result = match tool {
-            OwnTool::SearchTools => self.search.search(catalog, self.direct.as_ref(), arguments),
-            OwnTool::DescribeTools => discovery_tools::describe(&served, arguments, |name| {
-                self.search
-                    .closest_names(catalog, self.direct.as_ref(), name)
-            }),
+            OwnTool::SearchTools => self
+                .discovery_work(catalog, move |search, catalog, direct| {
+                    search.search(catalog, direct, arguments)
+                })
+                .await
+                .unwrap_or_else(|slow| slow),
+            OwnTool::DescribeTools => self
+                .discovery_work(catalog, move |search, catalog, direct| {
+                    let served = Served { catalog, direct };
+                    discovery_tools::describe(&served, arguments, |name| {
+                        search.closest_names(catalog, direct, name)
+                    })
+                })
+                .await
+                .unwrap_or_else(|slow| slow),
             OwnTool::CallTool => {
                 return Box::pin(self.call_through(request, &served, call)).await;
             }
@@ -595,6 +629,34 @@ impl Gateway {
             }
         };
         Ok(Answer::own(result))
+    }
+
+    /// Runs CPU-heavy discovery work (building the search index, ranking, comparing a
+    /// name with every served one) on the blocking pool, so it never holds up the
+    /// threads serving other requests, within [`DISCOVERY_TIME`]; past it, a tool error
+    /// saying so (`Err`).
+    async fn discovery_work<T: Send + 'static>(
+        &self,
+        catalog: &Catalog,
+        work: impl FnOnce(&search::Search, &Catalog, Option<&DirectTools>) -> T + Send + 'static,
+    ) -> Result<T, CallToolResult> {
+        let (search, catalog, direct) = (self.search.clone(), catalog.clone(), self.direct.clone());
+        let job = tokio::task::spawn_blocking(move || work(&search, &catalog, direct.as_ref()));
+        match tokio::time::timeout(DISCOVERY_TIME, job).await {
+            Ok(Ok(done)) => Ok(done),
+            Ok(Err(failed)) => {
+                tracing::error!(error = %failed, "discovery work failed");
+                Err(own_tools::tool_error(
+                    "The tool search failed on the server; call again, and if it fails again, \
+                     report it to the server's operator."
+                        .to_owned(),
+                ))
+            }
+            Err(_) => Err(own_tools::tool_error(format!(
+                "The tool search took longer than {} s; call again with a shorter query.",
+                DISCOVERY_TIME.as_secs()
+            ))),
+        }
     }
 
     /// `call_tool {name, arguments}`: the named tool, run as a direct call of it would
@@ -611,9 +673,13 @@ impl Gateway {
             Err(result) => return Ok(Answer::new(result, CallOutcome::InvalidArguments)),
         };
         let Some(name) = served.resolve(&relayed.name) else {
+            let wanted = relayed.name.clone();
             let closest = self
-                .search
-                .closest_names(served.catalog, served.direct, &relayed.name);
+                .discovery_work(served.catalog, move |search, catalog, direct| {
+                    search.closest_names(catalog, direct, &wanted)
+                })
+                .await
+                .unwrap_or_default();
             let unknown = discovery_tools::unknown_tool(&relayed.name, &closest);
             return Ok(Answer::own(unknown));
         };
@@ -660,8 +726,8 @@ impl Gateway {
         let entry = catalog.get(&request.name).ok_or_else(|| {
             McpError::invalid_params(
                 format!(
-                    "unknown tool `{}`: call tools/list to see the tools this server offers",
-                    request.name
+                    "unknown tool {}: call tools/list to see the tools this server offers",
+                    discovery_tools::quoted_name(&request.name)
                 ),
                 None,
             )

@@ -16,6 +16,13 @@ use tracing::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::registry::LookupSpan;
 
+/// The most attributes a span (or one of its events or links) keeps.
+const SPAN_ATTRIBUTES_AT_MOST: u32 = 32;
+/// The most events a span keeps.
+const SPAN_EVENTS_AT_MOST: u32 = 16;
+/// The most links a span keeps.
+const SPAN_LINKS_AT_MOST: u32 = 4;
+
 /// The variables that turn traces on: an OTLP endpoint, for traces or for every signal.
 const ENDPOINT_VARS: [&str; 2] = [
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
@@ -105,9 +112,16 @@ impl Traces {
             .with_http()
             .with_protocol(protocol(&var)?)
             .build()?;
+        // A span here has about a dozen attributes, no events and one link at most: the
+        // limits only stop a span swelling if a library ever adds to them.
         let provider = SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
             .with_resource(Resource::builder().build())
+            .with_max_attributes_per_span(SPAN_ATTRIBUTES_AT_MOST)
+            .with_max_events_per_span(SPAN_EVENTS_AT_MOST)
+            .with_max_links_per_span(SPAN_LINKS_AT_MOST)
+            .with_max_attributes_per_event(SPAN_ATTRIBUTES_AT_MOST)
+            .with_max_attributes_per_link(SPAN_ATTRIBUTES_AT_MOST)
             .build();
         Ok(Some(Self { provider }))
     }

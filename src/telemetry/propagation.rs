@@ -4,7 +4,7 @@
 
 use opentelemetry::Context;
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
-use opentelemetry::trace::TraceContextExt;
+use opentelemetry::trace::{SpanContext, TraceContextExt, TraceState};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use rmcp::model::MetaObject;
@@ -16,18 +16,53 @@ use super::spans::{self, Upstream};
 /// The keys SEP-414 reserves in `_meta` for the W3C trace context.
 const META_KEYS: [&str; 2] = ["traceparent", "tracestate"];
 
+/// The longest `tracestate` taken, in bytes, and the most list-members: what the W3C
+/// Trace Context asks every vendor to pass on. A longer one, or one with more members,
+/// is dropped whole (the `traceparent` stays): it is neither recorded nor forwarded.
+const TRACESTATE_MAX_BYTES: usize = 512;
+const TRACESTATE_MAX_MEMBERS: usize = 32;
+
 /// The caller's trace context: the request's own `_meta` when it carries a valid
 /// `traceparent` (it belongs to this MCP request, where an HTTP header may belong to
-/// a proxy's), else the HTTP request's headers; `None` when neither has one.
+/// a proxy's), else the HTTP request's headers; `None` when neither has one. A
+/// `tracestate` past the W3C bounds is left out.
 pub(super) fn incoming(meta: &MetaObject, headers: Option<&http::HeaderMap>) -> Option<Context> {
     let propagator = TraceContextPropagator::new();
     let from_meta = propagator.extract(&MetaExtractor(meta));
-    let context = if has_remote_parent(&from_meta) {
-        from_meta
+    let (context, state) = if has_remote_parent(&from_meta) {
+        (from_meta, meta.get_tracestate())
     } else {
-        propagator.extract(&HeaderExtractor(headers?))
+        let headers = headers?;
+        let state = headers.get("tracestate").and_then(|v| v.to_str().ok());
+        (propagator.extract(&HeaderExtractor(headers)), state)
     };
-    has_remote_parent(&context).then_some(context)
+    if !has_remote_parent(&context) {
+        return None;
+    }
+    Some(if state.is_none_or(within_bounds) {
+        context
+    } else {
+        without_trace_state(&context)
+    })
+}
+
+/// Whether a `tracestate` as received is within the W3C bounds.
+fn within_bounds(state: &str) -> bool {
+    state.len() <= TRACESTATE_MAX_BYTES
+        && state.split(',').filter(|m| !m.trim().is_empty()).count() <= TRACESTATE_MAX_MEMBERS
+}
+
+/// `context`'s remote parent with an empty `tracestate`.
+fn without_trace_state(context: &Context) -> Context {
+    let parent = context.span().span_context().clone();
+    let parent = SpanContext::new(
+        parent.trace_id(),
+        parent.span_id(),
+        parent.trace_flags(),
+        true,
+        TraceState::default(),
+    );
+    Context::new().with_remote_span_context(parent)
 }
 
 fn has_remote_parent(context: &Context) -> bool {
@@ -101,6 +136,12 @@ mod tests {
         let state = context.span().span_context().trace_state().header();
         assert_eq!(state, "vendor=1");
         assert!(incoming(&meta, None).is_some(), "stdio has no headers");
+
+        let long = format!("vendor={}", "v".repeat(TRACESTATE_MAX_BYTES));
+        meta.set_tracestate(&long);
+        let context = incoming(&meta, None).unwrap();
+        assert_eq!(trace_id(&context), "0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(context.span().span_context().trace_state().header(), "");
 
         let mut bad = MetaObject::new();
         bad.set_traceparent("00-not-a-trace-01");

@@ -3,7 +3,9 @@
 //! layer lets through the spans made here and nothing else (see [`only_ours`]), so
 //! this file is the whole list of what a collector can learn: methods, tool names,
 //! ids, status codes, outcome classes, and the user only as a digest. Never an
-//! argument, a token, a key or a header.
+//! argument, a token, a key or a header. Every value a client chose (a tool name, a
+//! request id, a session id, a protocol version) is cut at [`MAX_ATTRIBUTE_BYTES`], so a
+//! client cannot swell the spans queued for the collector.
 
 use opentelemetry::trace::Status;
 use rmcp::service::{RequestContext, RoleServer};
@@ -26,6 +28,21 @@ pub(super) fn only_ours() -> FilterFn<fn(&Metadata<'_>) -> bool> {
     filter_fn(is_trace_span as fn(&Metadata<'_>) -> bool).with_max_level_hint(LevelFilter::INFO)
 }
 
+/// The longest attribute value (or span name's target) recorded, in bytes.
+pub const MAX_ATTRIBUTE_BYTES: usize = 128;
+
+/// `value` up to [`MAX_ATTRIBUTE_BYTES`], cut at a character's edge.
+fn bounded(value: &str) -> &str {
+    if value.len() <= MAX_ATTRIBUTE_BYTES {
+        return value;
+    }
+    let mut end = MAX_ATTRIBUTE_BYTES;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    &value[..end]
+}
+
 /// One MCP request, as a server span `{mcp.method.name} {target}`.
 pub struct McpRequest {
     span: Span,
@@ -40,6 +57,7 @@ impl McpRequest {
         context: &RequestContext<RoleServer>,
     ) -> Self {
         let parts = context.extensions.get::<http::request::Parts>();
+        let tool = tool.map(bounded);
         // The fields are only evaluated when some layer wants the span.
         let span = tracing::info_span!(
             "mcp.request",
@@ -51,7 +69,7 @@ impl McpRequest {
             mcp.method.name = method,
             gen_ai.operation.name = tool.map(|_| "execute_tool"),
             gen_ai.tool.name = tool,
-            jsonrpc.request.id = %context.id,
+            jsonrpc.request.id = bounded(&context.id.to_string()),
             mcp.session.id = Empty,
             mcp.protocol.version = Empty,
             network.transport = if parts.is_some() { "tcp" } else { "pipe" },
@@ -65,13 +83,13 @@ impl McpRequest {
             return Self { span };
         }
         if let Some(version) = context.protocol_version() {
-            span.record("mcp.protocol.version", version.as_str());
+            span.record("mcp.protocol.version", bounded(version.as_str()));
         }
         let session = parts
             .and_then(|parts| parts.headers.get("mcp-session-id"))
             .and_then(|value| value.to_str().ok());
         if let Some(session) = session {
-            span.record("mcp.session.id", session);
+            span.record("mcp.session.id", bounded(session));
         }
         let headers = parts.map(|parts| &parts.headers);
         if let Some(parent) = super::propagation::incoming(&context.meta, headers) {
@@ -181,6 +199,15 @@ pub(super) fn record_response(span: &Span, response: &Result<reqwest::Response, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_chosen_values_are_cut_at_a_character_edge() {
+        assert_eq!(bounded("Math_Add"), "Math_Add");
+        let long = "é".repeat(MAX_ATTRIBUTE_BYTES);
+        assert_eq!(bounded(&long).len(), MAX_ATTRIBUTE_BYTES);
+        let odd = format!("a{long}");
+        assert_eq!(bounded(&odd).len(), MAX_ATTRIBUTE_BYTES - 1);
+    }
 
     #[test]
     fn a_user_is_a_stable_digest_that_does_not_show_the_id() {

@@ -440,7 +440,7 @@ async fn an_audit_path_that_is_an_existing_file_stops_startup() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
     std::fs::write(&path, "kept\n").unwrap();
-    let output = std::process::Command::new(crate::common::GATEWAY_BIN)
+    let output = std::process::Command::new(crate::common::gateway_bin())
         .args(["serve", "--emulator", "--audit-log", path.to_str().unwrap()])
         .env("ARCADE_GATEWAY_CACHE_DIR", dir.path())
         .stdin(std::process::Stdio::null())
@@ -450,6 +450,27 @@ async fn an_audit_path_that_is_an_existing_file_stops_startup() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("is an existing file"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "kept\n");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symlink_planted_where_the_days_file_goes_stops_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let planted = dir.path().join("someone-elses.log");
+    std::fs::write(&planted, "").unwrap();
+    let today = chrono::Utc::now().format("%Y-%m-%d");
+    std::os::unix::fs::symlink(&planted, dir.path().join(format!("audit.{today}.jsonl"))).unwrap();
+    let output = std::process::Command::new(crate::common::gateway_bin())
+        .args(["serve", "--emulator", "--audit-log", path.to_str().unwrap()])
+        .env("ARCADE_GATEWAY_CACHE_DIR", dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("symlink"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&planted).unwrap(), "");
 }
 
 #[tokio::test]

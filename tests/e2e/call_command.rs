@@ -6,12 +6,12 @@ use std::process::{Output, Stdio};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::common::{API_KEY, GATEWAY_BIN, approve, start_emulator};
+use crate::common::{API_KEY, approve, gateway_bin, start_emulator};
 
 const USER: &str = "ann@example.com";
 
 fn call_command(base_url: &str, args: &[&str]) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(GATEWAY_BIN);
+    let mut command = tokio::process::Command::new(gateway_bin());
     command
         .arg("call")
         .args(args)

@@ -3,10 +3,10 @@
 
 use std::process::Command;
 
-use crate::common::GATEWAY_BIN;
+use crate::common::gateway_bin;
 
 fn run(args: &[&str]) -> std::process::Output {
-    Command::new(GATEWAY_BIN)
+    Command::new(gateway_bin())
         .args(args)
         .output()
         .expect("the binary runs")

@@ -18,7 +18,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
 use crate::common::http::HttpGateway;
-use crate::common::{API_KEY, GATEWAY_BIN, eventually, start_emulator};
+use crate::common::{API_KEY, eventually, gateway_bin, start_emulator};
 
 /// How long the engine takes to answer an execute: long enough to disconnect first,
 /// shorter than rmcp's 5 s drain after stdin closes (which would let it run).
@@ -78,7 +78,7 @@ async fn assert_upstream_dropped_when(state: &EmulatorState, leave: impl Future<
 #[tokio::test]
 async fn stdio_a_client_that_closes_its_pipes_cancels_the_upstream_request() {
     let emulator = slow_engine().await;
-    let mut child = Command::new(GATEWAY_BIN)
+    let mut child = Command::new(gateway_bin())
         .arg("serve")
         .env("ARCADE_API_KEY", API_KEY)
         .env("ARCADE_BASE_URL", emulator.base_url())

@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::common::{API_KEY, GATEWAY_BIN};
+use crate::common::{API_KEY, gateway_bin};
 
 const USER: &str = "ann@example.com";
 
@@ -113,7 +113,7 @@ impl Case {
 
 /// The binary's path as `configure` writes it.
 fn binary() -> String {
-    std::fs::canonicalize(GATEWAY_BIN)
+    std::fs::canonicalize(gateway_bin())
         .unwrap()
         .to_str()
         .unwrap()
@@ -143,7 +143,7 @@ impl Home {
 
     /// Runs `configure ARGS` with these variables.
     fn configure(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
-        let mut command = Command::new(GATEWAY_BIN);
+        let mut command = Command::new(gateway_bin());
         command
             .arg("configure")
             .args(args)
@@ -646,4 +646,93 @@ fn the_examples_launch_this_program_by_an_absolute_path_with_the_key_as_a_refere
             .iter()
             .any(|i| i["id"] == "arcade-api-key" && i["password"] == true)
     );
+}
+
+/// The permission bits of `path`.
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Every mode seen on a file of `dir` while `run` runs, polled as fast as a local reader
+/// could (the name and mode of each sighting).
+#[cfg(unix)]
+fn modes_seen_while(dir: &Path, run: impl FnOnce()) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (dir, stop) = (dir.to_owned(), stop.clone());
+        std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    if let Ok(meta) = entry.metadata() {
+                        let name = entry.file_name().to_string_lossy().into_owned();
+                        seen.push((name, meta.permissions().mode() & 0o777));
+                    }
+                }
+            }
+            seen
+        })
+    };
+    run();
+    stop.store(true, Ordering::Relaxed);
+    watcher.join().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn files_holding_secrets_are_never_readable_by_others_and_backups_stay_few() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::new();
+    // A file `configure` creates is its owner's only.
+    home.configure_ok(&["claude-code"]);
+    assert_eq!(mode(&home.path(".claude.json")), 0o600);
+
+    // A private file holding another server's token: neither the temporary file nor a
+    // backup is ever readable by anyone else, and a few backups are kept, not one a run.
+    let cursor = case("cursor");
+    home.write(
+        cursor,
+        r#"{"mcpServers": {"other": {"command": "x", "env": {"TOKEN": "other-token-77"}}}}"#,
+    );
+    let file = home.file(cursor);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let seen = modes_seen_while(file.parent().unwrap(), || {
+        for _ in 0..12 {
+            home.configure_ok(&["cursor", "--force"]);
+        }
+    });
+    assert!(seen.len() > 12, "the watcher saw the folder");
+    let open: Vec<&(String, u32)> = seen.iter().filter(|(_, m)| m & 0o077 != 0).collect();
+    assert!(open.is_empty(), "readable by others: {open:?}");
+    assert_eq!(mode(&file), 0o600);
+    let backups = home
+        .snapshot()
+        .into_iter()
+        .filter(|(path, _)| path.to_string_lossy().ends_with(".bak"))
+        .count();
+    assert!((1..=3).contains(&backups), "{backups} backups kept");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_project_file_that_is_a_symlink_out_of_the_project_is_refused() {
+    let home = Home::new();
+    let project = home.path("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let outside = home.path("elsewhere.json");
+    std::fs::write(&outside, "{}").unwrap();
+    let link = project.join(".mcp.json");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let said = refused_naming(
+        &home,
+        &["claude-code", "--project", project.to_str().unwrap()],
+        &[("ARCADE_API_KEY", API_KEY), ("ARCADE_USER_ID", USER)],
+        &link,
+    );
+    assert!(said.contains("symlink"), "{said}");
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "{}");
 }

@@ -3,7 +3,7 @@
 
 use std::process::Output;
 
-use crate::common::{API_KEY, GATEWAY_BIN, start_emulator};
+use crate::common::{API_KEY, gateway_bin, start_emulator};
 
 const HEAD: &str = r#"
 [[tool]]
@@ -16,7 +16,7 @@ fn serve_with(base_url: &str, toml: &str) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("direct.toml");
     std::fs::write(&path, toml).unwrap();
-    std::process::Command::new(GATEWAY_BIN)
+    std::process::Command::new(gateway_bin())
         .args(["serve", "--no-catalog-cache", "--direct-tools"])
         .arg(&path)
         .env_clear()
@@ -92,7 +92,7 @@ async fn wrong_files_are_refused_at_start_up_naming_the_tool_and_the_fault() {
 
 #[test]
 fn a_missing_file_is_named() {
-    let output = std::process::Command::new(GATEWAY_BIN)
+    let output = std::process::Command::new(gateway_bin())
         .args(["serve", "--direct-tools", "/nonexistent/direct.toml"])
         .env_clear()
         .envs(crate::common::kept_env())

@@ -7,10 +7,10 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::common::{API_KEY, GATEWAY_BIN, approve, start_emulator};
+use crate::common::{API_KEY, approve, gateway_bin, start_emulator};
 
 async fn doctor(home: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
-    tokio::process::Command::new(GATEWAY_BIN)
+    tokio::process::Command::new(gateway_bin())
         .arg("doctor")
         .args(args)
         .env_clear()
@@ -49,7 +49,7 @@ async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
         ("ARCADE_GATEWAY_CACHE_DIR", cache.path().to_str().unwrap()),
     ];
     // A grant for ann, through the link a call gives.
-    let call = tokio::process::Command::new(GATEWAY_BIN)
+    let call = tokio::process::Command::new(gateway_bin())
         .args(["call", "Mail.ListEmails", "--no-catalog-cache"])
         .env_clear()
         .envs(crate::common::kept_env())
@@ -60,7 +60,7 @@ async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
     approve(String::from_utf8_lossy(&call.stdout).trim()).await;
 
     let home = tempfile::tempdir().unwrap();
-    let configure = tokio::process::Command::new(GATEWAY_BIN)
+    let configure = tokio::process::Command::new(gateway_bin())
         .args(["configure", "cursor"])
         .env_clear()
         .envs(crate::common::kept_env())
@@ -85,7 +85,7 @@ async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
     assert!(line_about(&lines, "catalog cache").contains("first `serve` writes it"));
     assert!(line_about(&lines, "cursor").starts_with('✓'), "{lines:#?}");
     assert!(
-        line_about(&lines, "cursor").contains(GATEWAY_BIN),
+        line_about(&lines, "cursor").contains(gateway_bin()),
         "{lines:#?}"
     );
     assert!(
@@ -110,7 +110,11 @@ async fn a_client_entry_whose_command_is_gone_or_whose_flags_are_wrong_is_a_cros
     std::fs::write(&cursor, entry("/no/such/arcade-mcp-gateway", &["serve"])).unwrap();
     let windsurf = home.path().join(".codeium/windsurf/mcp_config.json");
     std::fs::create_dir_all(windsurf.parent().unwrap()).unwrap();
-    std::fs::write(&windsurf, entry(GATEWAY_BIN, &["serve", "--no-such-flag"])).unwrap();
+    std::fs::write(
+        &windsurf,
+        entry(gateway_bin(), &["serve", "--no-such-flag"]),
+    )
+    .unwrap();
     let envs = [
         ("ARCADE_API_KEY", API_KEY),
         ("ARCADE_BASE_URL", url.as_str()),
@@ -239,4 +243,51 @@ async fn an_unhealthy_engine_is_a_cross_with_its_reason_and_blocked_tools_are_li
     );
     assert!(blocked.contains("Awkward.SendReport"), "{blocked}");
     assert!(!blocked.contains("Awkward.Echo"), "{blocked}");
+}
+
+#[tokio::test]
+async fn secrets_in_client_entries_and_the_engine_url_are_never_shown() {
+    let emulator = start_emulator().await;
+    let home = tempfile::tempdir().unwrap();
+    let cursor = home.path().join(".cursor/mcp.json");
+    std::fs::create_dir_all(cursor.parent().unwrap()).unwrap();
+    let args = [
+        "serve",
+        "--api-key",
+        "arc_entry_SECRET_4471",
+        "--request-state-key=state-SECRET-0123456789abcdef0123456789",
+        "--base-url",
+        "https://ann:url-SECRET-55@engine.example.com",
+    ];
+    let entry =
+        serde_json::json!({"mcpServers": {"arcade": {"command": gateway_bin(), "args": args}}});
+    std::fs::write(&cursor, entry.to_string()).unwrap();
+    let with_password = emulator
+        .base_url()
+        .replacen("http://", "http://ann:base-SECRET-66@", 1);
+    let envs = [
+        ("ARCADE_API_KEY", API_KEY),
+        ("ARCADE_BASE_URL", with_password.as_str()),
+        ("ARCADE_USER_ID", "ann@example.com"),
+    ];
+    let output = doctor(home.path(), &envs, &["--no-catalog-cache"]).await;
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for secret in [
+        "arc_entry_SECRET_4471",
+        "state-SECRET",
+        "url-SECRET-55",
+        "base-SECRET-66",
+        API_KEY,
+    ] {
+        assert!(!shown.contains(secret), "{secret} shown: {shown}");
+    }
+    let lines = lines(&output);
+    assert!(
+        line_about(&lines, "cursor").contains("--api-key"),
+        "{lines:#?}"
+    );
 }

@@ -24,7 +24,7 @@ use rmcp::model::CallToolResult;
 use serde_json::{Value, json};
 
 use crate::common::{
-    API_KEY, GATEWAY_BIN, Gateway, approve, authorization_url, eventually, start_emulator, text,
+    API_KEY, Gateway, approve, authorization_url, eventually, gateway_bin, start_emulator, text,
 };
 
 /// The gateway's upstream timeout in these cells.
@@ -400,7 +400,7 @@ async fn startup(cell: Cell, emulator: &Emulator, flags: &[&str]) {
     let state = emulator.state();
     state.set_faults(cell.faults());
     if !cell.succeeds() {
-        let output = tokio::process::Command::new(GATEWAY_BIN)
+        let output = tokio::process::Command::new(gateway_bin())
             .arg("serve")
             .args(flags)
             .env_clear()

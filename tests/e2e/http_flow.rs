@@ -157,7 +157,7 @@ async fn fixed_user_on_loopback_serves_and_refuses_a_public_bind() {
     let sum = client.call("Math_Add", json!({"a": 40, "b": 2})).await;
     assert_eq!(text(&sum), "42");
 
-    let refused = std::process::Command::new(crate::common::GATEWAY_BIN)
+    let refused = std::process::Command::new(crate::common::gateway_bin())
         .args(["serve", "--transport", "http", "--bind", "0.0.0.0:0"])
         .args(["--user-id", "ann@example.com", "--emulator"])
         .output()

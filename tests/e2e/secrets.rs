@@ -51,7 +51,7 @@ const REDIS_PASSWORD: &str = "redis-pa55-SECRET-9c1e";
 #[tokio::test]
 async fn the_redis_password_never_shows() {
     // A URL the gateway refuses: the error says what to give, not what was given.
-    let refused = std::process::Command::new(crate::common::GATEWAY_BIN)
+    let refused = std::process::Command::new(crate::common::gateway_bin())
         .args([
             "serve",
             "--transport",

@@ -11,7 +11,7 @@ use crate::common::http::{ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, 
 use crate::common::mrtr::{first_round, retry};
 use crate::common::person::{Answer, Person};
 use crate::common::{Gateway, approve, assert_inbox_of, discover, mail_runs, start_emulator, text};
-use crate::support::redis_server::RedisServer;
+use crate::support::redis_server::{RedisServer, TlsRedisServer};
 use arcade_mcp_gateway::emulator::Faults;
 use arcade_mcp_gateway::shared_state::{LEASE_TTL, OP_TIMEOUT, PROBE_EVERY};
 use rmcp::model::{CallToolResponse, ProtocolVersion};
@@ -503,5 +503,38 @@ async fn redis_url_over_stdio_is_ignored_with_a_warning() {
         gateway
             .logs()
             .contains("--redis-url (ARCADE_GATEWAY_REDIS_URL) is ignored over stdio")
+    );
+}
+
+#[tokio::test]
+async fn replicas_share_limits_through_a_redis_over_tls() {
+    let Some(redis) = TlsRedisServer::start("replicas_share_limits_through_a_redis_over_tls").await
+    else {
+        return;
+    };
+    let emulator = start_emulator().await;
+    let (url, ca) = (redis.url(), redis.ca_file());
+    let env = [
+        ("ARCADE_GATEWAY_STATE_KEY", STATE_KEY),
+        ("ARCADE_GATEWAY_REDIS_URL", url.as_str()),
+        ("SSL_CERT_FILE", ca.as_str()),
+    ];
+    let (gateway, _dir) = crate::common::http::token_gateway(
+        &emulator.base_url(),
+        &["--stateless", "--calls-per-minute", "2"],
+        &env,
+    )
+    .await;
+    let body = until_redis_is(&gateway, "ok").await;
+    assert!(
+        body["redis"].to_string().contains("rediss://127.0.0.1"),
+        "{body}"
+    );
+    let ann = client(&gateway, ANN_TOKEN).await;
+    add(&ann, 1).await;
+    add(&ann, 2).await;
+    assert!(
+        refused(&ann).await,
+        "the third call of the minute is refused"
     );
 }

@@ -3,10 +3,10 @@
 
 use std::process::Output;
 
-use crate::common::{API_KEY, GATEWAY_BIN, start_emulator};
+use crate::common::{API_KEY, gateway_bin, start_emulator};
 
 fn serve(envs: &[(&str, &str)], args: &[&str]) -> Output {
-    std::process::Command::new(GATEWAY_BIN)
+    std::process::Command::new(gateway_bin())
         .args(["serve", "--no-catalog-cache"])
         .args(args)
         .env_clear()
@@ -126,7 +126,7 @@ async fn a_stdio_client_is_told_why_the_server_could_not_start() {
     use rmcp::transport::TokioChildProcess;
 
     let emulator = start_emulator().await;
-    let mut command = tokio::process::Command::new(GATEWAY_BIN);
+    let mut command = tokio::process::Command::new(gateway_bin());
     command
         .args(["serve", "--no-catalog-cache"])
         .env_clear()
@@ -157,7 +157,7 @@ async fn the_typescript_sdk_shows_why_a_rejected_key_stops_the_server() {
     let emulator = start_emulator().await;
     let home = tempfile::tempdir().unwrap();
     let spec = serde_json::json!({
-        "command": GATEWAY_BIN,
+        "command": gateway_bin(),
         "args": ["serve", "--no-catalog-cache"],
         "env": {
             "ARCADE_API_KEY": "arc_wrong",

@@ -6,11 +6,11 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::GATEWAY_BIN;
+use crate::common::gateway_bin;
 
 fn tools(extra: &[&str]) -> String {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/direct-tools.toml");
-    let output = Command::new(GATEWAY_BIN)
+    let output = Command::new(gateway_bin())
         .args(["tools", "--emulator", "--direct-tools"])
         .arg(example)
         .args(extra)
@@ -75,7 +75,7 @@ fn the_json_is_what_tools_list_gives() {
 /// and message, and the key is in none.
 #[test]
 fn json_logs_are_one_object_a_line() {
-    let output = std::process::Command::new(crate::common::GATEWAY_BIN)
+    let output = std::process::Command::new(crate::common::gateway_bin())
         .args(["tools", "--emulator", "--log-format", "json"])
         .env_clear()
         .envs(crate::common::kept_env())

@@ -290,7 +290,7 @@ async fn over_stdio_the_meta_parent_is_kept_and_the_last_spans_leave_at_exit() {
     let mut env = otel_env(&receiver.endpoint, "http/protobuf").to_vec();
     // No timer fires before the exit: only the flush at exit can send the spans.
     env.push(("OTEL_BSP_SCHEDULE_DELAY", "600000"));
-    let mut child = tokio::process::Command::new(crate::common::GATEWAY_BIN)
+    let mut child = tokio::process::Command::new(crate::common::gateway_bin())
         .arg("serve")
         .env("ARCADE_API_KEY", API_KEY)
         .env("ARCADE_BASE_URL", emulator.base_url())
@@ -487,7 +487,7 @@ async fn a_stuck_or_absent_collector_costs_a_call_nothing() {
 
 #[test]
 fn otlp_over_grpc_is_refused_at_start_with_what_to_use() {
-    let output = std::process::Command::new(crate::common::GATEWAY_BIN)
+    let output = std::process::Command::new(crate::common::gateway_bin())
         .args(["serve", "--transport", "http", "--bind", "127.0.0.1:0"])
         .env("ARCADE_API_KEY", API_KEY)
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
@@ -506,7 +506,7 @@ fn otlp_over_grpc_is_refused_at_start_with_what_to_use() {
 
 #[test]
 fn commands_that_serve_nothing_ignore_the_otel_variables() {
-    let output = std::process::Command::new(crate::common::GATEWAY_BIN)
+    let output = std::process::Command::new(crate::common::gateway_bin())
         .args(["completions", "bash"])
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
         .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
@@ -514,4 +514,68 @@ fn commands_that_serve_nothing_ignore_the_otel_variables() {
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("arcade-mcp-gateway"));
+}
+
+#[tokio::test]
+async fn huge_ids_names_and_a_bad_tracestate_are_bounded_in_spans() {
+    let emulator = start_emulator().await;
+    let receiver = Receiver::start().await;
+    let (gateway, _dir) = token_gateway(
+        &emulator.base_url(),
+        &[],
+        &otel_env(&receiver.endpoint, "http/protobuf"),
+    )
+    .await;
+    let trace_id = "6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d6d";
+    let long_members: Vec<String> = (0..3)
+        .map(|n| format!("v{n}={}", "v".repeat(250)))
+        .collect();
+    let many_members: Vec<String> = (0..40).map(|n| format!("k{n}=v")).collect();
+    let cases = [long_members.join(","), many_members.join(",")];
+    for (n, tracestate) in cases.iter().enumerate() {
+        let extra = [
+            ("traceparent", traceparent(trace_id, PARENT_ID)),
+            ("tracestate", tracestate.clone()),
+        ];
+        let session = crate::common::http::RawSession::open(&gateway, ANN_TOKEN, &extra).await;
+        let huge = "n".repeat(50_000);
+        let call = json!({"jsonrpc": "2.0", "id": format!("{huge}{n}"), "method": "tools/call",
+            "params": {"name": format!("Math_Add{huge}"), "arguments": {}}});
+        let answer = session.post(&call).await;
+        let _ = answer.bytes().await;
+        let add = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+            "params": {"name": "Math_Add", "arguments": {"a": 1, "b": 2}}});
+        let answer = session.post(&add).await;
+        let _ = answer.bytes().await;
+    }
+    let spans = receiver
+        .spans_once("the calls' spans", |spans| {
+            spans
+                .iter()
+                .filter(|s| s.trace_id == trace_id && s.name == "tools/call Math_Add")
+                .count()
+                >= 2
+        })
+        .await;
+    assert!(
+        spans
+            .iter()
+            .any(|s| s.trace_id == trace_id && s.name.starts_with("tools/call Math_Addnnnn")),
+        "the call of the huge name has its span"
+    );
+    for span in spans.iter().filter(|s| s.trace_id == trace_id) {
+        assert!(
+            span.name.len() <= 256,
+            "a span name of {} bytes",
+            span.name.len()
+        );
+        for (key, value) in &span.attributes {
+            assert!(value.len() <= 256, "{key} of {} bytes", value.len());
+        }
+        assert!(
+            span.trace_state.is_empty(),
+            "a tracestate past the W3C bounds was kept: {} bytes",
+            span.trace_state.len()
+        );
+    }
 }

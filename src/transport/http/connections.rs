@@ -1,29 +1,35 @@
 //! Accepting and serving connections, so that clients who connect and then send nothing,
-//! trickle their headers or sit idle cannot hold sockets (and file descriptors) forever
-//! and lock everyone else out.
+//! trickle their headers, sit idle, or hold many sockets cannot hold slots (and file
+//! descriptors) forever and lock everyone else out.
 //!
-//! Each accepted connection takes one of `--max-connections` slots, held until it closes;
-//! when all are taken, new connections wait in the listen queue instead of costing a
-//! file descriptor each. A connection is closed when no request is in flight on it for
+//! Each accepted connection holds one of the connection slots (`--max-connections`, at
+//! most what the open-file limit allows: [`file_limit`](super::file_limit)) until it
+//! closes; when all are taken, a new connection takes the slot of another by the rules
+//! of [`connection_slots`](super::connection_slots), or is refused at once with a 503.
+//! A connection is closed when no request is in flight on it for
 //! `--header-read-timeout` after it opened (it never sent a whole request head) or for
 //! `--keep-alive-timeout` after its last answer went out. A request starts once its
-//! headers have been read, so a client trickling them counts as sending nothing.
+//! headers have been read, so a client trickling them counts as sending nothing. A
+//! connection is also closed, after its answers in flight, once it is
+//! `--max-connection-age` old, has carried `--max-connection-requests` requests, or had
+//! [`REFUSALS_TO_CLOSE`] of them refused (a request to no route, from a refused `Host`, too
+//! large…): a cheap request every few seconds does not keep a slot for ever.
 
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
-use tokio::sync::{Notify, Semaphore};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
+use super::connection_activity::Activity;
+use super::connection_slots::{ConnectionSlots, Peer, Slot};
 use super::settings::Limits;
 use super::until_answered::hold_until_sent;
 
@@ -37,6 +43,31 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// descriptors, say): retrying at once would spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
+/// Refused requests after which a connection is closed: a few are part of normal use (a
+/// 404 for an expired session), a stream of them is not.
+pub const REFUSALS_TO_CLOSE: u32 = 8;
+
+/// Whether an answer refuses the request: a 4xx, but for those a client meets in normal
+/// use (a 401 asking for a token, the 405 a stateless server answers the `GET` and
+/// `DELETE` of a session) and a 429, which its own limit already bounds.
+fn is_refusal(status: http::StatusCode) -> bool {
+    use http::StatusCode;
+    status.is_client_error()
+        && ![
+            StatusCode::UNAUTHORIZED,
+            StatusCode::METHOD_NOT_ALLOWED,
+            StatusCode::TOO_MANY_REQUESTS,
+        ]
+        .contains(&status)
+}
+
+/// The answer written, without waiting, to a connection refused because every slot is
+/// taken by others.
+const SERVER_FULL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\
+Connection: close\r\nContent-Type: application/json\r\nContent-Length: 161\r\n\r\n\
+{\"error\":\"server_full\",\"error_description\":\"every connection slot is taken \
+(--max-connections); try again in a second, reusing one connection for many requests\"}";
+
 /// The connection limits [`serve`] applies.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
@@ -44,8 +75,12 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     /// See [`Limits::keep_alive_timeout`].
     pub keep_alive_timeout: Duration,
-    /// See [`Limits::max_connections`].
+    /// See [`Limits::max_connections`]: the cap, after the open-file limit.
     pub max_connections: usize,
+    /// See [`Limits::max_connection_age`].
+    pub max_age: Duration,
+    /// See [`Limits::max_connection_requests`].
+    pub max_requests: u32,
 }
 
 impl From<&Limits> for ConnectionLimits {
@@ -54,6 +89,8 @@ impl From<&Limits> for ConnectionLimits {
             header_read_timeout: limits.header_read_timeout,
             keep_alive_timeout: limits.keep_alive_timeout,
             max_connections: limits.max_connections,
+            max_age: limits.max_connection_age,
+            max_requests: limits.max_connection_requests,
         }
     }
 }
@@ -66,7 +103,7 @@ pub async fn serve(
     limits: ConnectionLimits,
     stop: CancellationToken,
 ) {
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let slots = ConnectionSlots::new(limits.max_connections);
     let connections = TaskTracker::new();
     let mut builder = Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new());
@@ -74,31 +111,31 @@ pub async fn serve(
     let builder = Arc::new(builder);
     let mut full = false;
     loop {
-        if slots.available_permits() == 0 && !full {
-            full = true;
-            tracing::warn!(
-                max = limits.max_connections,
-                "every connection slot is taken (--max-connections); new connections wait"
-            );
-        }
-        let slot = tokio::select! {
-            slot = Arc::clone(&slots).acquire_owned() => slot,
-            () = stop.cancelled() => break,
-        };
-        let Ok(slot) = slot else { break };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = stop.cancelled() => break,
         };
-        let tcp = match accepted {
-            Ok((tcp, _)) => tcp,
+        let (tcp, from) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 tracing::warn!(%error, "cannot accept a connection; trying again shortly");
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
                 continue;
             }
         };
-        if full && slots.available_permits() > 0 {
+        let Some(slot) = slots.admit(Peer::of(from.ip())) else {
+            refuse(&tcp);
+            if !full {
+                full = true;
+                tracing::warn!(
+                    max = limits.max_connections,
+                    "every connection slot is taken (--max-connections) by connections that \
+                     keep theirs; refusing new ones"
+                );
+            }
+            continue;
+        };
+        if full && slots.held() < limits.max_connections {
             full = false;
             tracing::info!("connection slots free again");
         }
@@ -111,7 +148,7 @@ pub async fn serve(
         let app = app.clone();
         let stop = stop.clone();
         connections.spawn(async move {
-            serve_one(&builder, tcp, app, limits, stop).await;
+            serve_one(&builder, tcp, app, limits, stop, &slot).await;
             drop(slot);
         });
     }
@@ -119,24 +156,45 @@ pub async fn serve(
     connections.wait().await;
 }
 
-/// Serves one connection until the client closes it, it sits idle too long, or shutdown.
+/// Tells a refused client why, if its socket takes the answer at once, and closes it.
+fn refuse(tcp: &TcpStream) {
+    let _ = tcp.try_write(SERVER_FULL);
+}
+
+/// Serves one connection until the client closes it, it sits idle too long, it has
+/// done what one connection may, another took its slot, or shutdown.
 async fn serve_one(
     builder: &Builder<TokioExecutor>,
-    tcp: tokio::net::TcpStream,
+    tcp: TcpStream,
     app: axum::Router,
     limits: ConnectionLimits,
     stop: CancellationToken,
+    slot: &Slot,
 ) {
-    let activity = Arc::new(Activity::new());
+    let activity = Arc::clone(&slot.activity);
     let seen = Arc::clone(&activity);
-    let service = tower::service_fn(move |request: http::Request<hyper::body::Incoming>| {
-        let busy = Busy::begin(&seen);
+    let service = tower::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
+        let busy = seen.begin();
+        request.extensions_mut().insert(Arc::clone(&seen));
+        let http1 = request.version() < http::Version::HTTP_2;
         let app = app.clone();
+        let seen = Arc::clone(&seen);
         async move {
-            let response = match app.oneshot(request).await {
+            let mut response = match app.oneshot(request).await {
                 Ok(response) => response,
                 Err(never) => match never {},
             };
+            if is_refusal(response.status()) {
+                seen.refused();
+            }
+            // The client learns with this answer that the connection ends after it, so
+            // it sends its next request on a new one rather than into a closing socket.
+            if http1 && spent(&seen, limits) {
+                response.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+            }
             Ok::<_, Infallible>(hold_until_sent(response, busy))
         }
     });
@@ -149,56 +207,44 @@ async fn serve_one(
             }
             return;
         }
-        idle = activity.idle_too_long(limits) => idle,
+        reason = done_with(&activity, limits) => reason,
+        () = slot.evicted.cancelled() => {
+            tracing::debug!("closing a connection whose slot another took");
+            return;
+        }
         () = stop.cancelled() => SHUTDOWN,
     };
     tracing::debug!(reason = closing, "closing a connection");
     connection.as_mut().graceful_shutdown();
-    if closing == SHUTDOWN {
-        // Its calls in flight get the whole --shutdown-grace, which `serve` enforces.
+    if closing == SHUTDOWN || !activity.is_idle() {
+        // Answers in flight finish (at shutdown within the whole --shutdown-grace,
+        // which `serve` enforces).
         let _ = connection.await;
     } else {
         let _ = tokio::time::timeout(CLOSE_GRACE, connection).await;
     }
 }
 
-/// What a connection's watchdog needs to know: requests in flight, whether any came at
-/// all, and since when nothing has been in flight.
-struct Activity {
-    in_flight: AtomicUsize,
-    had_request: AtomicBool,
-    idle_since: Mutex<Instant>,
-    changed: Notify,
+/// Whether the connection has carried as many requests, or refused ones, as one may.
+fn spent(activity: &Activity, limits: ConnectionLimits) -> bool {
+    activity.refusals() >= REFUSALS_TO_CLOSE || activity.requests() >= limits.max_requests
 }
 
-impl Activity {
-    fn new() -> Self {
-        Self {
-            in_flight: AtomicUsize::new(0),
-            had_request: AtomicBool::new(false),
-            idle_since: Mutex::new(Instant::now()),
-            changed: Notify::new(),
+/// Returns (with the reason) once the connection has done what one may: no request in
+/// flight for the limit that applies (the header-read timeout before the first
+/// request, the keep-alive timeout after), too old, too many requests or refusals.
+async fn done_with(activity: &Activity, limits: ConnectionLimits) -> &'static str {
+    let too_old = activity.opened() + limits.max_age;
+    loop {
+        let changed = activity.next_change();
+        if spent(activity, limits) {
+            return "--max-connection-requests or too many refused requests";
         }
-    }
-
-    fn idle_since(&self) -> Instant {
-        *self
-            .idle_since
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Returns (with the reason) once no request has been in flight for the limit that
-    /// applies: the header-read timeout before the first request, the keep-alive timeout
-    /// after.
-    async fn idle_too_long(&self, limits: ConnectionLimits) -> &'static str {
-        loop {
-            let changed = self.changed.notified();
-            if self.in_flight.load(Ordering::SeqCst) > 0 {
-                changed.await;
-                continue;
-            }
-            let (limit, reason) = if self.had_request.load(Ordering::SeqCst) {
+        if Instant::now() >= too_old {
+            return "--max-connection-age reached";
+        }
+        let idle_deadline = if activity.is_idle() {
+            let (limit, reason) = if activity.requests() > 0 {
                 (
                     limits.keep_alive_timeout,
                     "no request for --keep-alive-timeout",
@@ -209,39 +255,17 @@ impl Activity {
                     "no whole request head within --header-read-timeout",
                 )
             };
-            let deadline = self.idle_since() + limit;
+            let deadline = activity.idle_since() + limit;
             if Instant::now() >= deadline {
                 return reason;
             }
-            tokio::select! {
-                () = tokio::time::sleep_until(deadline) => {}
-                () = changed => {}
-            }
+            deadline
+        } else {
+            too_old
+        };
+        tokio::select! {
+            () = tokio::time::sleep_until(idle_deadline.min(too_old)) => {}
+            () = changed => {}
         }
-    }
-}
-
-/// One request in flight on a connection, from its headers until its answer's body has
-/// been sent.
-struct Busy(Arc<Activity>);
-
-impl Busy {
-    fn begin(activity: &Arc<Activity>) -> Self {
-        activity.had_request.store(true, Ordering::SeqCst);
-        activity.in_flight.fetch_add(1, Ordering::SeqCst);
-        activity.changed.notify_one();
-        Self(Arc::clone(activity))
-    }
-}
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        let activity = &self.0;
-        *activity
-            .idle_since
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
-        activity.in_flight.fetch_sub(1, Ordering::SeqCst);
-        activity.changed.notify_one();
     }
 }

@@ -1,12 +1,15 @@
-//! Per-user limits on tool calls: how many may run at once and how many may start per
-//! minute. Over either, the request is answered `429 Too Many Requests` with
-//! `Retry-After`, and only that user waits: others keep being served.
+//! Per-user limits on requests: how many tool calls may run at once and how many may
+//! start per minute, how many pages of `tools/list` a minute, and (with many users) how
+//! many other requests a minute, whatever their method: one the gateway refuses still
+//! costs a parse, an answer and a log line. Over any, the request is answered
+//! `429 Too Many Requests` with `Retry-After`, and only that user waits: others keep
+//! being served.
 //!
-//! The limits apply to JSON-RPC `tools/call` messages, on `/mcp` and `/messages`; listing
-//! tools is not counted, and sessions are bounded apart
-//! ([`session_limits`](super::session_limits)). A call holds its slot until its answer has
-//! been sent: on `/mcp` the response, on legacy `/messages` the answer on the session's
-//! SSE stream ([`UntilAnswered`]).
+//! The limits apply on `/mcp` and `/messages`; sessions and `subscriptions/listen`
+//! streams are bounded apart ([`session_limits`](super::session_limits)), from the
+//! [`Asked`] this middleware leaves on the request. A call holds its slot until its
+//! answer has been sent: on `/mcp` the response, on legacy `/messages` the answer on the
+//! session's SSE stream ([`UntilAnswered`]).
 //!
 //! With `--redis-url` the call limits hold across every replica sharing that Redis
 //! ([`crate::shared_state`]: one round trip a call); while Redis cannot answer, and
@@ -48,6 +51,8 @@ pub const LIST_PAGES_PER_MINUTE: u32 = 600;
 pub struct CallLimits {
     per_minute: DefaultKeyedRateLimiter<UserId>,
     listings_per_minute: DefaultKeyedRateLimiter<UserId>,
+    /// Every other request, when users are told apart (see [`Limits::requests_per_minute`]).
+    requests_per_minute: Option<(u32, DefaultKeyedRateLimiter<UserId>)>,
     running: moka::sync::Cache<UserId, Arc<Semaphore>>,
     max_concurrent: usize,
     calls_per_minute: u32,
@@ -75,12 +80,19 @@ enum OverLimit {
          and list again (a client needs to list once, and again only when told the list changed)"
     )]
     Listing { limit: u32, wait_s: u64 },
+    #[error(
+        "too many requests per minute for this user (limit {limit}, --requests-per-minute); \
+         wait {wait_s} s and send again"
+    )]
+    Requests { limit: u32, wait_s: u64 },
 }
 
 impl OverLimit {
     fn retry_after(&self) -> u64 {
         match self {
-            Self::Rate { wait_s, .. } | Self::Listing { wait_s, .. } => *wait_s,
+            Self::Rate { wait_s, .. }
+            | Self::Listing { wait_s, .. }
+            | Self::Requests { wait_s, .. } => *wait_s,
             Self::Concurrency { .. } => 1,
         }
     }
@@ -116,6 +128,10 @@ impl CallLimits {
             listings_per_minute: RateLimiter::keyed(Quota::per_minute(
                 NonZeroU32::new(LIST_PAGES_PER_MINUTE).unwrap_or(NonZeroU32::MIN),
             )),
+            requests_per_minute: limits
+                .requests_per_minute
+                .and_then(NonZeroU32::new)
+                .map(|n| (n.get(), RateLimiter::keyed(Quota::per_minute(n)))),
             running: moka::sync::Cache::builder()
                 .time_to_idle(Duration::from_secs(600))
                 .build(),
@@ -141,7 +157,27 @@ impl CallLimits {
             self.per_minute.shrink_to_fit();
             self.listings_per_minute.retain_recent();
             self.listings_per_minute.shrink_to_fit();
+            if let Some((_, requests)) = &self.requests_per_minute {
+                requests.retain_recent();
+                requests.shrink_to_fit();
+            }
         }
+    }
+
+    /// Whether `user` may send one more request (neither a call nor a listing) this
+    /// minute.
+    fn admit_request(&self, user: &UserId) -> Result<(), OverLimit> {
+        let Some((limit, requests)) = &self.requests_per_minute else {
+            return Ok(());
+        };
+        self.sweep_idle_users();
+        requests.check_key(user).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            OverLimit::Requests {
+                limit: *limit,
+                wait_s: wait.as_secs().max(1),
+            }
+        })
     }
 
     /// Whether `user` may have one more page of `tools/list` this minute.
@@ -201,20 +237,43 @@ impl CallLimits {
     }
 }
 
-/// Whether a JSON-RPC body (one message or a batch) holds a message with `method`. A
-/// batch is told apart by its first byte, so one message is parsed straight into its
-/// `method` (an untagged enum would first copy the whole body into an intermediate tree).
-fn asks_for(body: &[u8], method: &str) -> bool {
-    #[derive(serde::Deserialize)]
-    struct Message<'a> {
-        #[serde(borrow)]
-        method: Option<std::borrow::Cow<'a, str>>,
-    }
-    let is_it = |m: &Message| m.method.as_deref() == Some(method);
-    if body.trim_ascii_start().starts_with(b"[") {
-        serde_json::from_slice::<Vec<Message>>(body).is_ok_and(|batch| batch.iter().any(is_it))
-    } else {
-        serde_json::from_slice::<Message>(body).is_ok_and(|m| is_it(&m))
+/// What a request asks for, as the limits count it: read once from its JSON-RPC body
+/// (one message or a batch), and left on the request for the session middleware.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Asked {
+    /// A `tools/call`.
+    pub call: bool,
+    /// A page of `tools/list`.
+    pub listing: bool,
+    /// A `subscriptions/listen` stream.
+    pub listen: bool,
+}
+
+impl Asked {
+    /// What `body` asks for. A batch is told apart by its first byte, so one message is
+    /// parsed straight into its `method` (an untagged enum would first copy the whole
+    /// body into an intermediate tree).
+    pub fn of(body: &[u8]) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Message<'a> {
+            #[serde(borrow)]
+            method: Option<std::borrow::Cow<'a, str>>,
+        }
+        let mut asked = Self::default();
+        let mut note = |message: &Message| match message.method.as_deref() {
+            Some("tools/call") => asked.call = true,
+            Some("tools/list") => asked.listing = true,
+            Some("subscriptions/listen") => asked.listen = true,
+            _ => {}
+        };
+        if body.trim_ascii_start().starts_with(b"[") {
+            if let Ok(batch) = serde_json::from_slice::<Vec<Message>>(body) {
+                batch.iter().for_each(&mut note);
+            }
+        } else if let Ok(message) = serde_json::from_slice::<Message>(body) {
+            note(&message);
+        }
+        asked
     }
 }
 
@@ -232,14 +291,25 @@ pub async fn limit_calls(
         Ok(bytes) => bytes,
         Err(_) => return super::body_too_large(limits.max_body_bytes),
     };
-    if asks_for(&bytes, "tools/list")
+    let asked = Asked::of(&bytes);
+    parts.extensions.insert(asked);
+    if asked.listing
         && let Err(over) = limits.admit_listing(&user)
     {
         tracing::info!(user = %user, reason = %over, "refused a tools/list over the limit");
         limits.metrics.rate_limited();
         return over.into_response();
     }
-    let release = if asks_for(&bytes, "tools/call") {
+    if !asked.listing
+        && !asked.call
+        && let Err(over) = limits.admit_request(&user)
+    {
+        // One line a refusal would itself be a flood: the metric counts them.
+        tracing::debug!(user = %user, reason = %over, "refused a request over the limit");
+        limits.metrics.rate_limited();
+        return over.into_response();
+    }
+    let release = if asked.call {
         match limits.admit(&user).await {
             Ok(slot) => Some(UntilAnswered::hold(&mut parts.extensions, slot)),
             Err(over) => {
@@ -285,6 +355,10 @@ mod tests {
             max_connections: 1,
             max_sessions_per_user: 1,
             max_sessions: 1,
+            max_connection_age: Duration::from_secs(1),
+            max_connection_requests: 1,
+            listen_lifetime: Duration::from_secs(1),
+            requests_per_minute: None,
         };
         CallLimits::new(
             &limits,
@@ -316,19 +390,41 @@ mod tests {
     }
 
     #[test]
-    fn recognises_the_method_asked_for() {
+    fn recognises_what_is_asked_for() {
         let call = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}"#;
-        assert!(asks_for(call, "tools/call"));
-        assert!(asks_for(
-            br#"[{"jsonrpc":"2.0","id":1,"method":"tools/call"}]"#,
-            "tools/call"
+        assert!(Asked::of(call).call);
+        assert!(!Asked::of(call).listing);
+        let batch = br#"[{"jsonrpc":"2.0","id":1,"method":"tools/call"},
+                         {"jsonrpc":"2.0","id":2,"method":"subscriptions/listen"}]"#;
+        assert_eq!(
+            Asked::of(batch),
+            Asked {
+                call: true,
+                listing: false,
+                listen: true
+            }
+        );
+        assert!(Asked::of(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#).listing);
+        assert_eq!(Asked::of(b"not json"), Asked::default());
+    }
+
+    #[test]
+    fn other_requests_are_bounded_per_user_when_asked() {
+        let mut calls = counters(1);
+        assert!(
+            calls.admit_request(&UserId::new("ann")).is_ok(),
+            "off by default"
+        );
+        calls.requests_per_minute = Some((
+            2,
+            RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(2).unwrap())),
         ));
-        assert!(!asks_for(call, "tools/list"));
-        assert!(asks_for(
-            br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
-            "tools/list"
-        ));
-        assert!(!asks_for(b"not json", "tools/call"));
+        let ann = UserId::new("ann");
+        calls.admit_request(&ann).unwrap();
+        calls.admit_request(&ann).unwrap();
+        let over = calls.admit_request(&ann).unwrap_err();
+        assert!(over.to_string().contains("--requests-per-minute"), "{over}");
+        assert!(calls.admit_request(&UserId::new("bob")).is_ok());
     }
 
     #[test]

@@ -15,6 +15,7 @@ use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use super::connection_activity::mark_authenticated;
 use super::health::{self, Readiness};
 use super::legacy_sse::{self, LegacySse};
 use super::limits::{CallLimits, limit_calls};
@@ -51,7 +52,11 @@ pub struct Parts<'a> {
 /// The whole HTTP application.
 pub fn router(parts: Parts<'_>) -> Router {
     let metrics = Arc::new(Metrics::new().with_shared_state(&parts.shared));
-    let gateway = parts.gateway.clone().with_observer(metrics.clone());
+    let gateway = parts
+        .gateway
+        .clone()
+        .with_observer(metrics.clone())
+        .with_listen_lifetime(parts.limits.listen_lifetime);
     let close = parts.shutdown.close_streams.clone();
 
     let slots = SessionSlots::new(
@@ -97,6 +102,7 @@ pub fn router(parts: Parts<'_>) -> Router {
                 parts.auth.clone(),
                 require_identity,
             ))
+            .layer(middleware::from_fn(mark_authenticated))
             .layer(middleware::from_fn_with_state(Arc::new(calls), limit_calls)),
     );
 

@@ -7,6 +7,9 @@
 //!
 //! Deleting a session (`DELETE /mcp`) also cancels the calls still running in it: each
 //! request of a session carries the session's [`ClientGone`] token to the gateway.
+//!
+//! A `subscriptions/listen` stream takes a session slot of its user for as long as its
+//! answer is being sent, so one user cannot hold every connection with them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +19,9 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::limits::Asked;
 use super::session_limits::{SessionLimit, SessionSlot, SessionSlots};
+use super::until_answered::hold_until_sent;
 use crate::gateway::ClientGone;
 use crate::identity::UserId;
 
@@ -165,6 +170,13 @@ pub async fn bind_sessions(
     } else {
         None
     };
+    let listening = match listen_slot(&owners, &request, &user) {
+        Ok(slot) => slot,
+        Err(limit) => {
+            tracing::info!(user = %user, reason = %limit, "refused a subscriptions/listen stream");
+            return limit.into_response();
+        }
+    };
     let mut response = next.run(request).await;
     // rmcp answers a deleted session 202 Accepted; the session is gone at once, and
     // the Python SDK takes only 200 or 204 as done (it logs anything else as a failed
@@ -182,7 +194,28 @@ pub async fn bind_sessions(
         owners.bind(opened, &user);
     }
     drop(reserved);
-    response
+    match listening {
+        // The stream keeps its slot until its last byte is sent (or it is dropped).
+        Some(slot) => hold_until_sent(response, slot),
+        None => response,
+    }
+}
+
+/// The session slot a `subscriptions/listen` stream holds, if `request` opens one.
+fn listen_slot(
+    owners: &SessionOwners,
+    request: &Request,
+    user: &UserId,
+) -> Result<Option<SessionSlot>, SessionLimit> {
+    let listens = request
+        .extensions()
+        .get::<Asked>()
+        .is_some_and(|asked| asked.listen);
+    if listens {
+        owners.reserve(user).map(Some)
+    } else {
+        Ok(None)
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! How many sessions may be open: each one (Streamable HTTP or legacy SSE) holds memory
 //! until it is closed or expires, so without a bound one user opening sessions in a loop
-//! would exhaust the server. A session holds a [`SessionSlot`] for as long as it lives;
-//! a user over `--max-sessions-per-user` is answered 429, a server over `--max-sessions`
-//! 503, each saying what to do.
+//! would exhaust the server. A `subscriptions/listen` stream holds a connection for as
+//! long as it lasts, so it counts as a session too. Each holds a [`SessionSlot`] for as
+//! long as it lives; a server over `--max-sessions` is answered 503, a user over
+//! `--max-sessions-per-user` 429, each saying what to do.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -37,10 +38,10 @@ pub struct SessionSlot {
 pub enum SessionLimit {
     /// The user already has as many sessions as one user may.
     #[error(
-        "this user already has {limit} open sessions, the most one user may have \
-         (--max-sessions-per-user); close one (DELETE /mcp with its Mcp-Session-Id, or close \
-         the legacy SSE stream) or wait until an unused one expires (--idle-timeout), then \
-         open a new one"
+        "this user already has {limit} open sessions and listen streams, the most one user \
+         may have (--max-sessions-per-user); close one (DELETE /mcp with its Mcp-Session-Id, \
+         cancel a subscriptions/listen, or close the legacy SSE stream) or wait until an \
+         unused one expires (--idle-timeout), then open a new one"
     )]
     PerUser {
         /// `--max-sessions-per-user`.
@@ -48,8 +49,8 @@ pub enum SessionLimit {
     },
     /// The server has as many sessions open as it may.
     #[error(
-        "the server has {limit} open sessions, the most it allows (--max-sessions); try again \
-         later, or ask the operator to raise --max-sessions"
+        "the server has {limit} open sessions and listen streams, the most it allows \
+         (--max-sessions); try again later, or ask the operator to raise --max-sessions"
     )]
     Total {
         /// `--max-sessions`.
@@ -94,14 +95,14 @@ impl SessionSlots {
         also_open: usize,
     ) -> Result<SessionSlot, SessionLimit> {
         let mut open = self.open();
+        if open.total + also_open >= self.total {
+            return Err(SessionLimit::Total { limit: self.total });
+        }
         let mine = open.by_user.get(user).copied().unwrap_or(0) + also_mine;
         if mine >= self.per_user {
             return Err(SessionLimit::PerUser {
                 limit: self.per_user,
             });
-        }
-        if open.total + also_open >= self.total {
-            return Err(SessionLimit::Total { limit: self.total });
         }
         open.total += 1;
         *open.by_user.entry(user.clone()).or_default() += 1;
@@ -147,9 +148,14 @@ mod tests {
         drop(first);
         assert!(slots.take(&ann, 0, 0).is_ok());
         assert_eq!(
-            slots.take(&ann, 1, 1).err(),
+            slots.take(&ann, 1, 0).err(),
             Some(SessionLimit::PerUser { limit: 2 }),
             "sessions counted elsewhere count too"
+        );
+        assert_eq!(
+            slots.take(&ann, 0, 1).err(),
+            Some(SessionLimit::Total { limit: 3 }),
+            "a full server says so first, whoever asks"
         );
         assert!(slots.open().by_user.len() <= 2);
     }

@@ -44,11 +44,22 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Time a connection may stay open with no request in flight.
     pub keep_alive_timeout: Duration,
-    /// Connections served at once; more wait in the listen queue, so the process keeps
-    /// file descriptors for its own upstream requests.
+    /// Connections served at once, asked for: the server serves at most what the
+    /// open-file limit allows (see [`file_limit`](super::file_limit)).
     pub max_connections: usize,
-    /// Sessions (Streamable HTTP and legacy SSE together) one user may have open.
+    /// Age after which a connection is closed, once its answers in flight are sent.
+    pub max_connection_age: Duration,
+    /// Requests after which a connection is closed, once its answers are sent.
+    pub max_connection_requests: u32,
+    /// Sessions (Streamable HTTP and legacy SSE together) and `subscriptions/listen`
+    /// streams one user may have open.
     pub max_sessions_per_user: usize,
-    /// Sessions open on the whole server.
+    /// Sessions and listen streams open on the whole server.
     pub max_sessions: usize,
+    /// How long a `subscriptions/listen` stream lasts before the server ends it (the
+    /// client listens again).
+    pub listen_lifetime: Duration,
+    /// Requests other than tool calls and listings one user may send per minute; `None`
+    /// where there is one fixed user (nobody else to protect).
+    pub requests_per_minute: Option<u32>,
 }

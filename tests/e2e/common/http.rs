@@ -11,11 +11,11 @@ use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{ClientHandler, RoleClient};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use super::{API_KEY, GATEWAY_BIN};
+use super::{API_KEY, gateway_bin};
 
 /// What the server prints when it listens.
 const LISTENING: &str = "arcade-mcp-gateway listening on ";
@@ -90,7 +90,7 @@ impl HttpGateway {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Self {
-        Self::launch(Command::new(GATEWAY_BIN), bind, arcade_url, extra, env).await
+        Self::launch(Command::new(gateway_bin()), bind, arcade_url, extra, env).await
     }
 
     /// Like [`HttpGateway::start`], with the process allowed only `open_files` file
@@ -104,9 +104,20 @@ impl HttpGateway {
         let mut command = Command::new("prlimit");
         command
             .arg(format!("--nofile={open_files}:{open_files}"))
-            .arg("--")
-            .arg(GATEWAY_BIN);
-        Self::launch(command, "127.0.0.1:0", arcade_url, extra, env).await
+            .arg("--");
+        Self::start_wrapped(command, arcade_url, extra, env).await
+    }
+
+    /// Like [`HttpGateway::start`], run through `wrapper` (a program taking the gateway's
+    /// command line after its own arguments, as `prlimit … --` does).
+    pub async fn start_wrapped(
+        mut wrapper: Command,
+        arcade_url: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
+        wrapper.arg(gateway_bin());
+        Self::launch(wrapper, "127.0.0.1:0", arcade_url, extra, env).await
     }
 
     /// Runs `command` (the gateway binary, perhaps behind a wrapper) with the serve flags.
@@ -265,5 +276,71 @@ impl<H: ClientHandler> McpClient<H> {
         self.try_call(tool, arguments)
             .await
             .expect("tools/call answers")
+    }
+}
+
+/// A session of plain JSON-RPC messages posted to `/mcp`: what a client sends is in
+/// plain view, however odd.
+pub struct RawSession {
+    token: String,
+    extra: Vec<(&'static str, String)>,
+    http: reqwest::Client,
+    url: String,
+    id: Option<String>,
+}
+
+impl RawSession {
+    /// Opens a session (`initialize`, then `notifications/initialized`) as the owner of
+    /// `token`, every message sent with the `extra` headers too.
+    pub async fn open(
+        gateway: &HttpGateway,
+        token: &str,
+        extra: &[(&'static str, String)],
+    ) -> Self {
+        let mut session = Self {
+            token: token.to_owned(),
+            extra: extra.to_vec(),
+            http: reqwest::Client::new(),
+            url: gateway.mcp_url(),
+            id: None,
+        };
+        let opened = session
+            .post(
+                &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-11-25", "capabilities": {},
+                "clientInfo": {"name": "flooding-client", "version": "0"}}}),
+            )
+            .await;
+        assert!(opened.status().is_success(), "{}", opened.status());
+        session.id = Some(
+            opened.headers()["mcp-session-id"]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        );
+        let _ = opened.bytes().await;
+        let ack = session
+            .post(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await;
+        assert!(ack.status().is_success(), "{}", ack.status());
+        session
+    }
+
+    /// Posts one message in the session.
+    pub async fn post(&self, body: &Value) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .header("Accept", "application/json, text/event-stream")
+            .header("MCP-Protocol-Version", "2025-11-25")
+            .header("Authorization", format!("Bearer {}", self.token))
+            .json(body);
+        for (name, value) in &self.extra {
+            request = request.header(*name, value);
+        }
+        if let Some(id) = &self.id {
+            request = request.header("Mcp-Session-Id", id);
+        }
+        request.send().await.unwrap()
     }
 }

@@ -21,8 +21,19 @@ use tokio::process::Command;
 /// The key the test emulator accepts: long and distinctive, so a grep finds any leak.
 pub const API_KEY: &str = "arc_test_SECRET_key_5f1c9e2a7b";
 
-/// The gateway binary Cargo built for these tests.
-pub const GATEWAY_BIN: &str = env!("CARGO_BIN_EXE_arcade-mcp-gateway");
+/// The variable naming another gateway binary for the tests to run: an older build, to
+/// check that a new test fails on the code before its fix.
+pub const GATEWAY_BIN_ENV: &str = "ARCADE_GATEWAY_TEST_BIN";
+
+/// The gateway binary the tests run: the one Cargo built for them, unless
+/// [`GATEWAY_BIN_ENV`] names another.
+pub fn gateway_bin() -> &'static str {
+    static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        std::env::var(GATEWAY_BIN_ENV)
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_arcade-mcp-gateway").to_owned())
+    });
+    &BIN
+}
 
 /// The variables a test keeps when it clears a child process's environment: the folder
 /// where every emulator, the gateway's built-in one included, records its exchanges
@@ -81,7 +92,7 @@ impl<H: ClientHandler> Gateway<H> {
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let stderr = dir.path().join("stderr.log");
-        let mut command = Command::new(GATEWAY_BIN);
+        let mut command = Command::new(gateway_bin());
         command
             .arg("serve")
             .args(extra)

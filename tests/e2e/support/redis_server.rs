@@ -143,3 +143,132 @@ fn installed() -> bool {
         .status()
         .is_ok_and(|status| status.success())
 }
+
+/// A real `redis-server` serving only TLS on a free loopback port, with a certificate
+/// for 127.0.0.1 from a test CA: what `rediss://` connects to.
+pub struct TlsRedisServer {
+    port: u16,
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl TlsRedisServer {
+    /// Starts one for `test`; `None` as [`RedisServer::start`] says.
+    pub async fn start(test: &str) -> Option<Self> {
+        // Whether Redis is here, and the skip or failure saying so when it is not.
+        drop(RedisServer::start(test).await?);
+        let dir = tempfile::tempdir().unwrap();
+        issue_certificates(dir.path());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let file = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+        let mut child = Command::new("redis-server")
+            .args(["--port", "0", "--tls-port", &port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--tls-cert-file", &file("server.pem")])
+            .args(["--tls-key-file", &file("server.key")])
+            .args(["--tls-ca-cert-file", &file("ca.pem")])
+            .args(["--tls-auth-clients", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        for _ in 0..250 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Some(Self { port, child, dir });
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("redis-server did not listen for TLS on port {port}");
+    }
+
+    /// `rediss://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("rediss://127.0.0.1:{}", self.port)
+    }
+
+    /// The test CA's certificate, for `SSL_CERT_FILE`.
+    pub fn ca_file(&self) -> String {
+        self.dir.path().join("ca.pem").to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for TlsRedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A test CA and a server certificate for 127.0.0.1 it signed, in `dir`.
+fn issue_certificates(dir: &std::path::Path) {
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let steps: [&[&str]; 3] = [
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=arcade-test-ca",
+        ],
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "1",
+            "-extfile",
+            "server.ext",
+        ],
+    ];
+    for args in steps {
+        let made = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl runs");
+        assert!(made.success(), "openssl {args:?}");
+    }
+}

@@ -90,8 +90,8 @@ pub async fn serve(
             accepted = listener.accept() => accepted,
             () = stop.cancelled() => break,
         };
-        let tcp = match accepted {
-            Ok((tcp, _)) => tcp,
+        let (tcp, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 tracing::warn!(%error, "cannot accept a connection; trying again shortly");
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
@@ -111,7 +111,7 @@ pub async fn serve(
         let app = app.clone();
         let stop = stop.clone();
         connections.spawn(async move {
-            serve_one(&builder, tcp, app, limits, stop).await;
+            serve_one(&builder, tcp, peer, app, limits, stop).await;
             drop(slot);
         });
     }
@@ -120,16 +120,21 @@ pub async fn serve(
 }
 
 /// Serves one connection until the client closes it, it sits idle too long, or shutdown.
+/// Each request carries the peer's address (`ConnectInfo`), for limits per client.
 async fn serve_one(
     builder: &Builder<TokioExecutor>,
     tcp: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
     app: axum::Router,
     limits: ConnectionLimits,
     stop: CancellationToken,
 ) {
     let activity = Arc::new(Activity::new());
     let seen = Arc::clone(&activity);
-    let service = tower::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+    let service = tower::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
         let busy = Busy::begin(&seen);
         let app = app.clone();
         async move {

@@ -8,8 +8,9 @@
 //! [`Gateway`](crate::gateway::Gateway) then takes the caller from the request. One module
 //! a concern: [`settings`] (what it runs with), [`connections`] (accepting and closing
 //! connections), [`router`] (the wiring), [`session_limits`], [`legacy_sse`], [`health`],
-//! [`metrics`], [`shutdown`], and [`until_answered`] (what lives until a request is
-//! answered: call slots, the count of requests in flight).
+//! [`metrics`], [`shutdown`], [`until_answered`] (what lives until a request is
+//! answered: call slots, the count of requests in flight), and [`verifier`] (Arcade's
+//! custom user verifier at `/arcade/verify`, with `--user-verifier`).
 
 pub mod connections;
 pub mod health;
@@ -23,6 +24,7 @@ pub mod session_limits;
 pub mod settings;
 pub mod shutdown;
 pub mod until_answered;
+pub mod verifier;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,6 +51,9 @@ pub enum HttpError {
     /// The identity configuration is unusable.
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    /// The user verifier cannot identify browsers as configured.
+    #[error(transparent)]
+    Verifier(#[from] verifier::BrowserIdentityError),
     /// The address cannot be listened on.
     #[error("cannot listen on {addr}: {source}; pick a free port or another address with --bind")]
     Bind {
@@ -87,7 +92,8 @@ pub async fn app(
         stateless: settings.stateless,
         shutdown: Arc::clone(&shutdown),
         shared,
-    });
+        verifier: settings.user_verifier.as_ref(),
+    })?;
     Ok((app, shutdown))
 }
 

@@ -42,3 +42,4 @@ mod tools_command;
 mod traces;
 mod unserved;
 mod upstream_faults;
+mod user_verifier;

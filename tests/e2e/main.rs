@@ -43,3 +43,4 @@ mod traces;
 mod unserved;
 mod upstream_faults;
 mod user_verifier;
+mod user_verifier_browser;

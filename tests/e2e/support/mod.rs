@@ -2,6 +2,7 @@
 //! HTTP server, and a stand-in authorization server (`auth_server`).
 
 pub mod auth_server;
+pub mod chromium;
 pub mod otlp;
 pub mod redis_server;
 pub mod round_robin;

@@ -462,3 +462,99 @@ async fn foreign_session_cookie(team: &Team, user: &str) -> String {
     drop(other);
     browser.cookies["arcade_gateway_session"].clone()
 }
+
+/// `doctor` with the flags of `serve` (and `PROXY_SECRET`), its stdout.
+async fn doctor(team: &Team, flags: &[&str]) -> String {
+    let home = tempfile::tempdir().unwrap();
+    let output = tokio::process::Command::new(crate::common::GATEWAY_BIN)
+        .args(["doctor", "--transport", "http", "--trust-user-header"])
+        .args(flags)
+        .env_clear()
+        .env("HOME", home.path())
+        .env("ARCADE_API_KEY", crate::common::API_KEY)
+        .env("ARCADE_BASE_URL", team.emulator.base_url())
+        .env(
+            "ARCADE_GATEWAY_PROXY_SECRET",
+            crate::common::verifier::PROXY_SECRET,
+        )
+        .output()
+        .await
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn doctor_says_which_verifier_a_setup_needs_and_whether_it_answers() {
+    let team = Team::start(Mode::TrustedHeader).await;
+    let without = doctor(&team, &[]).await;
+    assert!(
+        without.contains("– user verifier: Arcade's default")
+            && without.contains("--user-verifier"),
+        "{without}"
+    );
+    let answering = doctor(&team, &["--user-verifier", "--public-url", &team.resource]).await;
+    let verify = format!("{}/arcade/verify", team.gateway.base);
+    assert!(
+        answering.contains(&format!(
+            "✓ user verifier: this gateway's, answering at {verify}"
+        )),
+        "{answering}"
+    );
+    let (listener, nobody) = crate::support::loopback_listener().await;
+    drop(listener);
+    let elsewhere = format!("http://{nobody}/mcp");
+    let silent = doctor(&team, &["--user-verifier", "--public-url", &elsewhere]).await;
+    assert!(
+        silent.contains("✗ user verifier:") && silent.contains("does not answer"),
+        "{silent}"
+    );
+    assert_eq!(team.confirmations(), 0, "doctor confirms nobody");
+}
+
+#[tokio::test]
+async fn bearer_tokens_and_a_missing_client_id_are_refused_at_start_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens");
+    crate::support::write_token_file(&tokens, &[("ann-token-0123456789abcdef", "ann")]);
+    let serve = |flags: Vec<String>| async move {
+        tokio::process::Command::new(crate::common::GATEWAY_BIN)
+            .args(["serve", "--transport", "http", "--user-verifier"])
+            .args(flags)
+            .env("ARCADE_API_KEY", crate::common::API_KEY)
+            .env("ARCADE_BASE_URL", "http://127.0.0.1:9")
+            .env_remove("ARCADE_USER_ID")
+            .output()
+            .await
+            .unwrap()
+    };
+    let refused = serve(vec!["--tokens-file".into(), tokens.display().to_string()]).await;
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    let errors: Vec<&str> = said.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{said}");
+    for mode in [
+        "--tokens-file",
+        "--oauth-issuer",
+        "--trust-user-header",
+        "--user-id",
+    ] {
+        assert!(errors[0].contains(mode), "{said}");
+    }
+    let oauth = serve(
+        [
+            "--oauth-issuer",
+            "http://127.0.0.1:9",
+            "--public-url",
+            "http://127.0.0.1:8000/mcp",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )
+    .await;
+    assert_eq!(oauth.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&oauth.stderr).contains("--oauth-client-id"),
+        "{}",
+        String::from_utf8_lossy(&oauth.stderr)
+    );
+}

@@ -330,6 +330,12 @@ async fn refusal_is_audited_and_counted(team: &Team, person: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(refused.len(), 1, "{refused:?}");
+    let schema = crate::audit_log::line_schema();
+    assert!(
+        schema.is_valid(&refused[0]),
+        "not a documented line: {}",
+        refused[0]
+    );
     assert_eq!(refused[0]["phase"], "prompt_ended");
     assert_eq!(refused[0]["user"], person);
     assert_eq!(refused[0]["strategy"], "user_verifier");

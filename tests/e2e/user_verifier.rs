@@ -12,9 +12,11 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
 use crate::common::http::HttpGateway;
-use crate::common::person::Person;
+use crate::common::person::{Answer, Person};
 use crate::common::verifier::{FIXED_USER, Mode, Team, link_sent_to, proxy_headers};
-use crate::common::{assert_inbox_of, mail_runs};
+use crate::common::{assert_inbox_of, discover, mail_runs};
+use rmcp::model::ProtocolVersion;
+use rmcp::service::ClientLifecycleMode;
 
 /// A browser without script: follows redirects by hand, keeps cookies per name, and
 /// sends `extra` headers on every request (what a proxy in front of it adds).
@@ -563,4 +565,40 @@ async fn bearer_tokens_and_a_missing_client_id_are_refused_at_start_in_one_line(
         "{}",
         String::from_utf8_lossy(&oauth.stderr)
     );
+}
+
+/// URL elicitation (2025-11-25) and a multi round-trip retry (2026-07-28) wait on the
+/// grant too: the person's browser (here following the consent page's redirect to the
+/// verifier, where the fixed user is who the mode proves) completes it, and each call
+/// returns the tool's result.
+#[tokio::test]
+async fn url_elicitation_and_mrtr_calls_finish_once_the_verifier_confirms() {
+    let team = Team::start(Mode::Fixed).await;
+    let person = Person::new(Answer::Approve).speaking(ProtocolVersion::V_2025_11_25);
+    let eliciting = team
+        .client_with(FIXED_USER, person.clone(), ClientLifecycleMode::Initialize)
+        .await;
+    let result = eliciting.call("Mail_ListEmails", json!({})).await;
+    assert_inbox_of(&result, FIXED_USER);
+    assert_eq!(person.seen().elicitations.len(), 1);
+    assert_eq!(
+        team.confirmations(),
+        1,
+        "the grant went through the verifier"
+    );
+
+    let person = Person::new(Answer::Approve);
+    let retrying = team
+        .client_with(
+            FIXED_USER,
+            person.clone(),
+            discover(ProtocolVersion::V_2026_07_28),
+        )
+        .await;
+    let result = retrying
+        .call("CodeHost_ListRepositories", json!({"visibility": "all"}))
+        .await;
+    assert_eq!(result.is_error, Some(false), "{result:?}");
+    assert_eq!(person.seen().elicitations.len(), 1);
+    assert_eq!(team.confirmations(), 2);
 }

@@ -137,15 +137,20 @@ impl Team {
     /// An MCP client of `user` that cannot be asked (so its calls wait for the grant
     /// inside the call, and it reads the link from the log message).
     pub async fn client(&self, user: &str, person: Person) -> McpClient<Person> {
+        self.client_with(user, person, ClientLifecycleMode::Initialize)
+            .await
+    }
+
+    /// An MCP client of `user` with the given lifecycle (`Discover` for 2026-07-28).
+    pub async fn client_with(
+        &self,
+        user: &str,
+        person: Person,
+        lifecycle: ClientLifecycleMode,
+    ) -> McpClient<Person> {
         let credentials = self.credentials(user);
         let headers = super::http::headers(&credentials);
-        McpClient::connect_with(
-            person,
-            ClientLifecycleMode::Initialize,
-            &self.gateway.mcp_url(),
-            &headers,
-        )
-        .await
+        McpClient::connect_with(person, lifecycle, &self.gateway.mcp_url(), &headers).await
     }
 
     /// How many `confirm_user` requests the engine has received.

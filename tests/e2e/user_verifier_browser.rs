@@ -1,10 +1,12 @@
 //! The user verifier in a real headless Chromium (Debian's, over WebDriver), in OAuth
-//! mode: the browser opens the authorization link an MCP client received, approves at
-//! the engine's consent page, is sent to the gateway's verifier, signs in at the test
-//! OpenID provider, and lands on the success page, while the client's waiting call
-//! returns the tool's result. In the same browser, a flow started for Bob and opened
-//! by Ann is refused, and Bob's next call still gets a link. A screenshot of each page
-//! (success, refused, error) is saved under `target/screenshots/`.
+//! mode and in trusted-header mode: the browser opens the authorization link an MCP
+//! client received, approves at the engine's consent page, is sent to the gateway's
+//! verifier, signs in at the test OpenID provider (OAuth) or passes the authenticating
+//! proxy (trusted header), and lands on the success page, while the client's waiting
+//! call returns the tool's result. In the same browser, a flow started for Bob and
+//! opened by Ann is refused, and Bob's next call still gets a link. A screenshot of
+//! each page (success, refused, error) is saved as
+//! `target/screenshots/user-verifier-<mode>-<page>.png`.
 
 use std::time::Duration;
 
@@ -19,12 +21,27 @@ const ANN: &str = "ann@example.com";
 const BOB: &str = "bob@example.com";
 
 #[tokio::test]
-async fn in_chromium_a_signed_in_person_completes_their_grant_and_not_anothers() {
-    let Some(browser) = Chromium::start("user_verifier_browser").await else {
+async fn in_chromium_a_person_signed_in_at_the_issuer_completes_their_grant_and_not_anothers() {
+    let Some(browser) = Chromium::start("user_verifier_browser (OAuth)").await else {
         return;
     };
     let team = Team::start(Mode::OAuth).await;
+    walk(&browser, &team, "oauth").await;
+    browser.quit().await;
+}
 
+#[tokio::test]
+async fn in_chromium_a_person_behind_the_proxy_completes_their_grant_and_not_anothers() {
+    let Some(browser) = Chromium::start("user_verifier_browser (trusted header)").await else {
+        return;
+    };
+    let team = Team::behind_proxy(ANN).await;
+    walk(&browser, &team, "trusted-header").await;
+    browser.quit().await;
+}
+
+/// The whole walk of Ann's browser in `team`, screenshots named after `mode`.
+async fn walk(browser: &Chromium, team: &Team, mode: &str) {
     // Ann's call waits for her grant; her browser opens the link she was sent.
     let ann = Person::without_elicitation(None);
     let client = team.client(ANN, ann.clone()).await;
@@ -32,13 +49,14 @@ async fn in_chromium_a_signed_in_person_completes_their_grant_and_not_anothers()
     browser.open(&link_sent_to(&ann).await).await;
     browser.wait_for(ANN).await;
     browser.click("button[value=approve]").await;
-    browser.wait_for("Sign in (TEST-ONLY provider)").await;
-    browser.type_into("#username", ANN).await;
-    browser.click("#sign-in").await;
+    if team.mode == Mode::OAuth {
+        browser.wait_for("Sign in (TEST-ONLY provider)").await;
+        browser.type_into("#username", ANN).await;
+        browser.click("#sign-in").await;
+    }
     browser.wait_for("Access granted").await;
-    assert!(browser.url().await.contains("/arcade/verify/callback"));
-    let shot = browser.screenshot("user-verifier-success").await;
-    eprintln!("screenshot: {}", shot.display());
+    assert!(browser.url().await.contains("/arcade/verify"));
+    screenshot(browser, mode, "success").await;
     let result = tokio::time::timeout(Duration::from_secs(20), call)
         .await
         .expect("the waiting call returns once the grant completes")
@@ -58,8 +76,7 @@ async fn in_chromium_a_signed_in_person_completes_their_grant_and_not_anothers()
         .wait_for("This link belongs to another account")
         .await;
     assert!(page.contains("Nothing was granted"), "{page}");
-    let shot = browser.screenshot("user-verifier-refused").await;
-    eprintln!("screenshot: {}", shot.display());
+    screenshot(browser, mode, "refused").await;
     assert_eq!(
         team.confirmations(),
         2,
@@ -77,17 +94,22 @@ async fn in_chromium_a_signed_in_person_completes_their_grant_and_not_anothers()
     next.abort();
 
     // A link carrying a user is not one: the error page, and Arcade is not asked.
+    let base = team.proxy.as_ref().map_or(&team.gateway.base, |p| &p.base);
     browser
         .open(&format!(
-            "{}/arcade/verify?flow_id=af_0&user_id=bob%40example.com",
-            team.gateway.base
+            "{base}/arcade/verify?flow_id=af_0&user_id=bob%40example.com"
         ))
         .await;
     browser
         .wait_for("This is not a valid authorization link")
         .await;
-    let shot = browser.screenshot("user-verifier-error").await;
-    eprintln!("screenshot: {}", shot.display());
+    screenshot(browser, mode, "error").await;
     assert_eq!(team.confirmations(), 2);
-    browser.quit().await;
+}
+
+async fn screenshot(browser: &Chromium, mode: &str, page: &str) {
+    let path = browser
+        .screenshot(&format!("user-verifier-{mode}-{page}"))
+        .await;
+    eprintln!("screenshot: {}", path.display());
 }

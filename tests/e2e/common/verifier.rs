@@ -9,6 +9,7 @@ use rmcp::service::ClientLifecycleMode;
 use super::API_KEY;
 use super::http::{HttpGateway, McpClient};
 use super::person::Person;
+use crate::support::auth_proxy::AuthProxy;
 use crate::support::auth_server::{AuthServer, TestKey, claims};
 
 /// The proxy secret of trusted-header mode.
@@ -41,6 +42,8 @@ pub struct Team {
     pub gateway: HttpGateway,
     /// OAuth mode's provider (it also issues the MCP clients' access tokens).
     pub provider: Option<(AuthServer, TestKey)>,
+    /// Trusted-header mode's proxy in front of the browser route, when asked for.
+    pub proxy: Option<AuthProxy>,
     /// `http://127.0.0.1:PORT/mcp`.
     pub resource: String,
     /// Where the audit log is written.
@@ -51,14 +54,29 @@ pub struct Team {
 impl Team {
     /// Starts everything for `mode`; calls wait up to 30 s in the call for a grant.
     pub async fn start(mode: Mode) -> Self {
+        Self::start_with(mode, None).await
+    }
+
+    /// Trusted-header mode with browsers reaching the verifier through an
+    /// authenticating proxy signed in as `person` (the URL Arcade sends them to).
+    pub async fn behind_proxy(person: &str) -> Self {
+        Self::start_with(Mode::TrustedHeader, Some(person)).await
+    }
+
+    async fn start_with(mode: Mode, proxied_person: Option<&str>) -> Self {
         let (listener, addr) = crate::support::loopback_listener().await;
         drop(listener);
         let base = format!("http://{addr}");
         let resource = format!("{base}/mcp");
+        let proxy = match proxied_person {
+            Some(person) => Some(AuthProxy::start(&base, PROXY_SECRET, person).await),
+            None => None,
+        };
+        let public = proxy.as_ref().map_or(base.clone(), |p| p.base.clone());
         let emulator = Emulator::start(
             EmulatorOptions {
                 api_key: API_KEY.to_owned(),
-                user_verifier_url: Some(format!("{base}/arcade/verify")),
+                user_verifier_url: Some(format!("{public}/arcade/verify")),
                 ..EmulatorOptions::default()
             },
             ([127, 0, 0, 1], 0).into(),
@@ -112,6 +130,7 @@ impl Team {
             emulator,
             gateway,
             provider,
+            proxy,
             resource,
             audit,
             _dir: dir,

@@ -297,7 +297,7 @@ fn state_mismatch_page() -> Page {
         StatusCode::BAD_REQUEST,
         "This sign-in answer is not for this browser",
     )
-    .says("Its `state` is not the one of the sign-in this browser started.")
+    .says("It does not answer the sign-in this browser started.")
     .says("Nothing was granted. Open the authorization link again.")
 }
 

@@ -280,12 +280,12 @@ fn flow_id(query: Option<&str>) -> Result<String, Page> {
             _ => {
                 return Err(bad(
                     "The link carries more than the flow it is for; this page takes only \
-                     `flow_id`, and never who you are from the link.",
+                     the flow id, and never who you are from the link.",
                 ));
             }
         }
     }
-    let flow = flow.ok_or_else(|| bad("The link has no flow id (`flow_id`)."))?;
+    let flow = flow.ok_or_else(|| bad("The link has no flow id."))?;
     let well_formed = !flow.is_empty()
         && flow.chars().count() <= MAX_FLOW_ID_CHARS
         && flow

@@ -309,6 +309,29 @@ async fn trusted_header_mode_verifies_the_proxys_user_and_refuses_everyone_else(
     // Bob himself completes it.
     let (status, body) = get(&verify, &proxy_headers("bob@example.com")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    let secret = crate::common::verifier::PROXY_SECRET;
+    assert!(
+        !team.gateway.logs().contains(secret),
+        "the proxy secret is logged"
+    );
+}
+
+#[tokio::test]
+async fn each_client_may_load_the_verifier_thirty_times_a_minute() {
+    let team = Team::start(Mode::Fixed).await;
+    let malformed = format!("{}/arcade/verify?flow_id=%3C", team.gateway.base);
+    for _ in 0..30 {
+        assert_eq!(get(&malformed, &[]).await.0, StatusCode::BAD_REQUEST);
+    }
+    let (status, body) = get(&malformed, &[]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body.contains("Wait a minute"), "{body}");
+    assert_eq!(team.confirmations(), 0);
+    let metrics = team.gateway.metrics().await;
+    assert!(
+        metrics.contains("arcade_gateway_user_verifications_total{outcome=\"rate_limited\"} 1"),
+        "{metrics}"
+    );
 }
 
 async fn refusal_is_audited_and_counted(team: &Team, person: &str) {
@@ -427,6 +450,12 @@ async fn oauth_mode_signs_the_person_in_and_refuses_forged_foreign_and_replayed_
     assert_eq!(landed.status, StatusCode::FORBIDDEN, "{}", landed.body);
     refusal_is_audited_and_counted(&team, "ann@example.com").await;
     bobs_next_call_still_gets_a_link(&team, "carol@example.com").await;
+
+    let logs = team.gateway.logs();
+    for secret in [crate::common::verifier::CLIENT_SECRET, session.as_str()] {
+        assert!(!logs.contains(secret), "a secret is logged");
+    }
+    assert!(!logs.contains("code-"), "a sign-in code is logged");
 }
 
 /// `sealed` with one character of its signature changed.

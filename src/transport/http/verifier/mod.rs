@@ -46,9 +46,13 @@ use crate::shared_state::ReplayGuard;
 pub const VERIFY_PATH: &str = "/arcade/verify";
 /// Where the OAuth issuer sends the browser back after a sign-in.
 pub const CALLBACK_PATH: &str = "/arcade/verify/callback";
-/// Loads of the verifier's routes one client may make a minute: a person needs a few
-/// per grant; a script guessing flows or hammering the issuer gets refused.
-pub const PER_MINUTE: u32 = 30;
+/// Loads of the verifier's routes one client address may make a minute: a person
+/// needs two or three per grant; a script guessing flows or hammering the issuer gets
+/// refused. Behind a proxy (trusted-header mode) the proxy is one address, shared by
+/// every person it signs in, hence the room.
+pub const PER_MINUTE: u32 = 60;
+/// Addresses remembered before the idle ones are swept.
+const MAX_REMEMBERED_CLIENTS: usize = 4096;
 /// The longest `flow_id` accepted: Arcade's are short opaque ids.
 const MAX_FLOW_ID_CHARS: usize = 200;
 
@@ -176,8 +180,11 @@ impl Verifier {
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| {
-                info.0.ip().to_canonical()
+                client_of(info.0.ip())
             });
+        if self.per_client.len() > MAX_REMEMBERED_CLIENTS {
+            self.per_client.retain_recent();
+        }
         self.per_client.check_key(&client).err()?;
         Some(self.page(
             "rate_limited",
@@ -242,6 +249,19 @@ impl Verifier {
                 )
             }
         }
+    }
+}
+
+/// The client an address counts as: itself, or for IPv6 its /64 (what one host is
+/// usually given), so a host cannot multiply its share by changing addresses.
+fn client_of(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => {
+            let mut octets = v6.octets();
+            octets[8..].fill(0);
+            IpAddr::V6(octets.into())
+        }
+        v4 => v4,
     }
 }
 
@@ -339,6 +359,15 @@ mod tests {
             settings.callback_url().as_str(),
             "https://mcp.example.com/arcade/verify/callback"
         );
+    }
+
+    #[test]
+    fn an_ipv6_host_counts_as_its_64() {
+        let one: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(client_of(one), client_of(other));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(client_of(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
     }
 
     #[test]

@@ -11,6 +11,12 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-redis.sh
 export REQUIRE_REDIS=1
 bash scripts/setup-python.sh
+# Debian's headless Chromium and its driver, for the user verifier's browser test
+# (screenshots of its pages land in target/screenshots/).
+sudo_unless_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+{ command -v chromium >/dev/null && command -v chromedriver >/dev/null; } ||
+  (sudo_unless_root apt-get update -q &&
+    sudo_unless_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver)
 npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error
 cargo build --workspace --bins --examples

@@ -145,6 +145,20 @@ pub enum ConfigError {
         "--oauth-issuer needs --public-url: this server's public MCP URL, e.g. https://mcp.example.com/mcp"
     )]
     MissingPublicUrl,
+    /// `--user-verifier` with bearer tokens, which a browser does not carry.
+    #[error(
+        "--user-verifier needs to know who is at the browser, and bearer tokens (--tokens-file) \
+         cannot tell; it works with --oauth-issuer (and --oauth-client-id), --trust-user-header, \
+         or --user-id on loopback"
+    )]
+    UserVerifierWithTokens,
+    /// `--user-verifier` in OAuth mode without a client id.
+    #[error(
+        "--user-verifier with --oauth-issuer signs people in at the issuer: register this server \
+         there as a client (redirect URI <public URL's origin>/arcade/verify/callback) and pass \
+         --oauth-client-id (and ARCADE_GATEWAY_OAUTH_CLIENT_SECRET for a confidential client)"
+    )]
+    UserVerifierNeedsClientId,
     /// A limit of zero.
     #[error("{0} must be at least 1")]
     ZeroLimit(&'static str),

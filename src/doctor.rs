@@ -1,6 +1,7 @@
 //! `doctor`: whether this machine is ready to serve, one finding a line, each with what
 //! to do: the engine, the key, the user, the catalog, the user's grants, the catalog
-//! cache, and the MCP clients configured to launch this server. It reads only: it
+//! cache, over HTTP the user verifier the setup needs (and, with `--user-verifier`,
+//! whether it answers), and the MCP clients configured to launch this server. It reads only: it
 //! loads the catalog and lists the user's grants, and starts no authorization.
 //!
 //! Its output is pasted into issues and chats, so it never shows a secret: the values of
@@ -14,7 +15,9 @@ use crate::catalog::UnmetRequirement;
 use crate::catalog::cache::CatalogCache;
 use crate::clients::{Client, Homes, Installed};
 use crate::config::{Engine, ServeConfig, TransportConfig};
+use crate::identity::IdentityConfig;
 use crate::startup::{Prepared, StartError};
+use crate::transport::http::HttpSettings;
 
 /// How a finding reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,12 +140,94 @@ pub async fn examine(config: &ServeConfig) -> Vec<Finding> {
     findings.push(key(arcade).await);
     findings.push(catalog(config, &prepared));
     findings.extend(unmet_requirements(&prepared));
-    if let TransportConfig::Stdio { user } = &config.transport {
-        findings.push(Finding::new(Status::Good, "user", user.as_str()));
-        findings.push(connections(arcade, user.as_str()).await);
+    match &config.transport {
+        TransportConfig::Stdio { user } => {
+            findings.push(Finding::new(Status::Good, "user", user.as_str()));
+            findings.push(connections(arcade, user.as_str()).await);
+        }
+        TransportConfig::Http(settings) => findings.push(user_verifier(settings).await),
     }
     findings.push(cache(config, arcade));
     findings
+}
+
+/// Which user verifier the setup needs (Arcade's default one accepts only project
+/// members whose Arcade email is the user id), and, with `--user-verifier`, whether
+/// the route answers on the public URL as the gateway's own page.
+async fn user_verifier(settings: &HttpSettings) -> Finding {
+    const TOPIC: &str = "user verifier";
+    let Some(verifier) = &settings.user_verifier else {
+        let detail = match settings.identity {
+            IdentityConfig::Fixed(_) => {
+                "Arcade's default (the person signs in to Arcade; the user id must be their \
+                 Arcade account's email); for many users, serve with --user-verifier"
+            }
+            IdentityConfig::BearerTokens { .. } => {
+                "Arcade's default, which accepts only project members whose Arcade email is \
+                 the user id; bearer tokens cannot identify a browser, so for a team use \
+                 --oauth-issuer or --trust-user-header with --user-verifier"
+            }
+            _ => {
+                "Arcade's default, which accepts only project members whose Arcade email is \
+                 the user id; for a team, add --user-verifier and enter \
+                 https://<public host>/arcade/verify as the custom verifier in Arcade's dashboard"
+            }
+        };
+        return Finding::new(Status::Note, TOPIC, detail);
+    };
+    let url = &verifier.url;
+    let probe = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string());
+    let answer = match probe {
+        Ok(client) => client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| e.to_string()),
+        Err(error) => Err(error),
+    };
+    match answer {
+        Ok(response) if is_verifier_page(&response) => Finding::new(
+            Status::Good,
+            TOPIC,
+            format!(
+                "this gateway's, answering at {url}; enter that URL as the custom verifier \
+                 in Arcade's dashboard (Auth > Settings)"
+            ),
+        ),
+        Ok(response) => Finding::new(
+            Status::Problem,
+            TOPIC,
+            format!(
+                "{url} answered HTTP {} but not with the gateway's verifier page: check that \
+                 the gateway serves there with --user-verifier and that a proxy in front \
+                 forwards /arcade/verify",
+                response.status().as_u16()
+            ),
+        ),
+        Err(error) => Finding::new(
+            Status::Problem,
+            TOPIC,
+            format!(
+                "{url} does not answer ({error}): start the gateway with --user-verifier, \
+                 and check --public-url is where browsers reach it"
+            ),
+        ),
+    }
+}
+
+/// Whether `response` is the verifier's answer to a link without a flow: its page,
+/// under its strict policy.
+fn is_verifier_page(response: &reqwest::Response) -> bool {
+    let policy = response
+        .headers()
+        .get(reqwest::header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok());
+    response.status() == reqwest::StatusCode::BAD_REQUEST
+        && policy.is_some_and(|p| p.starts_with("default-src 'none'"))
 }
 
 /// What a failed start says about the engine and the key.

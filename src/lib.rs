@@ -31,8 +31,8 @@
 //! | [`startup`] | getting ready: start the emulator if asked, connect, load the catalog and the direct tools |
 //! | [`doctor`] | whether this machine is ready to serve: engine, key, user, catalog, grants, cache |
 //! | [`single_call`] | one tool call from a script (`call`): an in-process MCP client on a pipe to the gateway |
-//! | [`transport`] | stdio, and the HTTP server (Streamable HTTP, legacy SSE, health, metrics, limits) |
-//! | [`identity`] | who is calling over HTTP: fixed user, bearer tokens, OAuth JWT, trusted proxy header |
+//! | [`transport`] | stdio, and the HTTP server (Streamable HTTP, legacy SSE, health, metrics, limits, Arcade's custom user verifier at `/arcade/verify`) |
+//! | [`identity`] | who is calling over HTTP: fixed user, bearer tokens, OAuth JWT, trusted proxy header; and the OAuth sign-in of a browser (the user verifier's) |
 //! | [`gateway`] | the rmcp `ServerHandler`: listing, the call pipeline, the authorization strategies |
 //! | [`discovery`] | the search index behind `search_tools`: BM25F over the served tools' fields, synonyms, named toolkits |
 //! | [`direct`] | tools that call a provider's API directly with the user's Arcade-issued token |

@@ -264,6 +264,28 @@ impl ArcadeClient {
         .await
     }
 
+    /// `POST /v1/auth/confirm_user`: the custom user verifier's answer that the person
+    /// at the browser is `user_id`. It completes a grant, so it is sent again only when
+    /// it surely did not arrive (a refused connection) or Arcade asked for a pause (429).
+    pub async fn confirm_user(
+        &self,
+        request: &ConfirmUserRequest,
+    ) -> Result<ConfirmUserResponse, ArcadeError> {
+        let send = || {
+            self.send_once(
+                Method::POST,
+                "/v1/auth/confirm_user".into(),
+                &[],
+                Some(request),
+                None,
+            )
+        };
+        self.with_retries(send, |e| {
+            matches!(e, ArcadeError::RateLimited { .. }) || e.nothing_was_sent()
+        })
+        .await
+    }
+
     /// `GET /v1/admin/user_connections`: every stored grant, optionally of one user
     /// or provider, all pages of them (an admin-capable key is needed).
     pub async fn list_user_connections(

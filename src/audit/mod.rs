@@ -5,7 +5,8 @@
 //! - `event`: the lines, as serde structs (`docs/audit-log.md`, and the JSON Schema
 //!   `docs/audit-log.schema.json` a test checks every written line against);
 //! - `record`: what one call gathers on its way through the pipeline; `refused`: the
-//!   lines of calls the HTTP layer refused before the pipeline;
+//!   lines of calls the HTTP layer refused before the pipeline; `verification`: the
+//!   line of a user verification Arcade refused (the flow was another user's);
 //! - `arguments`: the canonical hash of the arguments, shared with the multi
 //!   round-trip state;
 //! - `writer`: the file a day (or stderr), written by a worker thread so a call
@@ -20,10 +21,12 @@ mod daily_file;
 mod event;
 mod record;
 mod refused;
+mod verification;
 mod writer;
 
 pub use arguments::arguments_sha256;
 pub use event::Client;
 pub use record::{CallRecord, PromptFacts};
 pub use refused::refused_calls;
+pub use verification::verification_refused;
 pub use writer::{AuditError, AuditGuard, AuditLog, AuditTarget};

@@ -12,8 +12,11 @@ use url::Url;
 
 use super::authorization::parse_secret;
 use crate::config::ConfigError;
-use crate::identity::{DEFAULT_USER_CLAIM, IdentityConfig, OAuthConfig, UserId};
+use crate::identity::{
+    BrowserLoginConfig, DEFAULT_USER_CLAIM, IdentityConfig, OAuthConfig, UserId,
+};
 use crate::shared_state::RedisUrl;
+use crate::transport::http::verifier::VerifierSettings;
 use crate::transport::http::{HttpSettings, Limits, OriginPolicy};
 
 /// The environment variable holding the secret a trusted proxy sends (never a flag, so it
@@ -34,6 +37,10 @@ const DEFAULT_CALLS_PER_MINUTE: u32 = 120;
 /// The call rate of one fixed user: no limit in practice (a million a minute), as the
 /// server has none of its own.
 const NO_CALL_RATE: u32 = 1_000_000;
+
+/// The environment variable holding the user verifier's OAuth client secret, for a
+/// confidential client (never a flag, for the same reason).
+pub const OAUTH_CLIENT_SECRET_ENV: &str = "ARCADE_GATEWAY_OAUTH_CLIENT_SECRET";
 
 /// Flags of the HTTP transport.
 #[derive(Debug, Clone, clap::Args)]
@@ -78,9 +85,23 @@ pub struct HttpArgs {
     #[arg(long = "oauth-scope", value_name = "SCOPE", requires = "oauth_issuer")]
     pub oauth_scopes: Vec<String>,
 
-    /// OAuth: this server's public MCP URL (the protected resource), e.g. https://mcp.example.com/mcp
+    /// OAuth: this server's public MCP URL (the protected resource), e.g. https://mcp.example.com/mcp;
+    /// its origin is also where the user verifier is reached
     #[arg(long, value_name = "URL")]
     pub public_url: Option<Url>,
+
+    /// Serve Arcade's custom user verifier at /arcade/verify (enter
+    /// https://<public host>/arcade/verify in Arcade's dashboard): the person completing
+    /// a grant is identified by the identity mode (proxy header, OAuth sign-in, fixed
+    /// user), and Arcade completes the grant only for the user it was started for
+    #[arg(long)]
+    pub user_verifier: bool,
+
+    /// OAuth with --user-verifier: this server's client id at the issuer, to sign people
+    /// in at the verifier (authorization code flow with PKCE); a confidential client's
+    /// secret goes in ARCADE_GATEWAY_OAUTH_CLIENT_SECRET
+    #[arg(long, value_name = "ID", requires = "oauth_issuer")]
+    pub oauth_client_id: Option<String>,
 
     /// Trust the `Arcade-User-Id` header from a proxy that proves itself with the secret in
     /// ARCADE_GATEWAY_PROXY_SECRET
@@ -191,11 +212,53 @@ impl HttpArgs {
         Ok(HttpSettings {
             bind: self.bind,
             stateless: self.stateless,
+            user_verifier: self.user_verifier(&identity)?,
             identity,
             limits: self.limits(one_user)?,
             origins,
             redis: self.redis_url()?,
         })
+    }
+
+    /// The user verifier, when `--user-verifier` asks for it: identified by `identity`'s
+    /// means, which bearer tokens do not have in a browser.
+    fn user_verifier(
+        &self,
+        identity: &IdentityConfig,
+    ) -> Result<Option<VerifierSettings>, ConfigError> {
+        if !self.user_verifier {
+            return Ok(None);
+        }
+        let public = self.public_url.clone().unwrap_or_else(|| {
+            let ip = match self.bind.ip() {
+                ip if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+                ip => ip,
+            };
+            let origin = std::net::SocketAddr::new(ip, self.bind.port());
+            Url::parse(&format!("http://{origin}")).expect("an address makes a URL")
+        });
+        let sign_in = match identity {
+            IdentityConfig::BearerTokens { .. } => return Err(ConfigError::UserVerifierWithTokens),
+            IdentityConfig::OAuth(oauth) => {
+                let client_id = self
+                    .oauth_client_id
+                    .clone()
+                    .filter(|id| !id.trim().is_empty())
+                    .ok_or(ConfigError::UserVerifierNeedsClientId)?;
+                let client_secret = std::env::var(OAUTH_CLIENT_SECRET_ENV)
+                    .ok()
+                    .filter(|secret| !secret.is_empty())
+                    .map(SecretString::from);
+                Some(BrowserLoginConfig {
+                    oauth: oauth.clone(),
+                    client_id,
+                    client_secret,
+                    redirect_uri: VerifierSettings::at(&public, None).callback_url(),
+                })
+            }
+            IdentityConfig::Fixed(_) | IdentityConfig::TrustedHeader { .. } => None,
+        };
+        Ok(Some(VerifierSettings::at(&public, sign_in)))
     }
 
     /// The identity mode the flags choose (clap keeps the modes exclusive).

@@ -28,7 +28,7 @@ pub use authorization::AuthorizationArgs;
 pub use call::{CallArgs, CallError};
 pub use configure::ConfigureArgs;
 pub use hash_token::HashTokenArgs;
-pub use http::{HttpArgs, PROXY_SECRET_ENV};
+pub use http::{HttpArgs, OAUTH_CLIENT_SECRET_ENV, PROXY_SECRET_ENV};
 pub use serve::{ServeArgs, Transport};
 pub use source::{ArcadeArgs, CatalogCacheArgs, DirectToolsArgs, SourceArgs};
 pub use tools::ToolsArgs;

@@ -207,6 +207,17 @@ impl Gateway {
         &self.audit
     }
 
+    /// The client of Arcade: the user verifier confirms people through it.
+    pub fn arcade(&self) -> &ArcadeClient {
+        &self.arcade
+    }
+
+    /// How grants reach the person: the user verifier seals its cookies with the
+    /// `requestState` key, so replicas sharing that key read each other's.
+    pub fn authorization_settings(&self) -> &AuthorizationSettings {
+        &self.authorization
+    }
+
     /// The same gateway, cancelling every call in flight once `client_gone` is
     /// cancelled: a client that went away does not leave upstream requests behind.
     pub fn with_client_gone(mut self, client_gone: ClientGone) -> Self {

@@ -83,6 +83,14 @@ pub enum IdentityError {
     )]
     EmptyUserClaim,
 
+    /// The user verifier's sign-in has no client id at the issuer.
+    #[error(
+        "the user verifier signs people in at the OAuth issuer as a client of it: register \
+         this server there (redirect URI <public URL>/arcade/verify/callback) and pass its \
+         client id with --oauth-client-id"
+    )]
+    EmptyClientId,
+
     /// The HTTP client that fetches the authorization server's keys could not be built.
     #[error("cannot build the HTTP client for the authorization server: {0}")]
     HttpClient(#[source] reqwest::Error),

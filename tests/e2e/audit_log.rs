@@ -24,7 +24,7 @@ const BOB: &str = "bob@example.com";
 const GMAIL_SEND: &str = "https://www.googleapis.com/auth/gmail.send";
 
 /// The documented schema of a line, checked itself against its metaschema.
-fn line_schema() -> jsonschema::Validator {
+pub(crate) fn line_schema() -> jsonschema::Validator {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/audit-log.schema.json");
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     jsonschema::meta::validate(&schema).expect("the schema is a valid JSON Schema");

@@ -47,3 +47,5 @@ mod tools_command;
 mod traces;
 mod unserved;
 mod upstream_faults;
+mod user_verifier;
+mod user_verifier_browser;

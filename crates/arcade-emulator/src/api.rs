@@ -9,7 +9,7 @@ use axum::extract::{MatchedPath, Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::catalog::PageQuery;
@@ -22,9 +22,9 @@ use super::options::AuthRequiredStyle;
 use super::state::EmulatorState;
 use super::tools;
 use arcade_types::{
-    AuthAuthorizeRequest, AuthStatus, AuthorizationResponse, ExecuteToolRequest,
-    ExecuteToolResponse, HealthResponse, Page, ToolAuthorizeRequest, ToolDefinition,
-    UserConnection,
+    AuthAuthorizeRequest, AuthStatus, AuthorizationResponse, ConfirmUserRequest,
+    ConfirmUserResponse, ExecuteToolRequest, ExecuteToolResponse, HealthResponse, Page,
+    ToolAuthorizeRequest, ToolDefinition, UserConnection,
 };
 
 /// The longest `auth/status` long-poll, as on Arcade.
@@ -342,22 +342,8 @@ pub async fn auth_status(
     Ok(Json(snapshot.to_response(true)))
 }
 
-/// Body of `POST /v1/auth/confirm_user` (emulator only: the gateway does not send it).
-#[derive(Debug, Deserialize)]
-pub struct ConfirmUserRequest {
-    flow_id: String,
-    user_id: String,
-}
-
-/// Answer of `POST /v1/auth/confirm_user`.
-#[derive(Debug, Serialize)]
-pub struct ConfirmUserResponse {
-    auth_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_uri: Option<String>,
-}
-
-/// `POST /v1/auth/confirm_user`: the flow id is an authorization id of that user.
+/// `POST /v1/auth/confirm_user`: completes a flow the consent page sent to the user
+/// verifier, for the flow's own user only.
 pub async fn confirm_user(
     State(state): State<EmulatorState>,
     ApiJson(request): ApiJson<ConfirmUserRequest>,
@@ -368,7 +354,9 @@ pub async fn confirm_user(
         .confirm_user(&request.flow_id, &request.user_id)
         .map_err(|e| match e {
             ConfirmError::UnknownFlow(_) => ApiError::NotFound(e.to_string()),
-            ConfirmError::OtherUser(_) => ApiError::PermissionDenied(e.to_string()),
+            // 400: of the statuses Arcade's document lists for this operation, the one
+            // that says "this request cannot be honoured" without blaming the key.
+            ConfirmError::OtherUser(_) => ApiError::BadRequest(e.to_string()),
         })?;
     Ok(Json(ConfirmUserResponse {
         auth_id: snapshot.id,

@@ -30,9 +30,6 @@ pub enum ApiError {
         /// The scopes, comma separated.
         scopes: String,
     },
-    /// Something belongs to another user.
-    #[error("{0}")]
-    PermissionDenied(String),
     /// Unknown tool, id or path.
     #[error("{0}")]
     NotFound(String),
@@ -62,7 +59,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::AuthorizationRequired { .. } | Self::PermissionDenied(_) => StatusCode::FORBIDDEN,
+            Self::AuthorizationRequired { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,

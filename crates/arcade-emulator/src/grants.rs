@@ -82,12 +82,26 @@ impl Snapshot {
 /// Why `auth/confirm_user` was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfirmError {
-    /// No such flow.
-    #[error("no authorization flow '{0}': pass the id of an authorization this engine issued")]
+    /// No such flow, or one already confirmed.
+    #[error(
+        "no authorization flow '{0}' awaits confirmation: pass the flow_id this engine sent to \
+         the user verifier (each is confirmed once)"
+    )]
     UnknownFlow(String),
-    /// The flow belongs to someone else.
-    #[error("flow '{0}' was not started by this user")]
+    /// The flow belongs to someone else: nothing is granted, and the flow stays pending.
+    #[error("flow '{0}' was not started by this user; nothing was granted")]
     OtherUser(String),
+}
+
+/// What the person's approval on the consent page leads to.
+#[derive(Debug, Clone)]
+pub enum Consent {
+    /// Decided: denied, or approved in a project without a custom user verifier.
+    Decided(Snapshot),
+    /// Approved, and the project has a custom user verifier: the browser is sent to
+    /// this URL (the verifier's, with `?flow_id=…`); the grant waits for
+    /// `auth/confirm_user`.
+    Verify(String),
 }
 
 struct Authorization {
@@ -109,11 +123,14 @@ struct Inner {
     authorizations: HashMap<String, Authorization>,
     latest: HashMap<Ask, String>,
     grants: Vec<Grant>,
+    /// Flows awaiting the user verifier's confirmation: flow id → authorization id.
+    flows: HashMap<String, String>,
 }
 
 /// All authorizations and grants of one emulator.
 pub struct Grants {
     url_base: String,
+    user_verifier_url: Option<String>,
     inner: Mutex<Inner>,
 }
 
@@ -122,8 +139,15 @@ impl Grants {
     pub fn new(url_base: &str) -> Self {
         Self {
             url_base: url_base.trim_end_matches('/').to_owned(),
+            user_verifier_url: None,
             inner: Mutex::default(),
         }
+    }
+
+    /// The same store for a project whose custom user verifier is at `url`, if any.
+    pub fn with_user_verifier(mut self, url: Option<String>) -> Self {
+        self.user_verifier_url = url;
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -188,33 +212,42 @@ impl Grants {
             .map_or(0, |a| a.changes.receiver_count())
     }
 
-    /// Approves (storing the grant) or denies a pending authorization; a decided one is
-    /// left as it is.
-    pub fn decide(&self, id: &str, approve: bool) -> Option<Snapshot> {
+    /// The person's decision on the consent page of a pending authorization (a decided
+    /// one is left as it is): a denial fails it; an approval stores the grant, or, when
+    /// the project has a custom user verifier, starts a flow that waits for it.
+    pub fn consent(&self, id: &str, approve: bool) -> Option<Consent> {
         let mut inner = self.lock();
         let authorization = inner.authorizations.get(id)?;
-        if *authorization.changes.borrow() == AuthStatus::Pending {
-            let ask = authorization.ask.clone();
-            let status = if approve {
-                inner.store_grant(&ask);
-                AuthStatus::Completed
-            } else {
-                AuthStatus::Failed
-            };
-            inner.authorizations[id].changes.send_replace(status);
+        let pending = *authorization.changes.borrow() == AuthStatus::Pending;
+        if let (true, true, Some(verifier)) = (pending, approve, &self.user_verifier_url) {
+            let flow_id = random_id("af_");
+            inner.flows.insert(flow_id.clone(), id.to_owned());
+            return Some(Consent::Verify(verifier_redirect(verifier, &flow_id)));
         }
-        self.snapshot(&inner, id)
+        if pending {
+            inner.settle(id, approve);
+        }
+        self.snapshot(&inner, id).map(Consent::Decided)
     }
 
-    /// `auth/confirm_user`: the flow (an authorization id) must be the user's own.
+    /// `auth/confirm_user`: completes the flow's grant when `user_id` is the user it was
+    /// started for. Otherwise nothing changes: the flow stays pending for its own user.
     pub fn confirm_user(&self, flow_id: &str, user_id: &str) -> Result<Snapshot, ConfirmError> {
-        let snapshot = self
-            .status(flow_id)
-            .ok_or_else(|| ConfirmError::UnknownFlow(flow_id.to_owned()))?;
-        if snapshot.ask.user_id != user_id {
+        let mut inner = self.lock();
+        let unknown = || ConfirmError::UnknownFlow(flow_id.to_owned());
+        let id = inner.flows.get(flow_id).cloned().ok_or_else(unknown)?;
+        let owner = &inner
+            .authorizations
+            .get(&id)
+            .ok_or_else(unknown)?
+            .ask
+            .user_id;
+        if owner != user_id {
             return Err(ConfirmError::OtherUser(flow_id.to_owned()));
         }
-        Ok(snapshot)
+        inner.flows.remove(flow_id);
+        inner.settle(&id, true);
+        self.snapshot(&inner, &id).ok_or_else(unknown)
     }
 
     /// The stored grants, oldest first, optionally of one user and/or provider.
@@ -286,6 +319,19 @@ impl Grants {
 }
 
 impl Inner {
+    /// Approves (storing the grant) or denies the pending authorization `id`, waking
+    /// its waiters.
+    fn settle(&mut self, id: &str, approve: bool) {
+        let status = if approve {
+            let ask = self.authorizations[id].ask.clone();
+            self.store_grant(&ask);
+            AuthStatus::Completed
+        } else {
+            AuthStatus::Failed
+        };
+        self.authorizations[id].changes.send_replace(status);
+    }
+
     fn grant(&self, ask: &Ask) -> Option<&Grant> {
         self.grants.iter().find(|g| {
             g.user_id == ask.user_id
@@ -336,6 +382,12 @@ impl Inner {
     }
 }
 
+/// `verifier` with `flow_id` added to its query.
+fn verifier_redirect(verifier: &str, flow_id: &str) -> String {
+    let separator = if verifier.contains('?') { '&' } else { '?' };
+    format!("{verifier}{separator}flow_id={flow_id}")
+}
+
 /// `prefix` and 122 random bits (UUID v4, from the OS's secure generator).
 fn random_id(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
@@ -367,7 +419,9 @@ mod tests {
     fn approval_grants_only_that_user() {
         let grants = Grants::new("http://emu");
         let a = grants.authorize(ask("a"), None);
-        let done = grants.decide(&a.id, true).unwrap();
+        let Some(Consent::Decided(done)) = grants.consent(&a.id, true) else {
+            panic!("without a verifier, an approval decides");
+        };
         assert_eq!(done.status, AuthStatus::Completed);
         assert!(done.token.as_deref().unwrap().starts_with("tok_"));
         assert!(grants.is_granted(&ask("a")));
@@ -382,9 +436,39 @@ mod tests {
     fn more_scopes_need_a_new_authorization() {
         let grants = Grants::new("http://emu");
         let a = grants.authorize(ask("a"), None);
-        grants.decide(&a.id, true);
+        grants.consent(&a.id, true);
         let wider = Ask::new("a", "google", &["read".into(), "send".into()]);
         assert_eq!(grants.authorize(wider, None).status, AuthStatus::Pending);
+    }
+
+    #[test]
+    fn with_a_verifier_only_the_flows_own_user_completes_it() {
+        let grants = Grants::new("http://emu").with_user_verifier(Some("https://gw/verify".into()));
+        let a = grants.authorize(ask("a"), Some("https://app/next".into()));
+        let Some(Consent::Verify(url)) = grants.consent(&a.id, true) else {
+            panic!("with a verifier, an approval goes to it");
+        };
+        let flow = url.strip_prefix("https://gw/verify?flow_id=").unwrap();
+        assert!(flow.starts_with("af_"), "{url}");
+        assert_eq!(grants.status(&a.id).unwrap().status, AuthStatus::Pending);
+        assert!(matches!(
+            grants.confirm_user(flow, "b"),
+            Err(ConfirmError::OtherUser(_))
+        ));
+        assert!(!grants.is_granted(&ask("b")) && !grants.is_granted(&ask("a")));
+        assert_eq!(grants.status(&a.id).unwrap().status, AuthStatus::Pending);
+        let done = grants.confirm_user(flow, "a").unwrap();
+        assert_eq!(done.status, AuthStatus::Completed);
+        assert_eq!(done.next_uri.as_deref(), Some("https://app/next"));
+        assert!(grants.is_granted(&ask("a")));
+        assert!(matches!(
+            grants.confirm_user(flow, "a"),
+            Err(ConfirmError::UnknownFlow(_))
+        ));
+        assert!(matches!(
+            grants.confirm_user(&a.id, "a"),
+            Err(ConfirmError::UnknownFlow(_))
+        ));
     }
 
     #[tokio::test]
@@ -396,7 +480,7 @@ mod tests {
             async move { grants.wait(&id, Duration::from_secs(30)).await }
         });
         tokio::time::sleep(Duration::from_millis(20)).await;
-        grants.decide(&a.id, false);
+        grants.consent(&a.id, false);
         let seen = tokio::time::timeout(Duration::from_secs(2), waiter)
             .await
             .unwrap()

@@ -111,6 +111,7 @@ impl Emulator {
             options.faults,
             options.auth_required_style,
             &url_base,
+            options.user_verifier_url,
         );
         let (stop, stopped) = oneshot::channel();
         let app = router(state.clone());

@@ -57,6 +57,11 @@ pub struct EmulatorArgs {
     /// Share of `/v1` requests whose body stops halfway, short of its `Content-Length`.
     #[arg(long, default_value_t = 0.0)]
     pub truncate_rate: f64,
+    /// Act as a project with a custom user verifier at this URL: after consent, the
+    /// page redirects (303) to `URL?flow_id=…`, and the grant completes only when
+    /// `POST /v1/auth/confirm_user` names the flow's own user
+    #[arg(long, value_name = "URL")]
+    pub user_verifier_url: Option<String>,
 }
 
 /// Where the emulator's tools come from.
@@ -97,6 +102,9 @@ pub struct EmulatorOptions {
     pub public_url: Option<String>,
     /// How execute says "authorization required".
     pub auth_required_style: AuthRequiredStyle,
+    /// The project's custom user verifier, if it has one (see
+    /// [`EmulatorArgs::user_verifier_url`]); without one, consent completes the grant.
+    pub user_verifier_url: Option<String>,
 }
 
 impl Default for EmulatorOptions {
@@ -107,6 +115,7 @@ impl Default for EmulatorOptions {
             faults: Faults::default(),
             public_url: None,
             auth_required_style: AuthRequiredStyle::Forbidden,
+            user_verifier_url: None,
         }
     }
 }
@@ -138,6 +147,7 @@ impl From<&EmulatorArgs> for EmulatorOptions {
             },
             public_url: args.public_url.clone(),
             auth_required_style: args.auth_required_style,
+            user_verifier_url: args.user_verifier_url.clone(),
         }
     }
 }

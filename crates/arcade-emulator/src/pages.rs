@@ -6,11 +6,12 @@ use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::http::header::LOCATION;
 use axum::response::{Html, IntoResponse, Response};
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde::Deserialize;
 
-use super::grants::Snapshot;
+use super::grants::{Consent, Snapshot};
 use super::state::EmulatorState;
 use arcade_types::AuthStatus;
 
@@ -45,10 +46,14 @@ pub async fn decide(
             );
         }
     };
-    match state.grants().decide(&id, approve) {
-        Some(snapshot) => {
+    match state.grants().consent(&id, approve) {
+        Some(Consent::Decided(snapshot)) => {
             tracing::info!(authorization = %id, approve, "authorization decided");
             page(StatusCode::OK, "Authorization", &body(&snapshot))
+        }
+        Some(Consent::Verify(verifier)) => {
+            tracing::info!(authorization = %id, "approved; sending the browser to the user verifier");
+            (StatusCode::SEE_OTHER, [(LOCATION, verifier)]).into_response()
         }
         None => unknown(&id),
     }

@@ -62,12 +62,13 @@ impl EmulatorState {
         faults: Faults,
         style: AuthRequiredStyle,
         url_base: &str,
+        user_verifier_url: Option<String>,
     ) -> Self {
         Self {
             shared: Arc::new(Shared {
                 api_key: Mutex::new(api_key),
                 catalog,
-                grants: Grants::new(url_base),
+                grants: Grants::new(url_base).with_user_verifier(user_verifier_url),
                 faults: FaultInjector::new(faults),
                 style: Mutex::new(style),
                 requests: Mutex::default(),

@@ -578,27 +578,59 @@ async fn auth_authorize_hands_out_a_token_per_user() {
 }
 
 #[tokio::test]
-async fn confirm_user_checks_the_flow_owner() {
-    let h = Harness::start().await;
+async fn with_a_user_verifier_consent_redirects_and_confirm_user_checks_the_owner() {
+    let verifier = "https://gateway.example/arcade/verify";
+    let h = Harness::with(EmulatorOptions {
+        api_key: KEY.into(),
+        user_verifier_url: Some(verifier.into()),
+        ..EmulatorOptions::default()
+    })
+    .await;
     let pending = h.authorize_tool("Mail.ListEmails", "heidi").await;
     let id = pending.id.unwrap();
-    let mine: Value = h
-        .post(
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let consent = no_redirects
+        .post(pending.url.unwrap())
+        .form(&[("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(consent.status(), StatusCode::SEE_OTHER);
+    let location = consent.headers()["location"].to_str().unwrap().to_owned();
+    let flow_id = location
+        .strip_prefix(&format!("{verifier}?flow_id="))
+        .unwrap_or_else(|| panic!("redirected to {location}"));
+    let confirm = |user: &'static str| {
+        h.post(
             "/v1/auth/confirm_user",
-            json!({"flow_id": id, "user_id": "heidi"}),
+            json!({"flow_id": flow_id, "user_id": user}),
         )
+    };
+    error_of(confirm("ivan").await, StatusCode::BAD_REQUEST).await;
+    let still: Value = h
+        .get("/v1/auth/status", &[("id", id.as_str())])
         .await
         .json()
         .await
         .unwrap();
+    assert_eq!(
+        still["status"],
+        json!("pending"),
+        "a refusal grants nothing"
+    );
+    let mine: Value = confirm("heidi").await.json().await.unwrap();
     assert_eq!(mine["auth_id"], json!(id));
-    let theirs = h
-        .post(
-            "/v1/auth/confirm_user",
-            json!({"flow_id": id, "user_id": "ivan"}),
-        )
-        .await;
-    error_of(theirs, StatusCode::FORBIDDEN).await;
+    let done: Value = h
+        .get("/v1/auth/status", &[("id", id.as_str())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["status"], json!("completed"));
+    error_of(confirm("heidi").await, StatusCode::NOT_FOUND).await;
 }
 
 #[tokio::test]

@@ -409,6 +409,27 @@ pub struct AuthAuthorizeRequest {
     pub next_uri: Option<String>,
 }
 
+/// Body of `POST /v1/auth/confirm_user`: a custom user verifier says who the person
+/// completing a flow is, and the engine completes the grant only if that is the user
+/// the flow was started for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConfirmUserRequest {
+    /// The `flow_id` the engine put in the verifier's URL.
+    pub flow_id: String,
+    /// The person at the browser, as the verifier proved it.
+    pub user_id: String,
+}
+
+/// Answer of `POST /v1/auth/confirm_user`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConfirmUserResponse {
+    /// The authorization the flow completed.
+    pub auth_id: String,
+    /// Where to send the browser next, if the flow was started with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_uri: Option<String>,
+}
+
 /// Body of `POST /v1/tools/execute`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExecuteToolRequest {

@@ -110,7 +110,7 @@ pub(crate) enum KeyLookupError {
 
 /// Why a fetch failed; only logged.
 #[derive(Debug, thiserror::Error)]
-enum FetchError {
+pub(crate) enum FetchError {
     #[error("GET {url}: {source}")]
     Http { url: Url, source: reqwest::Error },
     #[error("GET {url}: HTTP {status}")]
@@ -357,41 +357,49 @@ impl Inner {
     }
 
     async fn get_json<T: DeserializeOwned>(&self, url: &Url) -> Result<T, FetchError> {
-        let http = |source| FetchError::Http {
-            url: url.clone(),
-            source,
-        };
-        let mut response = self
-            .client
-            .get(url.clone())
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(http)?;
-        if !response.status().is_success() {
-            let status = response.status();
-            return Err(FetchError::Status {
-                url: url.clone(),
-                status,
-            });
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(http)? {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(FetchError::TooLarge { url: url.clone() });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        serde_json::from_slice(&body).map_err(|source| FetchError::Json {
-            url: url.clone(),
-            source,
-        })
+        get_json(&self.client, url).await
     }
+}
+
+/// GETs `url` and reads its JSON, refusing an error status and a body over
+/// [`MAX_DOCUMENT_BYTES`]: for the issuer's metadata and keys, which come from outside.
+pub(crate) async fn get_json<T: DeserializeOwned>(
+    client: &reqwest::Client,
+    url: &Url,
+) -> Result<T, FetchError> {
+    let http = |source| FetchError::Http {
+        url: url.clone(),
+        source,
+    };
+    let mut response = client
+        .get(url.clone())
+        .header(ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(http)?;
+    if !response.status().is_success() {
+        let status = response.status();
+        return Err(FetchError::Status {
+            url: url.clone(),
+            status,
+        });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(http)? {
+        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+            return Err(FetchError::TooLarge { url: url.clone() });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(|source| FetchError::Json {
+        url: url.clone(),
+        source,
+    })
 }
 
 /// Where the issuer's metadata may be, in the order the MCP authorization spec tries them:
 /// the well-known name inserted before the issuer's path, then (OpenID) appended to it.
-fn discovery_urls(issuer: &Url) -> Vec<Url> {
+pub(crate) fn discovery_urls(issuer: &Url) -> Vec<Url> {
     let path = issuer.path().trim_end_matches('/');
     let mut paths = vec![
         format!("/.well-known/oauth-authorization-server{path}"),

@@ -4,12 +4,14 @@
 
 mod claims;
 mod jwks;
+mod login;
 mod metadata;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use url::Url;
 
+pub use login::{BrowserLogin, BrowserLoginConfig, LoginError, PendingLogin};
 pub(crate) use metadata::ProtectedResource;
 pub use metadata::{protected_resource_metadata, protected_resource_routes};
 

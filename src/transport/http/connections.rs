@@ -148,7 +148,7 @@ pub async fn serve(
         let app = app.clone();
         let stop = stop.clone();
         connections.spawn(async move {
-            serve_one(&builder, tcp, app, limits, stop, &slot).await;
+            serve_one(&builder, tcp, from, app, limits, stop, &slot).await;
             drop(slot);
         });
     }
@@ -162,10 +162,12 @@ fn refuse(tcp: &TcpStream) {
 }
 
 /// Serves one connection until the client closes it, it sits idle too long, it has
-/// done what one connection may, another took its slot, or shutdown.
+/// done what one connection may, another took its slot, or shutdown. Each request
+/// carries the peer's address (`ConnectInfo`), for limits per client.
 async fn serve_one(
     builder: &Builder<TokioExecutor>,
     tcp: TcpStream,
+    peer: std::net::SocketAddr,
     app: axum::Router,
     limits: ConnectionLimits,
     stop: CancellationToken,
@@ -176,6 +178,9 @@ async fn serve_one(
     let service = tower::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
         let busy = seen.begin();
         request.extensions_mut().insert(Arc::clone(&seen));
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
         let http1 = request.version() < http::Version::HTTP_2;
         let app = app.clone();
         let seen = Arc::clone(&seen);

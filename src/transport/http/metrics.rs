@@ -69,6 +69,7 @@ pub struct Metrics {
     tool_calls: Family<OutcomeLabels, Counter>,
     authorization_prompts: Counter,
     rate_limited: Counter,
+    user_verifications: Family<OutcomeLabels, Counter>,
     call_duration: Histogram,
     /// 1 while the replicas' Redis answers, 0 while not; read from `shared` at each scrape.
     redis_reachable: Option<(Gauge, SharedState)>,
@@ -102,6 +103,12 @@ impl Metrics {
             "Tool calls refused with 429 because a per-user limit was reached",
             rate_limited.clone(),
         );
+        let user_verifications = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "user_verifications",
+            "Pages of the user verifier (/arcade/verify), by outcome (granted, verification_refused, no_identity, bad_link, …)",
+            user_verifications.clone(),
+        );
         let call_duration = Histogram::new(exponential_buckets(0.005, 2.0, 14));
         registry.register(
             "tool_call_duration_seconds",
@@ -114,6 +121,7 @@ impl Metrics {
             tool_calls,
             authorization_prompts,
             rate_limited,
+            user_verifications,
             call_duration,
             redis_reachable: None,
         }
@@ -136,6 +144,13 @@ impl Metrics {
     /// Counts one call refused over a limit.
     pub fn rate_limited(&self) {
         self.rate_limited.inc();
+    }
+
+    /// Counts one answer of the user verifier, by its outcome (one of a fixed set).
+    pub fn user_verification(&self, outcome: &'static str) {
+        self.user_verifications
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     fn render(&self) -> String {

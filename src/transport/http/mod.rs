@@ -11,8 +11,9 @@
 //! [`connection_activity`] (what a connection did), [`file_limit`] (the open-file limit
 //! and the connection cap it allows), [`router`] (the wiring), [`session_limits`],
 //! [`legacy_sse`], [`health`],
-//! [`metrics`], [`shutdown`], and [`until_answered`] (what lives until a request is
-//! answered: call slots, the count of requests in flight).
+//! [`metrics`], [`shutdown`], [`until_answered`] (what lives until a request is
+//! answered: call slots, the count of requests in flight), and [`verifier`] (Arcade's
+//! custom user verifier at `/arcade/verify`, with `--user-verifier`).
 
 pub mod connection_activity;
 pub mod connection_slots;
@@ -29,6 +30,7 @@ pub mod session_limits;
 pub mod settings;
 pub mod shutdown;
 pub mod until_answered;
+pub mod verifier;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -55,6 +57,9 @@ pub enum HttpError {
     /// The identity configuration is unusable.
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    /// The user verifier cannot identify browsers as configured.
+    #[error(transparent)]
+    Verifier(#[from] verifier::BrowserIdentityError),
     /// The address cannot be listened on.
     #[error("cannot listen on {addr}: {source}; pick a free port or another address with --bind")]
     Bind {
@@ -93,7 +98,8 @@ pub async fn app(
         stateless: settings.stateless,
         shutdown: Arc::clone(&shutdown),
         shared,
-    });
+        verifier: settings.user_verifier.as_ref(),
+    })?;
     Ok((app, shutdown))
 }
 

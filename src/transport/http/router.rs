@@ -25,6 +25,7 @@ use super::session_binding::{SessionOwners, bind_sessions};
 use super::session_limits::SessionSlots;
 use super::settings::Limits;
 use super::shutdown::{Shutdown, track_in_flight};
+use super::verifier::{self, BrowserIdentityError, VerifierParts, VerifierSettings};
 use crate::gateway::Gateway;
 use crate::identity::{Authenticator, protected_resource_routes, require_identity};
 use crate::shared_state::SharedState;
@@ -47,10 +48,12 @@ pub struct Parts<'a> {
     pub shutdown: Arc<Shutdown>,
     /// What the replicas share (limits across replicas).
     pub shared: SharedState,
+    /// Arcade's custom user verifier, when served.
+    pub verifier: Option<&'a VerifierSettings>,
 }
 
-/// The whole HTTP application.
-pub fn router(parts: Parts<'_>) -> Router {
+/// The whole HTTP application; fails only when the user verifier cannot be set up.
+pub fn router(parts: Parts<'_>) -> Result<Router, BrowserIdentityError> {
     let metrics = Arc::new(Metrics::new().with_shared_state(&parts.shared));
     let gateway = parts
         .gateway
@@ -106,6 +109,20 @@ pub fn router(parts: Parts<'_>) -> Router {
             .layer(middleware::from_fn_with_state(Arc::new(calls), limit_calls)),
     );
 
+    let verifier = match parts.verifier {
+        Some(settings) => verifier::routes(
+            settings,
+            VerifierParts {
+                arcade: parts.gateway.arcade().clone(),
+                auth: parts.auth.clone(),
+                codec: parts.gateway.authorization_settings().codec.clone(),
+                replay: parts.shared.replay_guard(),
+                audit: parts.gateway.audit_log().clone(),
+                metrics: metrics.clone(),
+            },
+        )?,
+        None => Router::new(),
+    };
     let open = Router::new()
         .route("/healthz", get(health::healthz))
         .route(
@@ -114,8 +131,9 @@ pub fn router(parts: Parts<'_>) -> Router {
         )
         .route("/metrics", get(metrics::render).with_state(metrics.clone()));
 
-    protected
+    Ok(protected
         .merge(open)
+        .merge(verifier)
         .merge(protected_resource_routes(parts.auth))
         // Apart: the timeout's own answer needs a response body it can make empty.
         .layer(RequestBodyLimitLayer::new(parts.limits.max_body_bytes))
@@ -137,7 +155,7 @@ pub fn router(parts: Parts<'_>) -> Router {
                     StatusCode::REQUEST_TIMEOUT,
                     parts.limits.request_timeout,
                 )),
-        )
+        ))
 }
 
 /// rmcp's Streamable HTTP service. Its own Host check is off: [`check_origin`] applies

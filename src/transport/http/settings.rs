@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::origin::OriginPolicy;
+use super::verifier::VerifierSettings;
 use crate::identity::IdentityConfig;
 use crate::shared_state::RedisUrl;
 
@@ -22,6 +23,8 @@ pub struct HttpSettings {
     pub origins: OriginPolicy,
     /// The Redis that replicas share limits and used `requestState` through, if any.
     pub redis: Option<RedisUrl>,
+    /// Arcade's custom user verifier at `/arcade/verify` (`--user-verifier`), if served.
+    pub user_verifier: Option<VerifierSettings>,
 }
 
 /// The limits, checked and in their working units.

@@ -6,6 +6,7 @@ pub mod http;
 pub mod mrtr;
 pub mod person;
 pub mod typescript;
+pub mod verifier;
 
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -1,17 +1,25 @@
 //! A stand-in OAuth authorization server on loopback: publishes OpenID discovery metadata
 //! and a JWKS that a test can rotate, counts JWKS fetches, and signs tokens with the
-//! TEST-ONLY keys under `tests/fixtures/identity/`.
+//! TEST-ONLY keys under `tests/fixtures/identity/`. With [`AuthServer::with_sign_in`] it
+//! is also an OpenID provider for one client: a sign-in page at `/authorize` (a form
+//! naming the person), and `/token` redeeming a code once, with PKCE, for an ID token.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::extract::{Query, State};
+use axum::http::header::{AUTHORIZATION, LOCATION};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use base64::Engine as _;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::{loopback_listener, serve};
@@ -98,6 +106,25 @@ struct Published {
     keys: Arc<Mutex<Vec<Value>>>,
     jwks_fetches: Arc<AtomicUsize>,
     issuer: Arc<Mutex<String>>,
+    provider: Arc<Mutex<Option<Provider>>>,
+}
+
+/// The OpenID provider part: its one client, the key it signs ID tokens with, and the
+/// codes it has issued and not yet redeemed.
+struct Provider {
+    client_id: String,
+    client_secret: Option<String>,
+    signer: TestKey,
+    codes: HashMap<String, Code>,
+    redeemed: usize,
+}
+
+/// What a code stands for.
+struct Code {
+    user: String,
+    redirect_uri: String,
+    nonce: String,
+    code_challenge: String,
 }
 
 /// The stand-in authorization server.
@@ -120,6 +147,8 @@ impl AuthServer {
                 "/.well-known/openid-configuration",
                 get(openid_configuration),
             )
+            .route("/authorize", get(sign_in_page).post(signed_in))
+            .route("/token", post(token))
             .with_state(published.clone());
         serve(listener, app);
         let server = Self { issuer, published };
@@ -146,6 +175,143 @@ impl AuthServer {
     pub fn jwks_fetches(&self) -> usize {
         self.published.jwks_fetches.load(Ordering::SeqCst)
     }
+
+    /// Also an OpenID provider for `client_id` (with `client_secret`, a confidential
+    /// client), signing ID tokens with `signer` (which must be published).
+    pub fn with_sign_in(
+        self,
+        signer: TestKey,
+        client_id: &str,
+        client_secret: Option<&str>,
+    ) -> Self {
+        *self.published.provider.lock().unwrap() = Some(Provider {
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.map(str::to_owned),
+            signer,
+            codes: HashMap::new(),
+            redeemed: 0,
+        });
+        self
+    }
+
+    /// How many codes `/token` redeemed.
+    pub fn codes_redeemed(&self) -> usize {
+        self.published
+            .provider
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map_or(0, |p| p.redeemed)
+    }
+}
+
+/// `GET /authorize`: the sign-in page, a form carrying the request on and asking who
+/// the person is (a stand-in for a password prompt).
+async fn sign_in_page(Query(query): Query<HashMap<String, String>>) -> Html<String> {
+    let hidden: String = query
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                r#"<input type="hidden" name="{}" value="{}">"#,
+                html_escape::encode_double_quoted_attribute(name),
+                html_escape::encode_double_quoted_attribute(value)
+            )
+        })
+        .collect();
+    Html(format!(
+        r#"<!doctype html><html><head><title>Test OpenID provider</title></head><body>
+<h1>Sign in (TEST-ONLY provider)</h1><form method="post" action="/authorize">{hidden}
+<label>User <input id="username" name="username" autofocus></label>
+<button id="sign-in" type="submit">Sign in</button></form></body></html>"#
+    ))
+}
+
+/// `POST /authorize`: signs the named person in and sends the browser back with a code.
+async fn signed_in(
+    State(published): State<Published>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let mut provider = published.provider.lock().unwrap();
+    let Some(provider) = provider.as_mut() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+    if field("client_id") != provider.client_id
+        || field("response_type") != "code"
+        || field("code_challenge_method") != "S256"
+        || field("username").is_empty()
+    {
+        return (StatusCode::BAD_REQUEST, "bad sign-in request").into_response();
+    }
+    let code = format!("code-{}", uuid::Uuid::new_v4().simple());
+    provider.codes.insert(
+        code.clone(),
+        Code {
+            user: field("username"),
+            redirect_uri: field("redirect_uri"),
+            nonce: field("nonce"),
+            code_challenge: field("code_challenge"),
+        },
+    );
+    let mut back = Url::parse(&field("redirect_uri")).unwrap();
+    back.query_pairs_mut()
+        .append_pair("code", &code)
+        .append_pair("state", &field("state"));
+    (StatusCode::SEE_OTHER, [(LOCATION, back.to_string())]).into_response()
+}
+
+/// `POST /token`: redeems a code once, for its client, its redirect URI and the PKCE
+/// verifier of its challenge.
+async fn token(
+    State(published): State<Published>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let issuer = published.issuer.lock().unwrap().clone();
+    let mut provider = published.provider.lock().unwrap();
+    let Some(provider) = provider.as_mut() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+    let refuse = |why: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid_grant", "error_description": why})),
+        )
+            .into_response()
+    };
+    if let Some(secret) = &provider.client_secret {
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{secret}", provider.client_id))
+        );
+        if headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"error": "invalid_client"})),
+            )
+                .into_response();
+        }
+    }
+    let Some(code) = provider.codes.remove(&field("code")) else {
+        return refuse("unknown or used code");
+    };
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(field("code_verifier").as_bytes()));
+    if field("grant_type") != "authorization_code"
+        || field("client_id") != provider.client_id
+        || field("redirect_uri") != code.redirect_uri
+        || challenge != code.code_challenge
+    {
+        return refuse("the code does not match this request");
+    }
+    provider.redeemed += 1;
+    let mut claims = claims(&issuer, &provider.client_id, &code.user);
+    claims["nonce"] = json!(code.nonce);
+    let id_token = provider.signer.sign(&claims);
+    Json(json!({"access_token": "opaque-test-access-token", "token_type": "Bearer", "id_token": id_token}))
+        .into_response()
 }
 
 async fn jwks(State(published): State<Published>) -> Json<Value> {
@@ -155,5 +321,10 @@ async fn jwks(State(published): State<Published>) -> Json<Value> {
 
 async fn openid_configuration(State(published): State<Published>) -> Json<Value> {
     let issuer = published.issuer.lock().unwrap().clone();
-    Json(json!({ "issuer": issuer, "jwks_uri": format!("{issuer}/jwks.json") }))
+    Json(json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/jwks.json"),
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+    }))
 }

@@ -1,7 +1,9 @@
 //! Helpers shared by the identity tests: credentials in headers, token files, a loopback
 //! HTTP server, and a stand-in authorization server (`auth_server`).
 
+pub mod auth_proxy;
 pub mod auth_server;
+pub mod chromium;
 pub mod otlp;
 pub mod redis_server;
 pub mod round_robin;

@@ -6,6 +6,13 @@
 //! BM25 baseline (the `bm25` crate, all of a tool's text as one field, lowercase words
 //! only: no CamelCase split, stemming, field weights, synonyms or toolkit boost); then
 //! the index's build time and search latency.
+//!
+//! `cargo bench --bench discovery -- ablation` prints recall on every set with each part
+//! of the ranking removed in turn; `-- fit` reruns the fit of its weights (see
+//! `bench/README.md` and `docs/discovery.md`).
+
+mod ablation;
+mod fit;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -17,7 +24,7 @@ use serde::Deserialize;
 
 /// One labelled query.
 #[derive(Deserialize)]
-struct Query {
+pub struct Query {
     query: String,
     expected: Vec<String>,
     toolkit: Option<String>,
@@ -38,8 +45,14 @@ const QUERY_SETS: [&str; 4] = [
 ];
 
 /// The sets whose misses `DISCOVERY_MISSES` does not list: read, they would stop being a
-/// fair guess of what new queries get.
-const UNREAD_SETS: [&str; 2] = ["blind.json", "fresh.json"];
+/// fair guess of what new queries get. The fit never looks at them.
+pub const UNREAD_SETS: [&str; 2] = ["blind.json", "fresh.json"];
+
+/// One labelled query set, by its file's name.
+pub struct QuerySet {
+    pub name: &'static str,
+    pub queries: Vec<Query>,
+}
 
 const BUILDS: usize = 7;
 const LATENCY_ROUNDS: usize = 5;
@@ -51,15 +64,19 @@ fn main() {
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let catalog = load_catalog(&root.join("tests/fixtures/catalog.tar.gz"));
-    let sets: Vec<(&str, Vec<Query>)> = QUERY_SETS
-        .iter()
-        .map(|name| {
-            (
-                *name,
-                load_queries(&root.join("bench/discovery").join(name)),
-            )
+    let sets: Vec<QuerySet> = QUERY_SETS
+        .into_iter()
+        .map(|name| QuerySet {
+            name,
+            queries: load_queries(&root.join("bench/discovery").join(name)),
         })
         .collect();
+    if std::env::args().any(|arg| arg == "ablation") {
+        return ablation::run(&catalog, &sets);
+    }
+    if std::env::args().any(|arg| arg == "fit") {
+        return fit::run(&catalog, &sets);
+    }
 
     let (index, build) = timed_builds(&catalog);
     let baseline = Baseline::build(&catalog);
@@ -67,7 +84,7 @@ fn main() {
     println!();
     println!("| measurement | gateway index | plain BM25 |");
     println!("|---|---|---|");
-    for (name, queries) in &sets {
+    for QuerySet { name, queries } in &sets {
         let ours = recall(queries, |q| {
             index
                 .search(&q.query, q.toolkit.as_deref(), 10)
@@ -91,7 +108,7 @@ fn main() {
             ours.2, plain.2
         );
     }
-    let every: Vec<&Query> = sets.iter().flat_map(|(_, q)| q).collect();
+    let every: Vec<&Query> = sets.iter().flat_map(|set| &set.queries).collect();
     let (p50, p99) = latency(&index, &every);
     println!(
         "| index build, median of {BUILDS} | {:.1} ms | |",
@@ -106,8 +123,8 @@ fn main() {
     if std::env::var_os("DISCOVERY_MISSES").is_some() {
         let readable: Vec<&Query> = sets
             .iter()
-            .filter(|(name, _)| !UNREAD_SETS.contains(name))
-            .flat_map(|(_, q)| q)
+            .filter(|set| !UNREAD_SETS.contains(&set.name))
+            .flat_map(|set| &set.queries)
             .collect();
         print_misses(&readable, &index);
     }
@@ -138,6 +155,22 @@ fn timed_builds(catalog: &Catalog) -> (SearchIndex, Duration) {
         index = Some(built);
     }
     (index.unwrap(), median(times))
+}
+
+/// How many of `queries` have a right tool first, and among the first five, in `index`.
+pub fn recall_of(index: &SearchIndex, queries: &[Query]) -> (usize, usize) {
+    let (mut at1, mut at5) = (0, 0);
+    for query in queries {
+        let hits = index
+            .search(&query.query, query.toolkit.as_deref(), 5)
+            .unwrap_or_default();
+        let right = hits
+            .iter()
+            .position(|hit| query.expected.contains(&hit.qualified_name));
+        at1 += usize::from(right == Some(0));
+        at5 += usize::from(right.is_some());
+    }
+    (at1, at5)
 }
 
 /// Recall@1, @5 and @10, in percent: a query counts when one of its expected tools is

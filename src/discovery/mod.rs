@@ -8,12 +8,16 @@
 //! weighed by how much of the query it covers, how much of its own name the query
 //! asks for, whether the query names its toolkit ([`toolkits`]), whether the toolkit is
 //! hand-made rather than generated from an API's spec, and whether its verb does or
-//! contradicts the query's. Built once per catalog; a search only adds up postings.
+//! contradicts the query's. Every weight is a field of [`Weights`] and every word list
+//! or value rule a [`Rule`] ([`ranking`]), so the bench can refit the one and leave out
+//! each of the other (`docs/discovery.md`). Built once per catalog; a search only adds
+//! up postings.
 
 mod entities;
 mod lexicon;
 mod postings;
 mod query;
+mod ranking;
 mod text;
 mod toolkits;
 
@@ -27,33 +31,9 @@ use crate::direct::DirectTools;
 use lexicon::Action;
 use postings::{Batch, Field, FieldTerms, Postings, TermId};
 use query::Query;
+pub use ranking::{FieldWeights, Ranking, Rule, Rules, Weights};
 use text::{BatchTerms, Terms};
 use toolkits::Toolkits;
-
-// The weights below, with the field weights of `postings` and the synonym weight of
-// `query`, were fitted by a coordinate search on the development and held-out sets and
-// rounded; the blind set checked that the fit carried over (see `bench/README.md`).
-
-/// How much covering only part of the query discounts a tool (the exponent of the
-/// covered share: a square root, so a partial match is not ruled out).
-const QUERY_COVERAGE: f32 = 0.5;
-
-/// How much of a tool's score depends on how much of its name the query asks for.
-const NAME_COVERAGE: f32 = 0.4;
-
-/// How much more a tool of a toolkit the query names counts (at a full naming).
-const NAMED_TOOLKIT_BOOST: f32 = 3.5;
-
-/// What a tool whose verb contradicts the query's still counts.
-const CONTRADICTING_ACTION: f32 = 0.6;
-
-/// How much more a tool of a hand-made toolkit (`Github`) counts than one generated
-/// from an API's spec (`GithubApi`): when both match, the hand-made tool was written for
-/// a model to call, in fewer and plainer arguments.
-const HAND_MADE_TOOLKIT_PRIOR: f32 = 1.5;
-
-/// How much more a tool whose verb does what the query asks counts.
-const SAME_ACTION_BOOST: f32 = 0.3;
 
 /// The longest query read: a task, not a document.
 const MAX_QUERY_CHARS: usize = 500;
@@ -145,6 +125,7 @@ pub struct SearchIndex {
     terms: Terms,
     /// The synonym groups, stemmed.
     synonyms: Vec<Vec<String>>,
+    ranking: Ranking,
 }
 
 /// A tool's text, before indexing.
@@ -181,6 +162,12 @@ struct PropertyJson {
 impl SearchIndex {
     /// Indexes every tool of `catalog` and `direct`.
     pub fn build(catalog: &Catalog, direct: Option<&DirectTools>) -> Self {
+        Self::build_ranked(catalog, direct, Ranking::default())
+    }
+
+    /// Indexes every tool of `catalog` and `direct`, to rank by `ranking`: other weights
+    /// or fewer rules than the committed ones, as the bench's fit and ablation try.
+    pub fn build_ranked(catalog: &Catalog, direct: Option<&DirectTools>, ranking: Ranking) -> Self {
         let sources: Vec<Source> = catalog
             .iter()
             .map(Source::Catalog)
@@ -195,7 +182,7 @@ impl SearchIndex {
         let per_batch = sources.len().div_ceil(rayon::current_num_threads()).max(1);
         let (batches, read): (Vec<Batch>, Vec<Vec<Read>>) =
             sources.par_chunks(per_batch).map(read_batch).unzip();
-        let (postings, fields) = Postings::build(batches);
+        let (postings, fields) = Postings::build(batches, &ranking.weights);
         let terms = Terms::default();
         let read: Vec<Read> = read.into_iter().flatten().collect();
         let toolkits = Toolkits::new(
@@ -208,13 +195,18 @@ impl SearchIndex {
             .zip(&fields)
             .map(|((tool, _), fields)| tool.with_name_terms(fields))
             .collect();
-        let synonyms = lexicon::synonym_groups(|w| terms.stem(w));
+        let synonyms = if ranking.rules.has(Rule::Synonyms) {
+            lexicon::synonym_groups(|w| terms.stem(w))
+        } else {
+            Vec::new()
+        };
         Self {
             tools,
             postings,
             toolkits,
             terms,
             synonyms,
+            ranking,
         }
     }
 
@@ -242,9 +234,16 @@ impl SearchIndex {
             return Err(SearchError::ToolkitTooLong);
         }
         let only = toolkit.map(|t| self.toolkit_named(t)).transpose()?;
-        let query = Query::parse(query, &self.terms, &self.synonyms, &self.postings)
-            .ok_or(SearchError::NoWords)?;
-        let named = self.toolkits.named_by(&query.words);
+        let query = Query::parse(
+            query,
+            &self.terms,
+            &self.synonyms,
+            &self.postings,
+            &self.ranking,
+        )
+        .ok_or(SearchError::NoWords)?;
+        let by_provider = self.ranking.rules.has(Rule::ProviderNames);
+        let named = self.toolkits.named_by(&query.words, by_provider);
         let mut ranked: Vec<(u32, f32)> = self
             .text_scores(&query)
             .into_iter()
@@ -313,23 +312,25 @@ impl SearchIndex {
     /// toolkit (`named`, 0 to 1), whether its toolkit is hand-made, and whether its verb
     /// does or contradicts the query's.
     fn fit(&self, tool: &Indexed, query: &Query, covered: u64, named: f32) -> f32 {
-        let mut fit = query.coverage(covered).powf(QUERY_COVERAGE);
+        let weights = &self.ranking.weights;
+        let mut fit = query.coverage(covered).powf(weights.query_coverage);
         if !tool.name_terms.is_empty() {
-            fit *= 1.0 - NAME_COVERAGE + NAME_COVERAGE * self.name_asked(tool, query);
+            let share = weights.name_coverage;
+            fit *= 1.0 - share + share * self.name_asked(tool, query);
         }
-        fit *= 1.0 + NAMED_TOOLKIT_BOOST * named;
+        fit *= 1.0 + weights.named_toolkit * named;
         if tool.hand_made {
-            fit *= HAND_MADE_TOOLKIT_PRIOR;
+            fit *= weights.hand_made_prior;
         }
         let Some(asked) = query.action else {
             return fit;
         };
         if tool.actions.contains(&asked) {
-            fit *= 1.0 + SAME_ACTION_BOOST;
+            fit *= 1.0 + weights.same_action;
         } else if !tool.actions.is_empty()
             && tool.actions.iter().all(|&does| asked.contradicts(does))
         {
-            fit *= CONTRADICTING_ACTION;
+            fit *= weights.contradicting_action;
         }
         fit
     }

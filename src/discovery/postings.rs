@@ -9,6 +9,8 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use super::ranking::Weights;
+
 /// How many fields a tool's text has.
 pub const FIELDS: usize = 7;
 
@@ -32,19 +34,16 @@ pub enum Field {
     ParameterDescriptions = 6,
 }
 
-/// How much a match in each field counts (by [`Field`] number). These weights and the
-/// length normalizations below were fitted together with the ranking's other weights,
-/// on the development and held-out query sets only (see `bench/README.md`): the first
-/// sentence, which says what a tool does, counts most of the description.
-const WEIGHT: [f32; FIELDS] = [2.0, 0.75, 1.2, 0.85, 2.4, 0.6, 0.2];
-
-/// How much each field's length discounts its matches (BM25's `b`): none for the
-/// toolkit, whose name is the same for all its tools, nor for the list of parameter
-/// names; most for long names and descriptions.
-const LENGTH_NORMALIZATION: [f32; FIELDS] = [0.75, 0.5, 0.0, 0.75, 0.25, 0.0, 0.5];
-
-/// BM25's saturation: how quickly more occurrences stop adding.
-const K1: f32 = 1.2;
+/// Every field, in order.
+const ALL_FIELDS: [Field; FIELDS] = [
+    Field::Name,
+    Field::NameWords,
+    Field::Toolkit,
+    Field::Description,
+    Field::Summary,
+    Field::Parameters,
+    Field::ParameterDescriptions,
+];
 
 /// A term's number in the index.
 pub type TermId = u32;
@@ -111,9 +110,10 @@ pub struct Postings {
 type Counts = [u16; FIELDS];
 
 impl Postings {
-    /// Indexes the tools of `batches` in order (a tool's number is its position), and
-    /// gives back each tool's terms as the index numbers them.
-    pub fn build(batches: Vec<Batch>) -> (Self, Vec<FieldTerms>) {
+    /// Indexes the tools of `batches` in order (a tool's number is its position), by
+    /// `weights`' field weights, and gives back each tool's terms as the index numbers
+    /// them. A field of weight 0 is left out of the index.
+    pub fn build(batches: Vec<Batch>, weights: &Weights) -> (Self, Vec<FieldTerms>) {
         let mut vocabulary: FxHashMap<String, TermId> = FxHashMap::default();
         let mut tools: Vec<FieldTerms> = Vec::new();
         for batch in batches {
@@ -137,7 +137,7 @@ impl Postings {
             .map(|fields| std::array::from_fn(|field| fields.range(field).len() as u32))
             .collect();
         let counted: Vec<Vec<(TermId, Counts)>> = tools.par_iter().map(count_terms).collect();
-        let lists = weighted_lists(vocabulary.len(), &counted, &lengths);
+        let lists = weighted_lists(vocabulary.len(), &counted, &lengths, weights);
         let n = tools.len() as f32;
         let postings = Self {
             vocabulary,
@@ -208,11 +208,13 @@ fn count_terms(fields: &FieldTerms) -> Vec<(TermId, Counts)> {
     counted
 }
 
-/// For each term, the tools that have it with its saturated BM25F frequency.
+/// For each term, the tools that have it with its saturated BM25F frequency; a tool
+/// whose only matches are in fields of weight 0 does not have it.
 fn weighted_lists(
     terms: usize,
     counted: &[Vec<(TermId, Counts)>],
     lengths: &[[u32; FIELDS]],
+    weights: &Weights,
 ) -> Vec<Vec<(u32, f32)>> {
     let average = average_lengths(lengths);
     let mut having = vec![0usize; terms];
@@ -222,8 +224,10 @@ fn weighted_lists(
     let mut lists: Vec<Vec<(u32, f32)>> = having.into_iter().map(Vec::with_capacity).collect();
     for (tool, terms) in counted.iter().enumerate() {
         for (term, counts) in terms {
-            let frequency = weighted_frequency(counts, &lengths[tool], &average);
-            lists[*term as usize].push((tool as u32, frequency / (K1 + frequency)));
+            let frequency = weighted_frequency(counts, &lengths[tool], &average, weights);
+            if frequency > 0.0 {
+                lists[*term as usize].push((tool as u32, frequency / (weights.k1 + frequency)));
+            }
         }
     }
     lists
@@ -239,13 +243,20 @@ fn average_lengths(lengths: &[[u32; FIELDS]]) -> [f32; FIELDS] {
 
 /// BM25F's pseudo-frequency: each field's count, normalized by the field's length
 /// against its average, weighted, summed.
-fn weighted_frequency(counts: &Counts, lengths: &[u32; FIELDS], average: &[f32; FIELDS]) -> f32 {
-    (0..FIELDS)
-        .filter(|&field| counts[field] > 0)
+fn weighted_frequency(
+    counts: &Counts,
+    lengths: &[u32; FIELDS],
+    average: &[f32; FIELDS],
+    weights: &Weights,
+) -> f32 {
+    ALL_FIELDS
+        .into_iter()
+        .filter(|&field| counts[field as usize] > 0)
         .map(|field| {
-            let b = LENGTH_NORMALIZATION[field];
-            let norm = 1.0 - b + b * lengths[field] as f32 / average[field];
-            WEIGHT[field] * f32::from(counts[field]) / norm
+            let at = field as usize;
+            let b = weights.length_normalization.of(field);
+            let norm = 1.0 - b + b * lengths[at] as f32 / average[at];
+            weights.field.of(field) * f32::from(counts[at]) / norm
         })
         .sum()
 }
@@ -278,11 +289,14 @@ mod tests {
 
     #[test]
     fn a_word_of_the_name_outweighs_the_same_word_in_the_description() {
-        let (postings, _) = Postings::build(tools(&[
-            ("send email", "send a message"),
-            ("list message", "list the email of a folder"),
-            ("delete folder", "delete it"),
-        ]));
+        let (postings, _) = Postings::build(
+            tools(&[
+                ("send email", "send a message"),
+                ("list message", "list the email of a folder"),
+                ("delete folder", "delete it"),
+            ]),
+            &Weights::FITTED,
+        );
         let email = postings.id("email").unwrap();
         let weights: Vec<(u32, f32)> = postings.matches(email).to_vec();
         assert_eq!(weights.len(), 2);

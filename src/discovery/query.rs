@@ -9,10 +9,8 @@
 use super::entities;
 use super::lexicon::{self, Action};
 use super::postings::{Postings, TermId};
+use super::ranking::{Ranking, Rule, Rules};
 use super::text::{self, Terms};
-
-/// How much a synonym's match counts against the word the query used.
-const SYNONYM_WEIGHT: f32 = 0.7;
 
 /// The most slots a query has; the rest of a long query is searched for without them.
 const MAX_SLOTS: usize = 64;
@@ -42,24 +40,29 @@ pub struct Query {
 }
 
 impl Query {
-    /// Reads `text`; `None` when it has no word to search for.
+    /// Reads `text` by `ranking`'s rules; `None` when it has no word to search for.
     pub fn parse(
         text: &str,
         terms: &Terms,
         synonyms: &[Vec<String>],
         postings: &Postings,
+        ranking: &Ranking,
     ) -> Option<Self> {
-        let words: Vec<String> = text::words(&entities::read_values(text, |t| {
-            postings.id(&terms.stem(t)).is_some()
-        }))
-        .collect();
-        let words = without_negated(words);
+        let rules = ranking.rules;
+        let is_term = |t: &str| postings.id(&terms.stem(t)).is_some();
+        let words: Vec<String> =
+            text::words(&entities::read_values(text, is_term, rules)).collect();
+        let words = if rules.has(Rule::Negation) {
+            without_negated(words)
+        } else {
+            words
+        };
         let phrases: Vec<&str> = words
             .windows(2)
-            .filter_map(|pair| lexicon::phrase(&pair[0], &pair[1]))
+            .filter_map(|pair| lexicon::phrase(&pair[0], &pair[1], rules))
             .collect();
-        let action = lexicon::action_asked(&words);
-        let mut own = own_terms(&words, &phrases, terms, postings);
+        let action = lexicon::action_asked(&words, rules);
+        let mut own = own_terms(&words, &phrases, terms, postings, rules);
         own.truncate(MAX_SLOTS);
         if own.is_empty() {
             return None;
@@ -70,7 +73,7 @@ impl Query {
             words: own,
             action,
         };
-        query.add_terms(&words, terms, synonyms, postings);
+        query.add_terms(&words, terms, synonyms, postings, ranking);
         Some(query)
     }
 
@@ -103,6 +106,7 @@ impl Query {
         terms: &Terms,
         synonyms: &[Vec<String>],
         postings: &Postings,
+        ranking: &Ranking,
     ) {
         let own = self.words.clone();
         for (slot, term) in own.iter().enumerate() {
@@ -115,7 +119,7 @@ impl Query {
         }
         for word in words.iter().filter(|w| !text::is_stop_word(w)) {
             self.push(&format!("={word}"), 1.0, 0, postings);
-            if let Some(long) = lexicon::expansion(word) {
+            if let Some(long) = lexicon::expansion(word, ranking.rules) {
                 let slots = slots_of(&terms.stem(word), &own, synonyms);
                 for long in text::words(long) {
                     self.push(&terms.stem(&long), 1.0, slots, postings);
@@ -129,7 +133,7 @@ impl Query {
             for other in group {
                 self.push(
                     other,
-                    SYNONYM_WEIGHT,
+                    ranking.weights.synonym,
                     slots_of(other, &own, synonyms),
                     postings,
                 );
@@ -157,6 +161,7 @@ fn own_terms(
     phrases: &[&str],
     terms: &Terms,
     postings: &Postings,
+    rules: Rules,
 ) -> Vec<String> {
     let content = |w: &&String| !text::is_stop_word(w) && !text::is_question_word(w);
     let mut stems: Vec<String> = words
@@ -173,6 +178,7 @@ fn own_terms(
     }
     let joined = words
         .windows(2)
+        .filter(|_| rules.has(Rule::JoinedWords))
         .map(|pair| terms.stem(&format!("{}{}", pair[0], pair[1])))
         .filter(|t| postings.id(t).is_some());
     let mut own: Vec<String> = Vec::new();

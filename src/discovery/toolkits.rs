@@ -59,16 +59,17 @@ impl Toolkits {
     }
 
     /// How much the query's `terms` name each toolkit, from 0 (not at all) to 1 (its
-    /// whole name, or a provider's), by toolkit name.
-    pub fn named_by(&self, terms: &[String]) -> HashMap<&str, f32> {
+    /// whole name, or a provider's when `by_provider`), by toolkit name.
+    pub fn named_by(&self, terms: &[String], by_provider: bool) -> HashMap<&str, f32> {
         self.toolkits
             .iter()
             .filter_map(|toolkit| {
                 let named = self.share_named(&toolkit.naming, terms);
-                let by_provider = toolkit
-                    .providers
-                    .iter()
-                    .any(|p| !p.is_empty() && p.iter().all(|t| terms.contains(t)));
+                let by_provider = by_provider
+                    && toolkit
+                        .providers
+                        .iter()
+                        .any(|p| !p.is_empty() && p.iter().all(|t| terms.contains(t)));
                 let named = if by_provider { 1.0 } else { named };
                 (named > 0.0).then_some((toolkit.name.as_str(), named))
             })
@@ -157,8 +158,8 @@ mod tests {
     fn a_rare_word_names_a_toolkit_more_than_a_shared_one() {
         let toolkits = toolkits();
         let terms = Terms::default();
-        let outlook = toolkits.named_by(&terms.of("my outlook mail"));
-        let microsoft = toolkits.named_by(&terms.of("something at microsoft"));
+        let outlook = toolkits.named_by(&terms.of("my outlook mail"), true);
+        let microsoft = toolkits.named_by(&terms.of("something at microsoft"), true);
         let mail = outlook["MicrosoftOutlookMail"];
         assert!(
             mail > 0.5 && mail > outlook["MicrosoftOutlookCalendar"],
@@ -169,7 +170,10 @@ mod tests {
             microsoft["MicrosoftTeams"], 1.0,
             "the provider, named in full"
         );
-        assert_eq!(toolkits.named_by(&terms.of("in github"))["GithubApi"], 1.0);
+        assert_eq!(
+            toolkits.named_by(&terms.of("in github"), true)["GithubApi"],
+            1.0
+        );
         assert_eq!(toolkits.find("gmail"), Some("Gmail"));
         assert_eq!(toolkits.closest("Githbuapi"), ["GithubApi"]);
     }

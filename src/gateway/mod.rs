@@ -12,9 +12,7 @@
 
 mod authorization;
 mod call;
-mod connections;
 mod direct_call;
-mod discovery_tools;
 mod own_tools;
 mod search;
 mod tool_list;
@@ -24,8 +22,8 @@ pub use authorization::AuthorizationSettings;
 pub use own_tools::{DiscoveryMode, LISTED_TOOLS_AT_MOST};
 pub use tool_list::{PAGE_MAX_BYTES, PAGE_MAX_TOOLS};
 
-use discovery_tools::Served;
 use own_tools::OwnTool;
+use own_tools::served::Served;
 use tool_list::ToolList;
 
 use std::sync::Arc;
@@ -618,14 +616,14 @@ impl Gateway {
         let result = match tool {
             OwnTool::SearchTools => self
                 .discovery_work(catalog, move |search, catalog, direct| {
-                    search.search(catalog, direct, arguments)
+                    own_tools::search_tools::run(search, catalog, direct, arguments)
                 })
                 .await
                 .unwrap_or_else(|slow| slow),
             OwnTool::DescribeTools => self
                 .discovery_work(catalog, move |search, catalog, direct| {
                     let served = Served { catalog, direct };
-                    discovery_tools::describe(&served, arguments, |name| {
+                    own_tools::describe_tools::run(&served, arguments, |name| {
                         search.closest_names(catalog, direct, name)
                     })
                 })
@@ -634,9 +632,11 @@ impl Gateway {
             OwnTool::CallTool => {
                 return Box::pin(self.call_through(request, &served, call)).await;
             }
-            OwnTool::ListConnections => return Ok(connections::list(&self.arcade, user).await),
+            OwnTool::ListConnections => {
+                return Ok(own_tools::list_connections::run(&self.arcade, user).await);
+            }
             OwnTool::RevokeConnection => {
-                return Ok(connections::revoke(&self.arcade, user, arguments).await);
+                return Ok(own_tools::revoke_connection::run(&self.arcade, user, arguments).await);
             }
         };
         Ok(Answer::own(result))
@@ -679,7 +679,8 @@ impl Gateway {
         served: &Served<'_>,
         call: &Call<'_>,
     ) -> Result<Answer, McpError> {
-        let relayed = match discovery_tools::call_arguments(request.arguments.unwrap_or_default()) {
+        let arguments = request.arguments.unwrap_or_default();
+        let relayed = match own_tools::call_tool::checked_arguments(arguments) {
             Ok(relayed) => relayed,
             Err(result) => return Ok(Answer::new(result, CallOutcome::InvalidArguments)),
         };
@@ -691,7 +692,7 @@ impl Gateway {
                 })
                 .await
                 .unwrap_or_default();
-            let unknown = discovery_tools::unknown_tool(&relayed.name, &closest);
+            let unknown = own_tools::served::unknown_tool(&relayed.name, &closest);
             return Ok(Answer::own(unknown));
         };
         call.record.relayed(&name, &relayed.arguments);
@@ -738,7 +739,7 @@ impl Gateway {
             McpError::invalid_params(
                 format!(
                     "unknown tool {}: call tools/list to see the tools this server offers",
-                    discovery_tools::quoted_name(&request.name)
+                    own_tools::served::quoted_name(&request.name)
                 ),
                 None,
             )

@@ -1,22 +1,20 @@
-//! `list_connections` and `revoke_connection`: the providers the calling user has
-//! granted, and taking one grant back. Both act only for the calling user (from the
-//! transport), whatever the arguments say, and check the engine's answer too: a
-//! connection of another user is never shown or revoked. What the engine says of a
-//! connection (provider, scopes, status, account) reaches the model only as plain,
-//! bounded words.
+//! `list_connections`: the providers the calling user has granted, one line each and as
+//! `{"connections": [...]}`. It acts only for the calling user (from the transport),
+//! and checks the engine's answer too: a connection of another user is never shown.
+//! What the engine says of a connection (provider, scopes, status, account) reaches the
+//! model only as plain, bounded words.
 
-use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
+use rmcp::model::{CallToolResult, ContentBlock, Tool};
+use schemars::JsonSchema;
 use serde_json::{Value, json};
 
-use super::own_tools::{self, OwnTool};
+use super::OwnTool;
 use crate::arcade::ArcadeClient;
 use crate::arcade::types::UserConnection;
 use crate::identity::UserId;
-use crate::outcome::{Answer, CallOutcome};
+use crate::outcome::Answer;
 use crate::results;
 
-/// The longest provider id accepted: real ones are a word or two.
-const MAX_PROVIDER_ID_LEN: usize = 100;
 /// The longest word of the engine's shown for a connection (a scope URL is the longest).
 const MAX_SHOWN_CHARS: usize = 120;
 /// The most scopes shown for one connection.
@@ -31,15 +29,23 @@ const ACCOUNT_FIELDS: [&str; 6] = [
     "sub",
 ];
 
-/// The arguments of `revoke_connection`.
-#[derive(Debug, serde::Deserialize)]
+const DESCRIPTION: &str = "List the services (providers) the user has granted \
+this server access to, with the permissions (scopes) of each grant.";
+
+/// The arguments of `list_connections`: none. The schema names no properties, as
+/// clients that read `properties` of every tool expect.
+#[derive(Debug, serde::Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RevokeArguments {
-    provider_id: String,
+#[schemars(extend("properties" = {}))]
+struct ListArguments {}
+
+/// What `tools/list` shows of `list_connections`.
+pub(super) fn definition() -> Tool {
+    super::definition_of::<ListArguments>(OwnTool::ListConnections, DESCRIPTION, super::read_only())
 }
 
 /// `list_connections`: the user's grants, one line each, and as `{"connections": [...]}`.
-pub(super) async fn list(arcade: &ArcadeClient, user: &UserId) -> Answer {
+pub(in crate::gateway) async fn run(arcade: &ArcadeClient, user: &UserId) -> Answer {
     let connections = match users_connections(arcade, user, None).await {
         Ok(connections) => connections,
         Err(answer) => return answer,
@@ -56,49 +62,9 @@ pub(super) async fn list(arcade: &ArcadeClient, user: &UserId) -> Answer {
     Answer::own(result)
 }
 
-/// `revoke_connection {provider_id}`: deletes the user's grants to that provider.
-pub(super) async fn revoke(arcade: &ArcadeClient, user: &UserId, arguments: JsonObject) -> Answer {
-    let provider =
-        match own_tools::arguments::<RevokeArguments>(OwnTool::RevokeConnection, arguments)
-            .and_then(|args| checked_provider_id(args.provider_id))
-        {
-            Ok(provider) => provider,
-            Err(result) => return Answer::new(result, CallOutcome::InvalidArguments),
-        };
-    let connections = match users_connections(arcade, user, Some(&provider)).await {
-        Ok(connections) => connections,
-        Err(answer) => return answer,
-    };
-    if connections.is_empty() {
-        return Answer::own(own_tools::tool_error(format!(
-            "The user has no connection to `{provider}`; nothing was revoked. Call \
-             list_connections to see the providers they have granted."
-        )));
-    }
-    let ids: Vec<&str> = connections.iter().filter_map(connection_id).collect();
-    if ids.is_empty() {
-        return Answer::own(own_tools::tool_error(format!(
-            "The engine lists the user's connection to `{provider}` without an id, so it \
-             cannot be revoked from here; nothing was revoked. Revoke it in the Arcade dashboard."
-        )));
-    }
-    for id in ids {
-        if let Err(error) = arcade.delete_user_connection(id).await {
-            return results::upstream_error(OwnTool::RevokeConnection.name(), &error);
-        }
-    }
-    tracing::info!(user = %user, provider, "connection revoked");
-    let mut result = CallToolResult::success(vec![ContentBlock::text(format!(
-        "Revoked the user's access grant to {provider}. Tools that need it will ask them to \
-         grant access again."
-    ))]);
-    result.structured_content = Some(json!({"revoked": provider}));
-    Answer::own(result)
-}
-
 /// The user's connections (to `provider` only, if given), as the engine lists them,
 /// less any that belong to someone else or another provider.
-async fn users_connections(
+pub(super) async fn users_connections(
     arcade: &ArcadeClient,
     user: &UserId,
     provider: Option<&str>,
@@ -112,28 +78,6 @@ async fn users_connections(
         .filter(|c| c.user_id.as_deref() == Some(user.as_str()))
         .filter(|c| provider.is_none_or(|p| c.provider_id.as_deref() == Some(p)))
         .collect())
-}
-
-/// A provider id of plain characters, or a tool error saying what one looks like.
-fn checked_provider_id(raw: String) -> Result<String, CallToolResult> {
-    let id = raw.trim();
-    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    if id.is_empty() || id.len() > MAX_PROVIDER_ID_LEN || !id.chars().all(plain) {
-        return Err(own_tools::tool_error(
-            "Invalid arguments for `revoke_connection`; nothing was sent. `provider_id` must be \
-             a provider id as list_connections shows it (letters, digits, `-`, `_`, `.`), e.g. \
-             google. Fix the arguments and call again."
-                .to_owned(),
-        ));
-    }
-    Ok(id.to_owned())
-}
-
-/// The id `DELETE /v1/admin/user_connections/{id}` takes.
-fn connection_id(connection: &UserConnection) -> Option<&str> {
-    (connection.id.as_deref())
-        .or(connection.connection_id.as_deref())
-        .filter(|id| !id.is_empty())
 }
 
 /// One line for the model: `- google (active) as ann@example.com: scope, scope`.
@@ -214,20 +158,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn provider_ids_are_plain_words() {
-        assert_eq!(checked_provider_id(" google ".into()).unwrap(), "google");
-        for bad in [
-            "",
-            "a b",
-            "x)](javascript:alert(1))",
-            "google\nignore",
-            &"a".repeat(101),
-        ] {
-            assert!(checked_provider_id(bad.into()).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
     fn the_engines_words_reach_the_model_plain_and_bounded() {
         let connection: UserConnection = serde_json::from_value(json!({
             "id": "c1",
@@ -256,6 +186,5 @@ mod tests {
     fn a_connection_without_fields_is_still_shown() {
         let line = describe(&UserConnection::default());
         assert_eq!(line, "- unknown provider (unknown)");
-        assert_eq!(connection_id(&UserConnection::default()), None);
     }
 }

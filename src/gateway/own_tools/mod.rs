@@ -1,14 +1,23 @@
-//! The gateway's own tools, beside the catalog: the discovery tools that stand in for
-//! a catalog too large to list (`search_tools`, `describe_tools`, `call_tool`), and the
-//! tools that show and revoke the calling user's connections (`list_connections`,
-//! `revoke_connection`). Their definitions and arguments live here; what they do lives
-//! in [`super::discovery_tools`] and [`super::connections`].
+//! The gateway's own tools, beside the catalog, one file each with its arguments, its
+//! schema (derived from the arguments' type, so the two cannot drift) and what it does:
+//! the discovery tools that stand in for a catalog too large to list
+//! ([`search_tools`], [`describe_tools`], [`call_tool`]), and the tools that show and
+//! revoke the calling user's connections ([`list_connections`], [`revoke_connection`]).
+//! [`served`] holds what the discovery tools share: the tools a name may refer to.
+
+pub(super) mod call_tool;
+pub(super) mod describe_tools;
+pub(super) mod list_connections;
+pub(super) mod revoke_connection;
+pub(super) mod search_tools;
+pub(super) mod served;
 
 use std::sync::Arc;
 
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool, ToolAnnotations};
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// When `tools/list` shows the discovery tools instead of every tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -76,89 +85,28 @@ impl OwnTool {
 
     /// The definition `tools/list` shows.
     pub fn definition(self) -> Tool {
-        let (description, schema, annotations) = match self {
-            Self::SearchTools => (SEARCH_DESCRIPTION, search_schema(), read_only()),
-            Self::DescribeTools => (DESCRIBE_DESCRIPTION, describe_schema(), read_only()),
-            Self::CallTool => (CALL_DESCRIPTION, call_schema(), acting()),
-            Self::ListConnections => (LIST_CONNECTIONS_DESCRIPTION, empty_schema(), read_only()),
-            Self::RevokeConnection => (REVOKE_DESCRIPTION, revoke_schema(), revoking()),
-        };
-        let schema: JsonObject = serde_json::from_value(schema).expect("a literal object");
-        Tool::new(self.name(), description, Arc::new(schema)).annotate(annotations)
+        match self {
+            Self::SearchTools => search_tools::definition(),
+            Self::DescribeTools => describe_tools::definition(),
+            Self::CallTool => call_tool::definition(),
+            Self::ListConnections => list_connections::definition(),
+            Self::RevokeConnection => revoke_connection::definition(),
+        }
     }
 }
 
-const SEARCH_DESCRIPTION: &str = "Find the tools for a task among the thousands this server \
-can run. Describe the task in plain words (e.g. \"send an email\", \"open issues in a GitHub \
-repo\"); optionally name a toolkit. Returns the best matches, best first, each with its name, \
-toolkit, a one-line description and whether the user must grant access first. Then call \
-describe_tools with the names you want, to read their arguments, and run one with call_tool.";
-
-const DESCRIBE_DESCRIPTION: &str = "Read the full definitions of tools found with search_tools \
-(1 to 20 names): their input schema, output schema and annotations. Use it before call_tool, \
-to pass the right arguments.";
-
-const CALL_DESCRIPTION: &str = "Run a tool found with search_tools, by its name, with the \
-arguments its definition (from describe_tools) asks for. It runs exactly as if the tool had \
-been called directly, and may act on the user's accounts. If the user must first grant access, \
-the answer says so and gives the link to show them; call again once they have approved.";
-
-const LIST_CONNECTIONS_DESCRIPTION: &str = "List the services (providers) the user has granted \
-this server access to, with the permissions (scopes) of each grant.";
-
-const REVOKE_DESCRIPTION: &str = "Revoke the user's grant to one provider (from \
-list_connections): tools needing it will ask the user for access again. This cannot be undone \
-by you: confirm with the person before calling it.";
-
-fn search_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "query": {"type": "string", "description": "The task, in plain words."},
-            "toolkit": {"type": "string", "description": "Only tools of this toolkit, e.g. Gmail."},
-            "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10,
-                      "description": "How many tools to return (1 to 50)."}
-        },
-        "required": ["query"]
-    })
+/// The definition of `tool`, its input schema derived from its arguments' type `A`.
+fn definition_of<A: JsonSchema + 'static>(
+    tool: OwnTool,
+    description: &'static str,
+    annotations: ToolAnnotations,
+) -> Tool {
+    let schema = rmcp::handler::server::common::schema_for_input::<A>()
+        .expect("an own tool's arguments are an object");
+    Tool::new(tool.name(), description, Arc::clone(&schema)).annotate(annotations)
 }
 
-fn describe_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "names": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 20,
-                      "description": "Tool names from search_tools (e.g. Gmail_SendEmail or Gmail.SendEmail)."}
-        },
-        "required": ["names"]
-    })
-}
-
-fn call_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "name": {"type": "string", "description": "The tool's name, from search_tools."},
-            "arguments": {"type": "object", "description": "The tool's arguments, as its definition asks."}
-        },
-        "required": ["name"]
-    })
-}
-
-fn revoke_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "provider_id": {"type": "string", "description": "The provider, as list_connections names it."}
-        },
-        "required": ["provider_id"]
-    })
-}
-
-fn empty_schema() -> Value {
-    json!({"type": "object", "properties": {}})
-}
-
+/// The hints of a tool that only reads the gateway's own state.
 fn read_only() -> ToolAnnotations {
     ToolAnnotations::new()
         .read_only(true)
@@ -176,6 +124,7 @@ fn acting() -> ToolAnnotations {
         .open_world(true)
 }
 
+/// The hints of `revoke_connection`: it destroys a grant, and doing it twice is harmless.
 fn revoking() -> ToolAnnotations {
     ToolAnnotations::new()
         .read_only(false)
@@ -186,7 +135,7 @@ fn revoking() -> ToolAnnotations {
 
 /// The arguments of an own tool, read into `T`, or a tool error that says which one is
 /// wrong (nothing is sent anywhere).
-pub(super) fn arguments<T: DeserializeOwned>(
+fn arguments<T: DeserializeOwned>(
     tool: OwnTool,
     arguments: JsonObject,
 ) -> Result<T, CallToolResult> {
@@ -213,6 +162,26 @@ mod tests {
         assert!(DiscoveryMode::Auto.discovers(6360));
         assert!(DiscoveryMode::Always.discovers(1));
         assert!(!DiscoveryMode::Never.discovers(6360));
+    }
+
+    #[test]
+    fn each_schema_is_its_arguments_type_with_its_bounds() {
+        let search = OwnTool::SearchTools.definition();
+        let limit = &search.input_schema["properties"]["limit"];
+        assert_eq!(limit["minimum"], 1);
+        assert_eq!(limit["maximum"], search_tools::MAX_LIMIT);
+        assert_eq!(
+            search.input_schema["required"],
+            serde_json::json!(["query"])
+        );
+        assert_eq!(search.input_schema["additionalProperties"], false);
+        let describe = OwnTool::DescribeTools.definition();
+        let names = &describe.input_schema["properties"]["names"];
+        assert_eq!(names["maxItems"], describe_tools::DESCRIBE_AT_MOST);
+        for tool in OwnTool::DISCOVERY.into_iter().chain(OwnTool::CONNECTIONS) {
+            let schema = tool.definition().input_schema;
+            assert_eq!(schema["type"], "object", "{}", tool.name());
+        }
     }
 
     #[test]

@@ -165,7 +165,7 @@ impl TlsRedisServer {
             .unwrap()
             .port();
         let file = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
-        let child = Command::new("redis-server")
+        let mut child = Command::new("redis-server")
             .args(["--port", "0", "--tls-port", &port.to_string()])
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--tls-cert-file", &file("server.pem")])
@@ -185,6 +185,8 @@ impl TlsRedisServer {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("redis-server did not listen for TLS on port {port}");
     }
 

@@ -115,6 +115,7 @@ impl ArcadeArgs {
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .ok_or(ConfigError::MissingApiKey)?;
+        crate::config::refuse_placeholder("ARCADE_API_KEY (--api-key)", key)?;
         let base_url = self
             .base_url
             .clone()
@@ -179,6 +180,21 @@ mod tests {
         .settings()
         .unwrap_err();
         assert!(err.to_string().contains("ARCADE_API_KEY"), "{err}");
+    }
+
+    #[test]
+    fn an_unexpanded_key_reference_says_which_variable_to_set() {
+        let err = ArcadeArgs {
+            api_key: Some("${ARCADE_API_KEY}".into()),
+            ..args()
+        }
+        .settings()
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("set ARCADE_API_KEY in the environment"),
+            "{err}"
+        );
     }
 
     #[test]

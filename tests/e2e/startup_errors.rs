@@ -39,6 +39,34 @@ fn an_empty_user_id_says_to_set_arcade_user_id() {
     assert_config_error(&output, "ARCADE_USER_ID");
 }
 
+/// A client that finds `ARCADE_API_KEY` unset may pass `${ARCADE_API_KEY}` through as
+/// text: it is refused before any request leaves (the engine here is a listener that
+/// would see the connection), saying which variable to set.
+#[test]
+fn an_unexpanded_placeholder_is_refused_naming_the_variable_to_set() {
+    let engine = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    engine.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", engine.local_addr().unwrap());
+    let output = serve(
+        &[
+            ("ARCADE_API_KEY", "${ARCADE_API_KEY}"),
+            ("ARCADE_USER_ID", "ann@example.com"),
+            ("ARCADE_BASE_URL", &url),
+        ],
+        &[],
+    );
+    assert_config_error(&output, "set ARCADE_API_KEY in the environment");
+    assert!(
+        engine.accept().is_err(),
+        "nothing reached the engine with the placeholder"
+    );
+    let output = serve(
+        &[("ARCADE_USER_ID", "${env:ARCADE_USER_ID}")],
+        &["--emulator"],
+    );
+    assert_config_error(&output, "set ARCADE_USER_ID in the environment");
+}
+
 #[test]
 fn a_malformed_tool_filter_is_refused() {
     let envs = [

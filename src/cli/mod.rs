@@ -41,9 +41,17 @@ use crate::startup::{Serving, StartError};
 use crate::transport::http::{HttpError, Readiness};
 use crate::transport::stdio::StdioError;
 
+/// What `--version` prints: the version and the git commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("ARCADE_GATEWAY_COMMIT"),
+    ")"
+);
+
 /// An MCP server that serves Arcade's tools, with per-user authorization.
 #[derive(Debug, Parser)]
-#[command(name = "arcade-mcp-gateway", version, about)]
+#[command(name = "arcade-mcp-gateway", version = VERSION, about)]
 pub struct Cli {
     /// What to run.
     #[command(subcommand)]

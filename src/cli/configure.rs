@@ -243,16 +243,23 @@ fn check_as_serve(serve: &ServeArgs) -> Result<(), CliError> {
 }
 
 /// The variables `serve` read from this environment that the launched server needs
-/// too, which the client would not pass on: the user, and the engine (without it the
-/// key would go to Arcade's hosted engine instead).
+/// too, which the client would not pass on: the user, the engine (without it the key
+/// would go to Arcade's hosted engine instead) and the toolkits.
 fn carried_env(matches: &ArgMatches) -> Vec<(String, String)> {
     [
         ("user_id", "ARCADE_USER_ID"),
         ("base_url", "ARCADE_BASE_URL"),
+        ("toolkits", "ARCADE_GATEWAY_TOOLKITS"),
     ]
     .into_iter()
     .filter(|(id, _)| matches.value_source(id) == Some(ValueSource::EnvVariable))
-    .filter_map(|(id, var)| Some((var.to_owned(), matches.get_one::<String>(id)?.clone())))
+    .filter_map(|(id, var)| {
+        let values: Vec<&str> = matches
+            .get_many::<String>(id)?
+            .map(String::as_str)
+            .collect();
+        Some((var.to_owned(), values.join(",")))
+    })
     .collect()
 }
 

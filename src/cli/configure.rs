@@ -169,7 +169,12 @@ pub fn run(args: &ConfigureArgs) -> Result<(), CliError> {
         force: args.force,
         launch: launch(&args.serve)?,
     };
-    let plan = clients::plan(&request, &Homes::from_env())?;
+    let plan = plan(request, args.print)?;
+    if args.project.is_some()
+        && let Some(approval) = args.client.project_approval()
+    {
+        eprintln!("note: {approval}");
+    }
     if args.print {
         print(&plan);
         return Ok(());
@@ -190,6 +195,27 @@ pub fn run(args: &ConfigureArgs) -> Result<(), CliError> {
         args.client.next_step()
     );
     Ok(())
+}
+
+/// The plan; with `--print`, which writes nothing, an entry of the same name is shown
+/// replaced, with a line saying that writing it needs `--force`.
+fn plan(request: Request, print: bool) -> Result<clients::Plan, CliError> {
+    let homes = Homes::from_env();
+    match clients::plan(&request, &homes) {
+        Err(ConfigureError::Exists { name, path }) if print => {
+            eprintln!(
+                "# an entry named `{name}` is already in {}; shown replaced (to write it, \
+                 pass --force)",
+                path.display()
+            );
+            let replacing = Request {
+                force: true,
+                ..request
+            };
+            Ok(clients::plan(&replacing, &homes)?)
+        }
+        planned => Ok(planned?),
+    }
 }
 
 /// `--print`: the warnings, the file's name on stderr and its new content on stdout.

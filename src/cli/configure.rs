@@ -10,7 +10,9 @@ use clap::{ArgMatches, Args, FromArgMatches};
 
 use super::CliError;
 use super::serve::{ServeArgs, Transport};
-use crate::clients::{self, ApiKey, Client, ConfigureError, Homes, Launch, Note, Request, Scope};
+use crate::clients::{
+    self, ApiKey, Client, ConfigureError, Homes, Launch, Launcher, Note, Request, Scope,
+};
 
 /// Flags of `configure`.
 #[derive(Debug, Clone, clap::Args)]
@@ -240,15 +242,10 @@ fn launch(options: &ServeOptions) -> Result<Launch, CliError> {
         return Err(ConfigureError::NotStdio.into());
     }
     check_as_serve(&options.args)?;
-    let command = std::env::current_exe()
-        .and_then(dunce::canonicalize)
-        .map_err(ConfigureError::OwnPath)?;
-    let command = command
-        .to_str()
-        .ok_or_else(|| ConfigureError::NonUtf8Path(command.clone()))?
-        .to_owned();
+    let launcher = Launcher::of_this_binary()?;
     Ok(Launch {
-        command,
+        command: launcher.command,
+        leading_args: launcher.args,
         serve_args: options.words.clone(),
         env: options.carried_env.clone(),
         key: api_key(&options.args),

@@ -13,6 +13,7 @@ mod error;
 mod file;
 mod installed;
 mod json;
+mod launcher;
 mod paths;
 mod plan;
 
@@ -23,6 +24,7 @@ use json::{Dialect, Shape};
 pub use entry::{ApiKey, Launch};
 pub use error::ConfigureError;
 pub use installed::Installed;
+pub use launcher::Launcher;
 pub use paths::{Homes, Scope};
 pub use plan::{Applied, Note, Plan, Request, plan};
 

@@ -279,7 +279,7 @@ fn carried_env(matches: &ArgMatches) -> Vec<(String, String)> {
     .filter_map(|(id, var)| {
         let values: Vec<&str> = matches
             .get_many::<String>(id)?
-            .map(String::as_str)
+            .map(|value| value.trim())
             .collect();
         Some((var.to_owned(), values.join(",")))
     })

@@ -149,3 +149,23 @@ def test_uvx_runs_the_wheel_and_configure_writes_an_entry_that_survives_uv_cache
     client_env = {k: env[k] for k in ("HOME", "UV_CACHE_DIR", "UV_OFFLINE", "UV_PYTHON_DOWNLOADS")}
     names, _ = launch({**spec, "env": {**spec["env"], **client_env}}, {"HOME": str(home)})
     assert DEMO_TOOLS <= set(names), names
+
+
+def test_configure_from_a_uv_tool_install_names_the_tool_s_own_binary(wheel, uv_home):
+    home, uvx, env = uv_home
+    env = {**env, "UV_TOOL_DIR": str(home / "tools"), "UV_TOOL_BIN_DIR": str(home / "bin")}
+    uv = str(uvx.with_name("uv"))
+    subprocess.run([uv, "tool", "install", str(wheel)], env=env, check=True, capture_output=True)
+    installed = home / "bin" / "arcade-mcp-gateway"
+    subprocess.run(
+        [str(installed), "configure", "claude-code", "--emulator"],
+        env={**env, "ARCADE_USER_ID": "ann@example.com"},
+        check=True,
+        capture_output=True,
+    )
+    entry = configured_entry(home)
+    # The tool's environment, not uv's cache: it stays until `uv tool uninstall`.
+    assert entry["command"].startswith(str(home / "tools")), entry
+    subprocess.run([uv, "cache", "clean"], env=env, check=True, capture_output=True)
+    names, _ = launch({"command": entry["command"], "args": entry["args"], "env": {}}, {"HOME": str(home)})
+    assert DEMO_TOOLS <= set(names), names

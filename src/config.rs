@@ -75,10 +75,43 @@ pub enum TransportConfig {
 
 /// Checks the user id this server acts for.
 pub fn user_id(raw: Option<&str>) -> Result<UserId, ConfigError> {
-    raw.map(str::trim)
+    let user = raw
+        .map(str::trim)
         .filter(|u| !u.is_empty())
-        .map(UserId::new)
-        .ok_or(ConfigError::MissingUserId)
+        .ok_or(ConfigError::MissingUserId)?;
+    refuse_placeholder("ARCADE_USER_ID (--user-id)", user)?;
+    Ok(UserId::new(user))
+}
+
+/// Refuses a value that is a client's variable reference left unexpanded, such as
+/// `${ARCADE_API_KEY}`: a client that finds the variable unset may pass the text
+/// through, and it must reach neither Arcade as a key nor a grant as a user.
+pub fn refuse_placeholder(setting: &'static str, value: &str) -> Result<(), ConfigError> {
+    match placeholder_variable(value.trim()) {
+        Some(variable) => Err(ConfigError::UnexpandedPlaceholder {
+            setting,
+            placeholder: value.trim().to_owned(),
+            variable: variable.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The variable named by a whole-value reference: `${NAME}`, `${env:NAME}` (Cursor,
+/// VS Code), `${NAME:-default}` or `$NAME`.
+fn placeholder_variable(value: &str) -> Option<&str> {
+    let name = match value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
+        Some(braced) => {
+            let braced = braced.strip_prefix("env:").unwrap_or(braced);
+            braced.split_once(":-").map_or(braced, |(name, _)| name)
+        }
+        None => value.strip_prefix('$')?,
+    };
+    let mut chars = name.chars();
+    let starts_well = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    (starts_well && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(name)
 }
 
 /// A configuration mistake, found before anything is served.
@@ -94,6 +127,21 @@ pub enum ConfigError {
         "no user id: set ARCADE_USER_ID (or --user-id) to the id of the person this server acts for, e.g. their email"
     )]
     MissingUserId,
+    /// A client's variable reference passed through unexpanded (the variable is unset
+    /// where the client runs).
+    #[error(
+        "{setting} is `{placeholder}`, a variable reference the MCP client left unexpanded: \
+         set {variable} in the environment the client is started from (then restart the \
+         client), or write the value itself in the client's entry"
+    )]
+    UnexpandedPlaceholder {
+        /// The setting that holds it.
+        setting: &'static str,
+        /// The text as received.
+        placeholder: String,
+        /// The variable to set.
+        variable: String,
+    },
     /// A base URL that is not http(s).
     #[error(
         "ARCADE_BASE_URL `{0}` is not an http(s) URL: set it to the engine's address, e.g. {DEFAULT_BASE_URL}"
@@ -187,5 +235,32 @@ mod tests {
             user_id(Some("ann@example.com")).unwrap().as_str(),
             "ann@example.com"
         );
+    }
+
+    #[test]
+    fn an_unexpanded_reference_is_refused_naming_the_variable() {
+        for (given, variable) in [
+            ("${ARCADE_USER_ID}", "ARCADE_USER_ID"),
+            ("${env:ARCADE_USER_ID}", "ARCADE_USER_ID"),
+            ("${MY_USER:-ann}", "MY_USER"),
+            (" $ARCADE_USER_ID ", "ARCADE_USER_ID"),
+        ] {
+            let error = user_id(Some(given)).unwrap_err();
+            assert!(
+                matches!(&error, ConfigError::UnexpandedPlaceholder { variable: v, .. } if v == variable),
+                "{given}: {error}"
+            );
+            assert!(
+                error.to_string().contains(&format!("set {variable} ")),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_that_merely_hold_a_dollar_are_kept() {
+        for value in ["ann$@example.com", "${}", "$", "$1abc", "a${B}", "${A B}"] {
+            assert!(refuse_placeholder("x", value).is_ok(), "{value}");
+        }
     }
 }

@@ -10,7 +10,9 @@ use clap::{ArgMatches, Args, FromArgMatches};
 
 use super::CliError;
 use super::serve::{ServeArgs, Transport};
-use crate::clients::{self, ApiKey, Client, ConfigureError, Homes, Launch, Note, Request, Scope};
+use crate::clients::{
+    self, ApiKey, Client, ConfigureError, Homes, Launch, Launcher, Note, Request, Scope,
+};
 
 /// Flags of `configure`.
 #[derive(Debug, Clone, clap::Args)]
@@ -169,7 +171,12 @@ pub fn run(args: &ConfigureArgs) -> Result<(), CliError> {
         force: args.force,
         launch: launch(&args.serve)?,
     };
-    let plan = clients::plan(&request, &Homes::from_env())?;
+    let plan = plan(request, args.print)?;
+    if args.project.is_some()
+        && let Some(approval) = args.client.project_approval()
+    {
+        eprintln!("note: {approval}");
+    }
     if args.print {
         print(&plan);
         return Ok(());
@@ -190,6 +197,27 @@ pub fn run(args: &ConfigureArgs) -> Result<(), CliError> {
         args.client.next_step()
     );
     Ok(())
+}
+
+/// The plan; with `--print`, which writes nothing, an entry of the same name is shown
+/// replaced, with a line saying that writing it needs `--force`.
+fn plan(request: Request, print: bool) -> Result<clients::Plan, CliError> {
+    let homes = Homes::from_env();
+    match clients::plan(&request, &homes) {
+        Err(ConfigureError::Exists { name, path }) if print => {
+            eprintln!(
+                "# an entry named `{name}` is already in {}; shown replaced (to write it, \
+                 pass --force)",
+                path.display()
+            );
+            let replacing = Request {
+                force: true,
+                ..request
+            };
+            Ok(clients::plan(&replacing, &homes)?)
+        }
+        planned => Ok(planned?),
+    }
 }
 
 /// `--print`: the warnings, the file's name on stderr and its new content on stdout.
@@ -214,15 +242,10 @@ fn launch(options: &ServeOptions) -> Result<Launch, CliError> {
         return Err(ConfigureError::NotStdio.into());
     }
     check_as_serve(&options.args)?;
-    let command = std::env::current_exe()
-        .and_then(dunce::canonicalize)
-        .map_err(ConfigureError::OwnPath)?;
-    let command = command
-        .to_str()
-        .ok_or_else(|| ConfigureError::NonUtf8Path(command.clone()))?
-        .to_owned();
+    let launcher = Launcher::of_this_binary()?;
     Ok(Launch {
-        command,
+        command: launcher.command,
+        leading_args: launcher.args,
         serve_args: options.words.clone(),
         env: options.carried_env.clone(),
         key: api_key(&options.args),
@@ -243,16 +266,23 @@ fn check_as_serve(serve: &ServeArgs) -> Result<(), CliError> {
 }
 
 /// The variables `serve` read from this environment that the launched server needs
-/// too, which the client would not pass on: the user, and the engine (without it the
-/// key would go to Arcade's hosted engine instead).
+/// too, which the client would not pass on: the user, the engine (without it the key
+/// would go to Arcade's hosted engine instead) and the toolkits.
 fn carried_env(matches: &ArgMatches) -> Vec<(String, String)> {
     [
         ("user_id", "ARCADE_USER_ID"),
         ("base_url", "ARCADE_BASE_URL"),
+        ("toolkits", "ARCADE_GATEWAY_TOOLKITS"),
     ]
     .into_iter()
     .filter(|(id, _)| matches.value_source(id) == Some(ValueSource::EnvVariable))
-    .filter_map(|(id, var)| Some((var.to_owned(), matches.get_one::<String>(id)?.clone())))
+    .filter_map(|(id, var)| {
+        let values: Vec<&str> = matches
+            .get_many::<String>(id)?
+            .map(|value| value.trim())
+            .collect();
+        Some((var.to_owned(), values.join(",")))
+    })
     .collect()
 }
 

@@ -40,6 +40,11 @@ pub async fn run(args: &DoctorArgs) -> Result<(), CliError> {
 
 /// Whether a client entry's arguments parse as this program's command line.
 fn flags_parse(args: &[String]) -> Result<(), String> {
+    // An entry that starts the binary through `uvx` has uvx's own words before `serve`.
+    let args = args
+        .iter()
+        .position(|word| word == "serve")
+        .map_or(args, |at| &args[at..]);
     let words = std::iter::once("arcade-mcp-gateway").chain(args.iter().map(String::as_str));
     match <super::Cli as clap::Parser>::try_parse_from(words) {
         Ok(_) => Ok(()),

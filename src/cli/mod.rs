@@ -20,6 +20,7 @@ mod serve;
 mod source;
 mod tools;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -40,9 +41,17 @@ use crate::startup::{Serving, StartError};
 use crate::transport::http::{HttpError, Readiness};
 use crate::transport::stdio::StdioError;
 
+/// What `--version` prints: the version and the git commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("ARCADE_GATEWAY_COMMIT"),
+    ")"
+);
+
 /// An MCP server that serves Arcade's tools, with per-user authorization.
 #[derive(Debug, Parser)]
-#[command(name = "arcade-mcp-gateway", version, about)]
+#[command(name = "arcade-mcp-gateway", version = VERSION, about)]
 pub struct Cli {
     /// What to run.
     #[command(subcommand)]
@@ -244,11 +253,21 @@ async fn serve(args: &ServeArgs) -> Result<(), CliError> {
     }
 }
 
+/// What `serve` says when started by hand in a terminal, where a stdio server would
+/// otherwise sit silent waiting for JSON-RPC on stdin.
+const TERMINAL_HINT: &str = "arcade-mcp-gateway is waiting for an MCP client on stdin \
+     (Ctrl-C to quit): let a client launch it (`arcade-mcp-gateway configure claude-code`, \
+     or `npx @modelcontextprotocol/inspector arcade-mcp-gateway serve --emulator`), or try \
+     a tool here with `arcade-mcp-gateway call Math.Add --emulator --input '{\"a\": 1, \"b\": 2}'`";
+
 async fn serve_with(config: &ServeConfig, serving: &Serving) -> Result<(), CliError> {
     let tools = serving.prepared.catalog.current().len();
     match &config.transport {
         TransportConfig::Stdio { user } => {
             tracing::info!(tools, user = %user, "serving over stdio");
+            if std::io::stdin().is_terminal() {
+                eprintln!("{TERMINAL_HINT}");
+            }
             let gateway = serving.gateway(Caller::Fixed(user.clone()));
             Ok(crate::transport::stdio::serve(gateway).await?)
         }

@@ -108,11 +108,11 @@ impl ServeArgs {
                     );
                 }
                 TransportConfig::Stdio {
-                    user: self.fixed_user().ok_or(ConfigError::MissingUserId)?,
+                    user: self.fixed_user()?.ok_or(ConfigError::MissingUserId)?,
                 }
             }
             Transport::Http => {
-                TransportConfig::Http(Box::new(self.http.settings(self.fixed_user())?))
+                TransportConfig::Http(Box::new(self.http.settings(self.fixed_user()?)?))
             }
         };
         let replicas = self.transport == Transport::Http && self.http.stateless;
@@ -133,9 +133,13 @@ impl ServeArgs {
 
     /// The fixed user of `serve`, if one is configured: `--user-id`/`ARCADE_USER_ID`,
     /// or a demo user on the emulator (HTTP can do without: its callers prove who they
-    /// are).
-    fn fixed_user(&self) -> Option<UserId> {
+    /// are). A user id that is set but unusable is an error, not an absence.
+    fn fixed_user(&self) -> Result<Option<UserId>, ConfigError> {
         let fallback = self.source.emulator.then_some(EMULATOR_USER);
-        config::user_id(self.user_id.as_deref().or(fallback)).ok()
+        match config::user_id(self.user_id.as_deref().or(fallback)) {
+            Ok(user) => Ok(Some(user)),
+            Err(ConfigError::MissingUserId) => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 }

@@ -25,8 +25,14 @@ pub struct ArcadeArgs {
     #[arg(long, env = "ARCADE_BASE_URL")]
     pub base_url: Option<String>,
 
-    /// Serve only this toolkit (repeatable), e.g. --toolkit Gmail
-    #[arg(long = "toolkit", value_name = "NAME")]
+    /// Serve only this toolkit (repeatable, or comma-separated), e.g. --toolkit Gmail
+    /// [env: ARCADE_GATEWAY_TOOLKITS, e.g. Gmail,Slack]
+    #[arg(
+        long = "toolkit",
+        value_name = "NAME",
+        env = "ARCADE_GATEWAY_TOOLKITS",
+        value_delimiter = ','
+    )]
     pub toolkits: Vec<String>,
 
     /// Serve only this tool (repeatable), e.g. --tool Gmail.ListEmails
@@ -131,6 +137,7 @@ impl ArcadeArgs {
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .ok_or(ConfigError::MissingApiKey)?;
+        crate::config::refuse_placeholder("ARCADE_API_KEY (--api-key)", key)?;
         let base_url = self
             .base_url
             .clone()
@@ -154,8 +161,23 @@ impl ArcadeArgs {
             .ok_or(ConfigError::BadTimeout)
     }
 
+    /// Whether the only toolkit is the blank value of `ARCADE_GATEWAY_TOOLKITS`: a
+    /// client that fills the variable from an optional setting (the Claude Desktop
+    /// bundle's toolkit list) sets it empty when left blank, which means every toolkit.
+    fn toolkits_left_blank(&self) -> bool {
+        let blank_variable =
+            std::env::var("ARCADE_GATEWAY_TOOLKITS").is_ok_and(|value| value.trim().is_empty());
+        blank_variable && self.toolkits.iter().all(|t| t.trim().is_empty())
+    }
+
     /// The tool filter, checked.
     pub fn filter(&self) -> Result<ToolFilter, ConfigError> {
+        if self.toolkits_left_blank() {
+            return Ok(ToolFilter {
+                toolkits: Vec::new(),
+                tools: self.tools.clone(),
+            });
+        }
         if self.toolkits.iter().any(|t| t.trim().is_empty()) {
             return Err(ConfigError::EmptyToolkit);
         }
@@ -195,6 +217,21 @@ mod tests {
         .settings()
         .unwrap_err();
         assert!(err.to_string().contains("ARCADE_API_KEY"), "{err}");
+    }
+
+    #[test]
+    fn an_unexpanded_key_reference_says_which_variable_to_set() {
+        let err = ArcadeArgs {
+            api_key: Some("${ARCADE_API_KEY}".into()),
+            ..args()
+        }
+        .settings()
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("set ARCADE_API_KEY in the environment"),
+            "{err}"
+        );
     }
 
     #[test]

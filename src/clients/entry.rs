@@ -12,8 +12,11 @@ pub(super) const KEY_INPUT_ID: &str = "arcade-api-key";
 /// How the client launches this server, as `configure` was asked.
 #[derive(Debug, Clone)]
 pub struct Launch {
-    /// This program's absolute path (a desktop app's `PATH` is not the shell's).
+    /// The program's absolute path (a desktop app's `PATH` is not the shell's): this
+    /// binary, or what runs it (see [`super::Launcher`]).
     pub command: String,
+    /// The program's arguments before `serve` (none when it is this binary).
+    pub leading_args: Vec<String>,
     /// What follows `serve`: the serve options, checked.
     pub serve_args: Vec<String>,
     /// Variables the server needs that are not secret (`ARCADE_USER_ID`, …), with their
@@ -98,7 +101,8 @@ impl Entry {
     pub fn new(client: Client, launch: &Launch) -> (Entry, KeyUse) {
         let mut entry = Entry {
             command: launch.command.clone(),
-            args: std::iter::once("serve".to_owned())
+            args: (launch.leading_args.iter().cloned())
+                .chain(std::iter::once("serve".to_owned()))
                 .chain(launch.serve_args.iter().cloned())
                 .collect(),
             env: Vec::new(),
@@ -155,6 +159,7 @@ mod tests {
     fn launch(key: ApiKey) -> Launch {
         Launch {
             command: "/opt/bin/arcade-mcp-gateway".into(),
+            leading_args: vec![],
             serve_args: vec!["--toolkit".into(), "Math".into()],
             env: vec![("ARCADE_USER_ID".into(), "ann@example.com".into())],
             key,

@@ -13,6 +13,7 @@ mod error;
 mod file;
 mod installed;
 mod json;
+mod launcher;
 mod paths;
 mod plan;
 
@@ -23,6 +24,7 @@ use json::{Dialect, Shape};
 pub use entry::{ApiKey, Launch};
 pub use error::ConfigureError;
 pub use installed::Installed;
+pub use launcher::Launcher;
 pub use paths::{Homes, Scope};
 pub use plan::{Applied, Note, Plan, Request, plan};
 
@@ -118,6 +120,37 @@ impl Client {
             Client::Windsurf => "refresh the MCP panel in Windsurf's Cascade",
             Client::Codex => "run `codex mcp list` to check it",
             Client::Gemini => "run `gemini mcp list` to check it",
+        }
+    }
+
+    /// What the client asks of the person before it starts a server from a project's
+    /// file: a project entry is not used until then, which looks like a broken entry
+    /// to someone who does not know. `None` for clients without project files.
+    pub fn project_approval(self) -> Option<&'static str> {
+        match self {
+            Client::ClaudeDesktop | Client::Windsurf => None,
+            Client::ClaudeCode => Some(
+                "Claude Code asks each person to approve a project's servers: until they do, \
+                 `claude mcp list` shows the entry as pending approval (start `claude` in the \
+                 project and accept it)",
+            ),
+            Client::Cursor => Some(
+                "Cursor asks before it enables a project's servers: turn the entry on in \
+                 Settings → MCP when it asks",
+            ),
+            Client::VsCode => {
+                Some("VS Code asks you to trust a workspace's server the first time it starts it")
+            }
+            Client::Codex => Some(
+                "Codex reads a project's .codex/config.toml only once the project is trusted: \
+                 until then `codex mcp list` says no servers are configured (start `codex` in \
+                 the project and trust it)",
+            ),
+            Client::Gemini => Some(
+                "Gemini CLI starts a project's servers only in a trusted folder: until it is \
+                 trusted, `gemini mcp list` shows the entry as disabled (trust it with \
+                 `/permissions` in gemini)",
+            ),
         }
     }
 

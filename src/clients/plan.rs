@@ -144,7 +144,8 @@ impl fmt::Display for Note {
         match self {
             Note::KeyWritten(path) => write!(
                 f,
-                "the Arcade key's value was written into {} (the client cannot reference a variable): keep that file private",
+                "the Arcade key's value was written into {} (the client cannot reference a variable): keep that file private, \
+                 or install the Claude Desktop bundle instead (arcade-mcp-gateway.mcpb, see the README), which keeps the key in the system keychain",
                 path.display()
             ),
             Note::ClientNeedsKey(client) => write!(

@@ -1,18 +1,17 @@
 //! What a stdio client sees when the server cannot start. Desktop clients launch the
 //! server and show its answers, but seldom its stderr: a server that printed "the key
 //! was rejected" and exited would show up only as "Connection closed". So a server that
-//! cannot start still speaks MCP on stdin/stdout, for a while, and answers `initialize`
-//! (and any request of a client that skips it) with an error that says what is wrong
-//! and what to set. Clients show that message where they show a server's failure.
+//! cannot start still speaks MCP on stdin/stdout, for a while, and answers every request
+//! (`initialize`, the 2026-07-28 `server/discover` a client opens with, and any other)
+//! with an error that says what is wrong and what to set. Clients show that message
+//! where they show a server's failure; a successful answer to any of them, even an empty
+//! one, would show a server that cannot serve as connected.
 
 use std::time::Duration;
 
-use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, ErrorData, InitializeRequestParams, InitializeResult,
-    ListToolsResult, PaginatedRequestParams, ServerConfig,
-};
-use rmcp::service::RequestContext;
-use rmcp::{RoleServer, ServerHandler, ServiceExt};
+use rmcp::model::{ClientNotification, ClientRequest, ErrorData, ServerConfig, ServerResult};
+use rmcp::service::{NotificationContext, RequestContext, Service};
+use rmcp::{RoleServer, ServiceExt};
 
 /// How long the refusal is served before the program ends anyway: long enough for a
 /// client to connect, short enough that a forgotten process does not linger.
@@ -33,33 +32,27 @@ impl Refusal {
     }
 }
 
-impl ServerHandler for Refusal {
+/// `Service` itself rather than `ServerHandler`: the handler's defaults answer the
+/// requests it does not override (`server/discover`, the empty lists) successfully.
+impl Service<RoleServer> for Refusal {
+    async fn handle_request(
+        &self,
+        _request: ClientRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ServerResult, ErrorData> {
+        Err(self.error())
+    }
+
+    async fn handle_notification(
+        &self,
+        _notification: ClientNotification,
+        _context: NotificationContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        Ok(())
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::default()
-    }
-
-    async fn initialize(
-        &self,
-        _request: InitializeRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<InitializeResult, ErrorData> {
-        Err(self.error())
-    }
-
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        Err(self.error())
-    }
-
-    async fn call_tool(
-        &self,
-        _request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        Err(self.error())
     }
 }
 

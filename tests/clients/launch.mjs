@@ -1,7 +1,8 @@
 // Launches one configured stdio entry as a desktop client does, with the TypeScript MCP
 // SDK, and prints the names of the tools it lists, one a line; or, when it cannot
 // connect, `connect failed: ` and the error the SDK gives (what a client would show),
-// with exit code 1.
+// with exit code 1. With a `call` ({"name": …, "arguments": {…}}) it then calls that tool
+// and prints `called NAME: ` and the result's text on one more line.
 //
 //   node tests/clients/launch.mjs '{"command": "/abs/arcade-mcp-gateway", "args": ["serve", "--emulator"], "env": {}}'
 //
@@ -38,4 +39,9 @@ do {
   cursor = page.nextCursor;
 } while (cursor);
 console.log(names.join("\n"));
+if (entry.call) {
+  const result = await client.callTool({ name: entry.call.name, arguments: entry.call.arguments ?? {} });
+  const text = result.content.filter((block) => block.type === "text").map((block) => block.text);
+  console.log(`called ${entry.call.name}: ${text.join(" ")}`);
+}
 await client.close();

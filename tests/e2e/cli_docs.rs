@@ -40,3 +40,27 @@ fn the_man_page_is_roff_for_the_whole_command() {
     assert!(page.contains("arcade\\-mcp\\-gateway"), "names the program");
     assert!(page.contains("serve"), "lists the subcommands");
 }
+
+/// `--version` names the commit the binary was built from, so that a report of a bug
+/// names the exact source: this checkout's `HEAD` when built from one.
+#[test]
+fn version_prints_the_version_and_the_git_commit() {
+    let output = run(&["--version"]);
+    assert!(output.status.success());
+    let said = String::from_utf8(output.stdout).unwrap();
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8(o.stdout).unwrap().trim().to_owned());
+    let commit = head.unwrap_or_else(|| "unknown commit".to_owned());
+    assert_eq!(
+        said.trim(),
+        format!(
+            "arcade-mcp-gateway {} ({commit})",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}

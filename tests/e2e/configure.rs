@@ -3,6 +3,8 @@
 //! reference; it keeps everything else in the file, backs the old one up, and on bad
 //! input changes nothing. `launch` starts each written entry as a desktop client would.
 
+mod carried_variables;
+mod first_run;
 mod launch;
 
 use std::path::{Path, PathBuf};

@@ -40,6 +40,34 @@ fn an_empty_user_id_says_to_set_arcade_user_id() {
     assert_config_error(&output, "ARCADE_USER_ID");
 }
 
+/// A client that finds `ARCADE_API_KEY` unset may pass `${ARCADE_API_KEY}` through as
+/// text: it is refused before any request leaves (the engine here is a listener that
+/// would see the connection), saying which variable to set.
+#[test]
+fn an_unexpanded_placeholder_is_refused_naming_the_variable_to_set() {
+    let engine = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    engine.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", engine.local_addr().unwrap());
+    let output = serve(
+        &[
+            ("ARCADE_API_KEY", "${ARCADE_API_KEY}"),
+            ("ARCADE_USER_ID", "ann@example.com"),
+            ("ARCADE_BASE_URL", &url),
+        ],
+        &[],
+    );
+    assert_config_error(&output, "set ARCADE_API_KEY in the environment");
+    assert!(
+        engine.accept().is_err(),
+        "nothing reached the engine with the placeholder"
+    );
+    let output = serve(
+        &[("ARCADE_USER_ID", "${env:ARCADE_USER_ID}")],
+        &["--emulator"],
+    );
+    assert_config_error(&output, "set ARCADE_USER_ID in the environment");
+}
+
 #[test]
 fn a_malformed_tool_filter_is_refused() {
     let envs = [
@@ -186,4 +214,51 @@ async fn the_typescript_sdk_shows_why_a_rejected_key_stops_the_server() {
         !shown.contains("arc_wrong"),
         "the key is not shown: {shown}"
     );
+}
+
+/// A 2026-07-28 client opens with `server/discover`, then may list tools without
+/// `initialize`: each request gets the start-up error, so the client shows the server
+/// as failed with the reason, never as connected with no tools.
+#[test]
+fn every_request_of_a_2026_client_gets_the_start_up_error() {
+    use std::io::{BufRead, BufReader, Write};
+
+    let mut child = std::process::Command::new(gateway_bin())
+        .args(["serve", "--no-catalog-cache"])
+        .env_clear()
+        .env("ARCADE_USER_ID", "ann@example.com")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let meta = serde_json::json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "a-2026-client", "version": "1"},
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    let mut answers = BufReader::new(child.stdout.take().unwrap()).lines();
+    for (id, method) in [
+        (1, "server/discover"),
+        (2, "tools/list"),
+        (3, "prompts/list"),
+    ] {
+        let request = serde_json::json!({
+            "jsonrpc": "2.0", "id": id, "method": method, "params": {"_meta": meta},
+        });
+        writeln!(stdin, "{request}").unwrap();
+        let answer: serde_json::Value =
+            serde_json::from_str(&answers.next().unwrap().unwrap()).unwrap();
+        assert_eq!(answer["id"], id, "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            answer.get("result").is_none()
+                && message.contains("could not start")
+                && message.contains("ARCADE_API_KEY"),
+            "{method}: {answer}"
+        );
+    }
+    drop(stdin);
+    assert_eq!(child.wait().unwrap().code(), Some(2));
 }

@@ -119,7 +119,7 @@ pub struct HttpArgs {
     pub allowed_hosts: Vec<String>,
 
     /// Largest request body accepted, in bytes
-    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    #[arg(long, hide_short_help = true, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_body_bytes: usize,
 
     /// Tool calls one user may have running at once [default: 8; with one fixed user,
@@ -132,25 +132,51 @@ pub struct HttpArgs {
     #[arg(long, value_name = "N")]
     pub calls_per_minute: Option<u32>,
 
-    /// How long one HTTP request may take before it is answered 408, in seconds
-    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    /// How long one client's HTTP request may take before it is answered 408, in
+    /// seconds; also `--client-timeout`
+    #[arg(
+        long,
+        visible_alias = "client-timeout",
+        default_value_t = 120,
+        value_name = "SECONDS"
+    )]
     pub http_timeout: u64,
 
     /// How long a session may sit unused before it is closed, in seconds
-    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    #[arg(
+        long,
+        hide_short_help = true,
+        default_value_t = 300,
+        value_name = "SECONDS"
+    )]
     pub idle_timeout: u64,
 
     /// On SIGTERM/SIGINT, how long calls in flight may take to finish, in seconds
-    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    #[arg(
+        long,
+        hide_short_help = true,
+        default_value_t = 10,
+        value_name = "SECONDS"
+    )]
     pub shutdown_grace: u64,
 
     /// How long a new connection may take to send its first request's headers before it
     /// is closed, in seconds
-    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    #[arg(
+        long,
+        hide_short_help = true,
+        default_value_t = 10,
+        value_name = "SECONDS"
+    )]
     pub header_read_timeout: u64,
 
     /// How long a connection may stay open with no request in flight, in seconds
-    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    #[arg(
+        long,
+        hide_short_help = true,
+        default_value_t = 60,
+        value_name = "SECONDS"
+    )]
     pub keep_alive_timeout: u64,
 
     /// Connections served at once (at most what the open-file limit allows, which the
@@ -162,11 +188,16 @@ pub struct HttpArgs {
 
     /// How long a connection may stay open, in seconds; it is then closed once its
     /// answers in flight are sent (clients connect again)
-    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    #[arg(
+        long,
+        hide_short_help = true,
+        default_value_t = 600,
+        value_name = "SECONDS"
+    )]
     pub max_connection_age: u64,
 
     /// Requests one connection may carry; it is then closed once its answers are sent
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, hide_short_help = true, default_value_t = 1000, value_name = "N")]
     pub max_connection_requests: u32,
 
     /// Sessions (Streamable HTTP and legacy SSE) and `subscriptions/listen` streams one
@@ -181,7 +212,12 @@ pub struct HttpArgs {
 
     /// How long a `subscriptions/listen` stream lasts before the server ends it (the
     /// client listens again), in seconds
-    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    #[arg(
+        long,
+        hide_short_help = true,
+        default_value_t = 300,
+        value_name = "SECONDS"
+    )]
     pub listen_lifetime: u64,
 
     /// Requests other than tool calls and `tools/list` one user may send per minute,

@@ -286,3 +286,44 @@ async fn serve_with(config: &ServeConfig, serving: &Serving) -> Result<(), CliEr
 pub fn parse() -> Cli {
     <Cli as clap::Parser>::parse()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn serve(words: &[&str]) -> ServeArgs {
+        let words = ["arcade-mcp-gateway", "serve"].iter().chain(words);
+        match Cli::try_parse_from(words).unwrap().command {
+            Command::Serve(args) => *args,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_two_timeouts_have_clearer_names_and_keep_the_old_ones() {
+        let new = serve(&["--arcade-timeout", "7", "--client-timeout", "9"]);
+        assert_eq!(new.source.arcade.request_timeout, 7.0);
+        assert_eq!(new.http.http_timeout, 9);
+        let old = serve(&["--request-timeout", "7", "--http-timeout", "9"]);
+        assert_eq!(old.source.arcade.request_timeout, 7.0);
+        assert_eq!(old.http.http_timeout, 9);
+    }
+
+    #[test]
+    fn rarely_tuned_limits_are_in_help_but_not_in_short_help() {
+        let mut command = Cli::command();
+        let serve = command.find_subcommand_mut("serve").unwrap();
+        let short = serve.render_help().to_string();
+        let long = serve.render_long_help().to_string();
+        for flag in [
+            "--header-read-timeout",
+            "--keep-alive-timeout",
+            "--max-body-bytes",
+        ] {
+            assert!(!short.contains(flag), "{flag} in -h");
+            assert!(long.contains(flag), "{flag} not in --help");
+        }
+        assert!(short.contains("--client-timeout") && short.contains("--arcade-timeout"));
+    }
+}

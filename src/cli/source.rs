@@ -39,8 +39,14 @@ pub struct ArcadeArgs {
     #[arg(long = "tool", value_name = "TOOLKIT.TOOL")]
     pub tools: Vec<String>,
 
-    /// How long one request to Arcade may take, in seconds (fractions allowed, e.g. 0.5)
-    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    /// How long one request to Arcade may take, in seconds (fractions allowed, e.g. 0.5);
+    /// also `--arcade-timeout`
+    #[arg(
+        long,
+        visible_alias = "arcade-timeout",
+        default_value_t = 60.0,
+        value_name = "SECONDS"
+    )]
     pub request_timeout: f64,
 }
 

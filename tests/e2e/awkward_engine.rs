@@ -35,6 +35,21 @@ async fn awkward_engine() -> Emulator {
         .expect("the emulator serves the catalog and the awkward toolkit")
 }
 
+/// Retires version 2.0.0 of the awkward toolkit on `emulator`, as Arcade retires an old
+/// major version while the gateway serves it.
+async fn retire_awkward_2(emulator: &Emulator) {
+    let retired = reqwest::Client::new()
+        .delete(format!(
+            "{}/_emulator/toolkits/Awkward/2.0.0",
+            emulator.base_url()
+        ))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert!(retired.status().is_success());
+}
+
 /// A client that counts `notifications/tools/list_changed`.
 #[derive(Clone, Default)]
 struct ListWatcher(Arc<Notify>);
@@ -207,16 +222,7 @@ async fn a_version_retired_while_serving_refreshes_the_catalog_and_the_model_is_
         .await;
     assert_eq!(first.is_error, Some(false), "{}", text(&first));
 
-    let retired = reqwest::Client::new()
-        .delete(format!(
-            "{}/_emulator/toolkits/Awkward/2.0.0",
-            emulator.base_url()
-        ))
-        .bearer_auth(API_KEY)
-        .send()
-        .await
-        .unwrap();
-    assert!(retired.status().is_success());
+    retire_awkward_2(&emulator).await;
     let state = emulator.state();
     let runs = state.executions("Awkward.Echo", USER);
 
@@ -271,16 +277,7 @@ async fn the_catalog_is_fetched_again_on_an_interval_and_swapped_in_while_servin
     let before = every_tool(&gateway.client).await;
     assert!(find(&before, "Awkward_NoParameters").is_some());
     let changed = gateway.client.service().0.notified();
-    let retired = reqwest::Client::new()
-        .delete(format!(
-            "{}/_emulator/toolkits/Awkward/2.0.0",
-            emulator.base_url()
-        ))
-        .bearer_auth(API_KEY)
-        .send()
-        .await
-        .unwrap();
-    assert!(retired.status().is_success());
+    retire_awkward_2(&emulator).await;
     // Calls keep being answered while the refresh runs.
     let serving = async {
         for _ in 0..20 {

@@ -49,6 +49,11 @@ async fn ann(
     .await
 }
 
+/// The lifecycle of a 2025-11-25 client (`initialize`).
+fn legacy() -> ClientLifecycleMode {
+    ClientLifecycleMode::Initialize
+}
+
 /// Asserts `result` is Ann's own Gmail messages, from the provider.
 fn assert_anns_messages(result: &rmcp::model::CallToolResult) {
     let said = text(result);
@@ -66,14 +71,7 @@ fn provider_calls(emulator: &Emulator) -> u64 {
 async fn url_elicitation_finishes_a_direct_tools_first_call() {
     let (emulator, file) = world().await;
     let person = Person::new(Answer::Approve);
-    let ann = ann(
-        &emulator,
-        &file,
-        person.clone(),
-        ClientLifecycleMode::Initialize,
-        &[],
-    )
-    .await;
+    let ann = ann(&emulator, &file, person.clone(), legacy(), &[]).await;
 
     let result = ann
         .call("Gmail_ListMyMessages", json!({"max_results": 2}))
@@ -99,14 +97,7 @@ async fn url_elicitation_finishes_a_direct_tools_first_call() {
 async fn a_declined_elicitation_of_a_direct_tool_keeps_the_link_and_calls_nothing() {
     let (emulator, file) = world().await;
     let person = Person::new(Answer::Decline);
-    let ann = ann(
-        &emulator,
-        &file,
-        person.clone(),
-        ClientLifecycleMode::Initialize,
-        &[],
-    )
-    .await;
+    let ann = ann(&emulator, &file, person.clone(), legacy(), &[]).await;
 
     let result = ann.call("Gmail_ListMyMessages", json!({})).await;
     let structured = result.structured_content.clone().unwrap();
@@ -160,7 +151,7 @@ async fn mrtr_of_a_direct_tool_finishes_on_the_other_replica() {
 async fn without_elicitation_a_direct_tool_waits_with_progress_and_runs_once_granted() {
     let (emulator, file) = world().await;
     let person = Person::without_elicitation(Some(Duration::from_secs(1)));
-    let lifecycle = ClientLifecycleMode::Initialize;
+    let lifecycle = legacy();
     let ann = ann(
         &emulator,
         &file,
@@ -184,7 +175,7 @@ async fn without_elicitation_a_direct_tool_waits_with_progress_and_runs_once_gra
 async fn search_shows_a_direct_tools_grant() {
     let (emulator, file) = world().await;
     let person = Person::new(Answer::Approve);
-    let lifecycle = ClientLifecycleMode::Initialize;
+    let lifecycle = legacy();
     let ann = ann(
         &emulator,
         &file,

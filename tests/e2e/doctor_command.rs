@@ -23,6 +23,20 @@ async fn doctor(home: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `doctor --no-catalog-cache` for ann against the engine at `url`, which must find a
+/// problem (exit code 1): its lines.
+async fn doctor_failing(home: &Path, url: &str) -> Vec<String> {
+    let envs = [
+        ("ARCADE_API_KEY", API_KEY),
+        ("ARCADE_BASE_URL", url),
+        ("ARCADE_USER_ID", "ann@example.com"),
+    ];
+    let output = doctor(home, &envs, &["--no-catalog-cache"]).await;
+    let lines = lines(&output);
+    assert_eq!(output.status.code(), Some(1), "{lines:#?}");
+    lines
+}
+
 fn lines(output: &Output) -> Vec<String> {
     String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -115,14 +129,7 @@ async fn a_client_entry_whose_command_is_gone_or_whose_flags_are_wrong_is_a_cros
         entry(gateway_bin(), &["serve", "--no-such-flag"]),
     )
     .unwrap();
-    let envs = [
-        ("ARCADE_API_KEY", API_KEY),
-        ("ARCADE_BASE_URL", url.as_str()),
-        ("ARCADE_USER_ID", "ann@example.com"),
-    ];
-    let output = doctor(home.path(), &envs, &["--no-catalog-cache"]).await;
-    let lines = lines(&output);
-    assert_eq!(output.status.code(), Some(1), "{lines:#?}");
+    let lines = doctor_failing(home.path(), &url).await;
     let gone = line_about(&lines, "cursor");
     assert!(
         gone.starts_with('✗') && gone.contains("does not exist"),
@@ -216,14 +223,7 @@ async fn an_unhealthy_engine_is_a_cross_with_its_reason_and_blocked_tools_are_li
         });
     let url = emulator.base_url();
     let home = tempfile::tempdir().unwrap();
-    let envs = [
-        ("ARCADE_API_KEY", API_KEY),
-        ("ARCADE_BASE_URL", url.as_str()),
-        ("ARCADE_USER_ID", "ann@example.com"),
-    ];
-    let output = doctor(home.path(), &envs, &["--no-catalog-cache"]).await;
-    let lines = lines(&output);
-    assert_eq!(output.status.code(), Some(1), "{lines:#?}");
+    let lines = doctor_failing(home.path(), &url).await;
     let engine = line_about(&lines, "engine");
     assert!(engine.starts_with('✗'), "{engine}");
     assert!(

@@ -169,3 +169,24 @@ def test_configure_from_a_uv_tool_install_names_the_tool_s_own_binary(wheel, uv_
     subprocess.run([uv, "cache", "clean"], env=env, check=True, capture_output=True)
     names, _ = launch({"command": entry["command"], "args": entry["args"], "env": {}}, {"HOME": str(home)})
     assert DEMO_TOOLS <= set(names), names
+
+
+def test_pip_install_from_a_clone_puts_a_working_command_on_path(tmp_path):
+    """`pip install .` in a clone builds the wheel here (that needs Rust), with the `dev`
+    profile so that it reuses the suite's debug build, and installs the command."""
+    repo = Path(__file__).resolve().parents[2]
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {**os.environ, "MATURIN_PEP517_ARGS": "--profile dev"}
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", str(repo)], env=env, check=True
+    )
+    command = venv / "bin" / "arcade-mcp-gateway"
+    called = subprocess.run(
+        [str(command), "call", "Math.Add", "--emulator", "--input", '{"a": 2, "b": 3}'],
+        env={"PATH": NO_RUST_PATH, "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert called.stdout.strip() == "5", called

@@ -440,16 +440,22 @@ async fn an_audit_path_that_is_an_existing_file_stops_startup() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
     std::fs::write(&path, "kept\n").unwrap();
+    let stderr = refused_start(dir.path(), &path);
+    assert!(stderr.contains("is an existing file"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "kept\n");
+}
+
+/// `serve --emulator --audit-log PATH`, which must refuse to start (exit code 2): its
+/// stderr.
+fn refused_start(dir: &Path, path: &Path) -> String {
     let output = std::process::Command::new(crate::common::gateway_bin())
         .args(["serve", "--emulator", "--audit-log", path.to_str().unwrap()])
-        .env("ARCADE_GATEWAY_CACHE_DIR", dir.path())
+        .env("ARCADE_GATEWAY_CACHE_DIR", dir)
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("is an existing file"), "{stderr}");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "kept\n");
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[cfg(unix)]
@@ -461,14 +467,7 @@ async fn a_symlink_planted_where_the_days_file_goes_stops_startup() {
     std::fs::write(&planted, "").unwrap();
     let today = chrono::Utc::now().format("%Y-%m-%d");
     std::os::unix::fs::symlink(&planted, dir.path().join(format!("audit.{today}.jsonl"))).unwrap();
-    let output = std::process::Command::new(crate::common::gateway_bin())
-        .args(["serve", "--emulator", "--audit-log", path.to_str().unwrap()])
-        .env("ARCADE_GATEWAY_CACHE_DIR", dir.path())
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_start(dir.path(), &path);
     assert!(stderr.contains("symlink"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&planted).unwrap(), "");
 }

@@ -13,11 +13,11 @@ use std::time::{Instant, SystemTime};
 use crate::arcade::{ArcadeClient, ToolsQuery};
 use crate::catalog::UnmetRequirement;
 use crate::catalog::cache::CatalogCache;
-use crate::clients::{Client, Homes, Installed};
 use crate::config::{Engine, ServeConfig, TransportConfig};
 use crate::identity::IdentityConfig;
 use crate::startup::{Prepared, StartError};
 use crate::transport::http::HttpSettings;
+use mcp_client_config::{Client, Homes, Installed};
 
 /// How a finding reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -48,14 +48,15 @@
 //! | `emulator` | the `arcade-emulator` crate, re-exported with the default `emulator` feature |
 //!
 //! Beside this crate, in `crates/`: `arcade-types` (the API's wire types, shared with
-//! the emulator) and `arcade-emulator` (a local Arcade-compatible engine, its own
-//! binary too, for the offline demo and every test).
+//! the emulator), `arcade-emulator` (a local Arcade-compatible engine, its own binary
+//! too, for the offline demo and every test) and `mcp-client-config` (what `configure`
+//! writes: each MCP client's config file, its paths, format and secrets, and adding
+//! this server's entry to it).
 
 pub mod arcade;
 pub mod audit;
 pub mod catalog;
 pub mod cli;
-pub mod clients;
 pub mod config;
 pub mod direct;
 pub mod discovery;

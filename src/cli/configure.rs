@@ -10,7 +10,7 @@ use clap::{ArgMatches, Args, FromArgMatches};
 
 use super::CliError;
 use super::serve::{ServeArgs, Transport};
-use crate::clients::{
+use mcp_client_config::{
     self, ApiKey, Client, ConfigureError, Homes, Launch, Launcher, Note, Request, Scope,
 };
 
@@ -201,9 +201,9 @@ pub fn run(args: &ConfigureArgs) -> Result<(), CliError> {
 
 /// The plan; with `--print`, which writes nothing, an entry of the same name is shown
 /// replaced, with a line saying that writing it needs `--force`.
-fn plan(request: Request, print: bool) -> Result<clients::Plan, CliError> {
+fn plan(request: Request, print: bool) -> Result<mcp_client_config::Plan, CliError> {
     let homes = Homes::from_env();
-    match clients::plan(&request, &homes) {
+    match mcp_client_config::plan(&request, &homes) {
         Err(ConfigureError::Exists { name, path }) if print => {
             eprintln!(
                 "# an entry named `{name}` is already in {}; shown replaced (to write it, \
@@ -214,14 +214,14 @@ fn plan(request: Request, print: bool) -> Result<clients::Plan, CliError> {
                 force: true,
                 ..request
             };
-            Ok(clients::plan(&replacing, &homes)?)
+            Ok(mcp_client_config::plan(&replacing, &homes)?)
         }
         planned => Ok(planned?),
     }
 }
 
 /// `--print`: the warnings, the file's name on stderr and its new content on stdout.
-fn print(plan: &clients::Plan) {
+fn print(plan: &mcp_client_config::Plan) {
     let warnings = plan
         .notes
         .iter()

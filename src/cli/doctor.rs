@@ -3,8 +3,8 @@
 //! clap, for a flag it cannot parse).
 
 use super::{CliError, ServeArgs};
-use crate::clients::Homes;
 use crate::doctor::{self, Finding, Status};
+use mcp_client_config::Homes;
 
 /// Flags of `doctor`.
 #[derive(Debug, Clone, clap::Args)]

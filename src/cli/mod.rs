@@ -34,12 +34,12 @@ pub use serve::{ServeArgs, Transport};
 pub use source::{ArcadeArgs, CatalogCacheArgs, DirectToolsArgs, SourceArgs};
 pub use tools::ToolsArgs;
 
-use crate::clients::ConfigureError;
 use crate::config::{ConfigError, ServeConfig, TransportConfig};
 use crate::gateway::Caller;
 use crate::startup::{Serving, StartError};
 use crate::transport::http::{HttpError, Readiness};
 use crate::transport::stdio::StdioError;
+use mcp_client_config::ConfigureError;
 
 /// What `--version` prints: the version and the git commit it was built from.
 const VERSION: &str = concat!(

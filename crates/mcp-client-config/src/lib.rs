@@ -1,6 +1,10 @@
-//! What `configure` knows about MCP clients: where each keeps its config file, in what
-//! format, how it passes a secret to a server it launches, and how to add this server's
-//! stdio entry to that file without losing anything already in it.
+//! What `arcade-mcp-gateway configure` knows about MCP clients: where each keeps its
+//! config file, in what format, how it passes a secret to a server it launches, and how
+//! to add the gateway's stdio entry to that file without losing anything already in it.
+//!
+//! It is a crate of its own because it is a concern of its own: it knows nothing of
+//! the gateway but the entry it is asked to write, and the gateway's `cli` and `doctor`
+//! are its only users.
 //!
 //! The flow: [`plan`] finds the file (`paths`) and reads it (`file`), builds the entry
 //! for the client (`entry`), merges it in (`json` or `codex`) and returns a [`Plan`]

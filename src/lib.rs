@@ -8,7 +8,7 @@
 //!   └─ transport: stdio │ Streamable HTTP /mcp │ legacy SSE /sse + /messages
 //!        └─ identity: who is calling → UserId (HTTP only; stdio has one fixed user)
 //!             └─ gateway::Gateway::call_tool (the rmcp ServerHandler; `call_tool` of
-//!                  │  discovery runs the named tool through the same steps)
+//!                  │  the own tools run the named tool through the same steps)
 //!                  ├─ catalog: MCP name → Arcade tool; check the arguments
 //!                  ├─ gateway::call: execute through arcade::ArcadeClient
 //!                  │    └─ not granted yet → gateway::authorization (link, URL
@@ -34,7 +34,6 @@
 //! | [`transport`] | stdio, and the HTTP server (Streamable HTTP, legacy SSE, health, metrics, limits, Arcade's custom user verifier at `/arcade/verify`) |
 //! | [`identity`] | who is calling over HTTP: fixed user, bearer tokens, OAuth JWT, trusted proxy header; and the OAuth sign-in of a browser (the user verifier's) |
 //! | [`gateway`] | the rmcp `ServerHandler`: listing, the call pipeline, the authorization strategies |
-//! | [`discovery`] | the search index behind `search_tools`: BM25F over the served tools' fields, synonyms, named toolkits |
 //! | [`direct`] | tools that call a provider's API directly with the user's Arcade-issued token |
 //! | [`audit`] | the audit log: one JSON line per tool call and authorization event, its schema, the non-blocking writer |
 //! | [`results`] | how an answer becomes an MCP tool result, for Arcade and direct tools alike |
@@ -51,7 +50,8 @@
 //! the emulator), `arcade-emulator` (a local Arcade-compatible engine, its own binary
 //! too, for the offline demo and every test) and `mcp-client-config` (what `configure`
 //! writes: each MCP client's config file, its paths, format and secrets, and adding
-//! this server's entry to it).
+//! this server's entry to it) and `tool-search` (the search index behind
+//! `search_tools`: BM25F over the served tools' fields, synonyms, named toolkits).
 
 pub mod arcade;
 pub mod audit;
@@ -59,7 +59,6 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod direct;
-pub mod discovery;
 pub mod doctor;
 pub mod gateway;
 pub mod identity;

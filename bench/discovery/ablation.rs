@@ -3,7 +3,7 @@
 //! committed ranking, so what each part is worth on the sets it was not tuned on shows.
 
 use arcade_mcp_gateway::catalog::Catalog;
-use arcade_mcp_gateway::discovery::{Ranking, Rule, Weights};
+use tool_search::{Ranking, Rule, Weights};
 
 use crate::{QuerySet, UNREAD_SETS, recall_of};
 
@@ -99,7 +99,8 @@ fn variants() -> Vec<Variant> {
 
 /// The queries found at 1 and at 5 on each set by an index ranked by `ranking`.
 fn hits(catalog: &Catalog, sets: &[QuerySet], ranking: Ranking) -> Vec<(usize, usize)> {
-    let index = arcade_mcp_gateway::discovery::SearchIndex::build_ranked(catalog, None, ranking);
+    let index =
+        tool_search::SearchIndex::build_ranked(&catalog.iter().collect::<Vec<_>>(), ranking);
     sets.iter()
         .map(|set| recall_of(&index, &set.queries))
         .collect()

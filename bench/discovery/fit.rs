@@ -7,7 +7,7 @@
 //! the recall of both on every set.
 
 use arcade_mcp_gateway::catalog::Catalog;
-use arcade_mcp_gateway::discovery::{Ranking, SearchIndex, Weights};
+use tool_search::{Ranking, SearchIndex, Weights};
 
 use crate::{QuerySet, UNREAD_SETS, recall_of};
 
@@ -95,7 +95,7 @@ fn index(catalog: &Catalog, weights: Weights) -> SearchIndex {
         weights,
         ..Ranking::default()
     };
-    SearchIndex::build_ranked(catalog, None, ranking)
+    SearchIndex::build_ranked(&catalog.iter().collect::<Vec<_>>(), ranking)
 }
 
 fn print_weights(found: Weights) {

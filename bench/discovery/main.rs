@@ -18,9 +18,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use arcade_mcp_gateway::catalog::Catalog;
-use arcade_mcp_gateway::discovery::SearchIndex;
 use bm25::{Embedder, EmbedderBuilder, Scorer, Tokenizer};
 use serde::Deserialize;
+use tool_search::SearchIndex;
 
 /// One labelled query.
 #[derive(Deserialize)]
@@ -149,7 +149,7 @@ fn timed_builds(catalog: &Catalog) -> (SearchIndex, Duration) {
     let mut index = None;
     for _ in 0..BUILDS {
         let started = Instant::now();
-        let built = SearchIndex::build(catalog, None);
+        let built = SearchIndex::build(&catalog.iter().collect::<Vec<_>>());
         times.push(started.elapsed());
         // The index built before is dropped here, outside the timing.
         index = Some(built);

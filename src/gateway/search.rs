@@ -6,9 +6,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::catalog::{Catalog, CatalogId};
-use crate::direct::DirectTools;
-use crate::discovery::SearchIndex;
+use tool_search::{SearchIndex, Searchable, ToolText};
+
+use crate::catalog::{Catalog, CatalogEntry, CatalogId};
+use crate::direct::{DirectEntry, DirectTools};
 
 /// How many names an unknown-tool error suggests.
 const SUGGESTIONS: usize = 5;
@@ -51,7 +52,7 @@ impl Search {
             return Arc::clone(index);
         }
         self.building.store(true, Ordering::Release);
-        let index = Arc::new(SearchIndex::build(catalog, direct));
+        let index = Arc::new(build(catalog, direct));
         *self.lock() = Some((catalog.id(), Arc::clone(&index)));
         self.building.store(false, Ordering::Release);
         index
@@ -61,5 +62,58 @@ impl Search {
         self.current
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Indexes every tool served: the catalog's, then the direct tools.
+fn build(catalog: &Catalog, direct: Option<&DirectTools>) -> SearchIndex {
+    let served: Vec<Served> = catalog
+        .iter()
+        .map(Served::Catalog)
+        .chain(
+            direct
+                .into_iter()
+                .flat_map(DirectTools::iter)
+                .map(Served::Direct),
+        )
+        .collect();
+    SearchIndex::build(&served)
+}
+
+/// One tool this gateway serves, as the index reads it.
+enum Served<'a> {
+    Catalog(&'a CatalogEntry),
+    Direct(&'a DirectEntry),
+}
+
+impl Searchable for Served<'_> {
+    fn text(&self) -> ToolText {
+        match self {
+            Served::Catalog(entry) => entry.text(),
+            Served::Direct(entry) => entry.text(),
+        }
+    }
+}
+
+/// A catalog tool is found by its MCP definition and its grant's provider.
+impl Searchable for CatalogEntry {
+    fn text(&self) -> ToolText {
+        let provider = self.auth_requirement().and_then(|r| r.provider_id.clone());
+        ToolText::from_mcp_tool(
+            self.name(),
+            self.qualified_name(),
+            provider,
+            self.tool_json(),
+        )
+    }
+}
+
+/// A direct tool is found by its MCP definition and the provider it is granted by.
+impl Searchable for DirectEntry {
+    fn text(&self) -> ToolText {
+        let definition = serde_json::to_string(&self.tool).unwrap_or_default();
+        let qualified = self.name().replacen('_', ".", 1);
+        let provider = Some(self.grant().provider_id.clone());
+        ToolText::from_mcp_tool(self.name(), &qualified, provider, &definition)
     }
 }

@@ -11,8 +11,8 @@ use super::OwnTool;
 use crate::arcade::types::AuthRequirement;
 use crate::catalog::{Catalog, CatalogEntry, UnmetRequirement};
 use crate::direct::DirectTools;
-use crate::discovery::{Hit, SearchIndex};
 use crate::gateway::search::Search;
+use tool_search::{Hit, SearchIndex};
 
 /// How many matches `search_tools` gives by default, and at most.
 const DEFAULT_LIMIT: usize = 10;

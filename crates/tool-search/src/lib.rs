@@ -1,6 +1,12 @@
-//! Finding the right tool among thousands: the search index behind `search_tools`.
+//! Finding the right tool among thousands: the search index behind the gateway's
+//! `search_tools`.
 //!
-//! Each served tool (catalog and direct tools alike) is indexed by the terms of its
+//! It is a crate of its own because it needs nothing of the gateway but each tool's
+//! text ([`ToolText`], read from the MCP tool definition): it has its own bench
+//! (`cargo bench --bench discovery` at the workspace root) and its own design notes
+//! (`docs/discovery.md`).
+//!
+//! Each served tool is indexed by the terms of its
 //! name, toolkit, description and parameters ([`text`]: split CamelCase and snake_case,
 //! stemmed), in one BM25F index of its fields ([`postings`]). A query ([`query`]) has
 //! its values read for their kind ([`entities`]: `r/rust` is a subreddit) and is
@@ -26,8 +32,6 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use crate::catalog::Catalog;
-use crate::direct::DirectTools;
 use lexicon::Action;
 use postings::{Batch, Field, FieldTerms, Postings, TermId};
 use query::Query;
@@ -128,14 +132,36 @@ pub struct SearchIndex {
     ranking: Ranking,
 }
 
-/// A tool's text, before indexing.
-struct ToolText {
+/// What the index reads of a tool: its names, its provider, and the text of its MCP
+/// definition. Build it with [`ToolText::from_mcp_tool`].
+#[derive(Debug, Clone)]
+pub struct ToolText {
     mcp_name: String,
     qualified_name: String,
     provider: Option<String>,
     description: String,
     /// Each parameter's name and description.
     parameters: Vec<(String, String)>,
+}
+
+/// A tool the index can read; the served tools of a catalog implement it, so the index
+/// reads their definitions on every core at once.
+pub trait Searchable: Sync {
+    /// The tool's text.
+    fn text(&self) -> ToolText;
+}
+
+/// A tool already read, as a test or a bench gives it.
+impl Searchable for ToolText {
+    fn text(&self) -> ToolText {
+        self.clone()
+    }
+}
+
+impl<T: Searchable> Searchable for &T {
+    fn text(&self) -> ToolText {
+        (**self).text()
+    }
 }
 
 /// The part of a kept MCP tool that search reads (the rest is skipped unparsed).
@@ -160,28 +186,18 @@ struct PropertyJson {
 }
 
 impl SearchIndex {
-    /// Indexes every tool of `catalog` and `direct`.
-    pub fn build(catalog: &Catalog, direct: Option<&DirectTools>) -> Self {
-        Self::build_ranked(catalog, direct, Ranking::default())
+    /// Indexes every tool of `tools`.
+    pub fn build<T: Searchable>(tools: &[T]) -> Self {
+        Self::build_ranked(tools, Ranking::default())
     }
 
-    /// Indexes every tool of `catalog` and `direct`, to rank by `ranking`: other weights
-    /// or fewer rules than the committed ones, as the bench's fit and ablation try.
-    pub fn build_ranked(catalog: &Catalog, direct: Option<&DirectTools>, ranking: Ranking) -> Self {
-        let sources: Vec<Source> = catalog
-            .iter()
-            .map(Source::Catalog)
-            .chain(
-                direct
-                    .into_iter()
-                    .flat_map(DirectTools::iter)
-                    .map(Source::Direct),
-            )
-            .collect();
+    /// Indexes every tool of `tools`, to rank by `ranking`: other weights or fewer
+    /// rules than the committed ones, as the bench's fit and ablation try.
+    pub fn build_ranked<T: Searchable>(tools: &[T], ranking: Ranking) -> Self {
         // One batch a thread: each stems its distinct words once.
-        let per_batch = sources.len().div_ceil(rayon::current_num_threads()).max(1);
+        let per_batch = tools.len().div_ceil(rayon::current_num_threads()).max(1);
         let (batches, read): (Vec<Batch>, Vec<Vec<Read>>) =
-            sources.par_chunks(per_batch).map(read_batch).unzip();
+            tools.par_chunks(per_batch).map(read_batch).unzip();
         let (postings, fields) = Postings::build(batches, &ranking.weights);
         let terms = Terms::default();
         let read: Vec<Read> = read.into_iter().flatten().collect();
@@ -372,39 +388,9 @@ impl SearchIndex {
 /// What the index keeps of a tool as it is read, and its provider's id.
 type Read = (Indexed, Option<String>);
 
-/// A tool to index.
-enum Source<'a> {
-    Catalog(&'a crate::catalog::CatalogEntry),
-    Direct(&'a crate::direct::DirectEntry),
-}
-
-impl Source<'_> {
-    /// The text of the tool.
-    fn text(&self) -> ToolText {
-        match self {
-            Source::Catalog(entry) => {
-                let json: ToolJson = serde_json::from_str(entry.tool_json()).unwrap_or_default();
-                let provider = entry.auth_requirement().and_then(|r| r.provider_id.clone());
-                ToolText::new(entry.name(), entry.qualified_name(), provider, json)
-            }
-            Source::Direct(entry) => {
-                let tool = &entry.tool;
-                let json = serde_json::json!({
-                    "description": tool.description,
-                    "inputSchema": tool.input_schema.as_ref(),
-                });
-                let json: ToolJson = serde_json::from_value(json).unwrap_or_default();
-                let qualified = entry.name().replacen('_', ".", 1);
-                let provider = Some(entry.grant().provider_id.clone());
-                ToolText::new(entry.name(), &qualified, provider, json)
-            }
-        }
-    }
-}
-
 /// Reads a batch of tools: their terms, and what the index keeps of each with its
 /// provider's id.
-fn read_batch(sources: &[Source]) -> (Batch, Vec<Read>) {
+fn read_batch<T: Searchable>(sources: &[T]) -> (Batch, Vec<Read>) {
     let mut terms = BatchTerms::default();
     let mut tools = Vec::with_capacity(sources.len());
     let mut read = Vec::with_capacity(sources.len());
@@ -421,7 +407,17 @@ fn read_batch(sources: &[Source]) -> (Batch, Vec<Read>) {
 }
 
 impl ToolText {
-    fn new(mcp_name: &str, qualified_name: &str, provider: Option<String>, json: ToolJson) -> Self {
+    /// The text of a tool from its MCP definition (`tool_json`, as `tools/list` gives
+    /// it: its `description` and its input schema's properties are read, the rest is
+    /// skipped unparsed), its MCP name, its qualified name (`Toolkit.Name`) and its
+    /// provider's id. A definition that cannot be read gives a tool known by its names.
+    pub fn from_mcp_tool(
+        mcp_name: &str,
+        qualified_name: &str,
+        provider: Option<String>,
+        tool_json: &str,
+    ) -> Self {
+        let json: ToolJson = serde_json::from_str(tool_json).unwrap_or_default();
         Self {
             mcp_name: mcp_name.to_owned(),
             qualified_name: qualified_name.to_owned(),
@@ -586,24 +582,23 @@ fn one_line(description: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::arcade::types::ToolDefinition;
     use serde_json::json;
 
-    fn tool(qualified_name: &str, description: &str, provider: Option<&str>) -> ToolDefinition {
-        let (toolkit, name) = qualified_name.split_once('.').unwrap();
-        let requirements = provider.map(|p| json!({"authorization": {"provider_id": p}}));
-        serde_json::from_value(json!({
-            "qualified_name": qualified_name, "name": name, "description": description,
-            "toolkit": {"name": toolkit},
-            "input": {"parameters": [{"name": "repo_name", "required": false,
-                                      "value_schema": {"val_type": "string"}}]},
-            "requirements": requirements,
-        }))
-        .unwrap()
+    fn tool(qualified_name: &str, description: &str, provider: Option<&str>) -> ToolText {
+        let definition = json!({
+            "description": description,
+            "inputSchema": {"type": "object", "properties": {"repo_name": {"type": "string"}}},
+        });
+        ToolText::from_mcp_tool(
+            &qualified_name.replacen('.', "_", 1),
+            qualified_name,
+            provider.map(str::to_owned),
+            &definition.to_string(),
+        )
     }
 
     fn index() -> SearchIndex {
-        let catalog = Catalog::from_definitions(vec![
+        let tools = [
             tool(
                 "Gmail.SendEmail",
                 "Send an email to a recipient.",
@@ -630,8 +625,8 @@ mod tests {
                 Some("github"),
             ),
             tool("Math.Add", "Adds two numbers.", None),
-        ]);
-        SearchIndex::build(&catalog, None)
+        ];
+        SearchIndex::build(&tools)
     }
 
     fn names(hits: &[Hit]) -> Vec<&str> {

@@ -39,6 +39,7 @@ mod legacy_sse;
 mod listen_streams;
 mod log_bounds;
 mod protocol_versions;
+mod readme_front_door;
 mod secrets;
 mod shared_state;
 mod startup_errors;

@@ -7,9 +7,10 @@
 //! gateway then hands it the authorization link (printed for the person) and finishes
 //! the call once access is granted.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
     ElicitResult, ElicitationAction, ElicitationCapability, ErrorData, Implementation, JsonObject,
@@ -107,12 +108,8 @@ fn mcp_name(catalog: &Catalog, tool: &str) -> String {
 }
 
 fn not_granted_in_time(link: &Mutex<Option<String>>) -> Outcome {
-    let url = link
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
     Outcome::NeedsAuthorization {
-        url: url.unwrap_or_default(),
+        url: link.lock().clone().unwrap_or_default(),
         result: None,
     }
 }
@@ -177,10 +174,7 @@ impl ClientHandler for Person {
             return Ok(ElicitResult::new(ElicitationAction::Decline));
         };
         show(&url);
-        *self
-            .link
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(url);
+        *self.link.lock() = Some(url);
         Ok(ElicitResult::new(ElicitationAction::Accept))
     }
 }

@@ -43,7 +43,7 @@ pub enum Outcome {
 
 /// The call could not be made.
 #[derive(Debug, thiserror::Error)]
-pub enum SingleCallError {
+pub enum InProcessCallError {
     /// The gateway refused the request itself (e.g. an unknown tool).
     #[error("{0}")]
     Refused(String),
@@ -69,7 +69,7 @@ pub async fn call(
     tool: &str,
     arguments: JsonObject,
     wait: Option<Wait>,
-) -> Result<Outcome, SingleCallError> {
+) -> Result<Outcome, InProcessCallError> {
     let (client_side, server_side) = tokio::io::duplex(64 * 1024);
     let (server_read, server_write) = tokio::io::split(server_side);
     tokio::spawn(serve_io(gateway, server_read, server_write));
@@ -81,7 +81,7 @@ pub async fn call(
     let client = person
         .serve(client_side)
         .await
-        .map_err(|e| SingleCallError::Connection(e.to_string()))?;
+        .map_err(|e| InProcessCallError::Connection(e.to_string()))?;
     let request = CallToolRequestParams::new(mcp_name(catalog, tool)).with_arguments(arguments);
     let answer = client.call_tool(request);
     let answered = match wait {
@@ -92,8 +92,8 @@ pub async fn call(
         None => answer.await,
     };
     let result = answered.map_err(|error| match error {
-        rmcp::ServiceError::McpError(error) => SingleCallError::Refused(error.message.into()),
-        other => SingleCallError::Connection(other.to_string()),
+        rmcp::ServiceError::McpError(error) => InProcessCallError::Refused(error.message.into()),
+        other => InProcessCallError::Connection(other.to_string()),
     })?;
     let _ = client.cancel().await;
     Ok(outcome(result))

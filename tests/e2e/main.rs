@@ -5,6 +5,7 @@
 mod common;
 mod support;
 
+mod arcade_connections;
 mod audit_log;
 mod authorization_http;
 mod authorization_prompts;
@@ -16,7 +17,6 @@ mod cli_docs;
 mod client_disconnects;
 mod configure;
 mod connection_fairness;
-mod connections;
 mod direct_authorization;
 mod direct_native_example;
 mod direct_startup_errors;

@@ -1,8 +1,7 @@
 //! The integration tests, as one test binary: the real gateway binary and emulator on
 //! loopback, driven by rmcp's client. One binary links once, which keeps builds short;
-//! each module is one concern, and `common`/`support` hold what they share.
+//! each module is one concern, and `support` holds what they share.
 
-mod common;
 mod support;
 
 mod arcade_connections;

@@ -20,9 +20,9 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use super::digest::sha256;
+use super::credentials::sha256;
 use super::error::IdentityError;
-use super::user_id::UserId;
+use super::user::UserId;
 
 const HASH_PREFIX: &str = "sha256:";
 

@@ -30,7 +30,7 @@
 //! | [`config`] | the typed configuration `serve` and `tools` run with, and [`config::ConfigError`] |
 //! | [`startup`] | getting ready: start the emulator if asked, connect, load the catalog and the direct tools |
 //! | [`doctor`] | whether this machine is ready to serve: engine, key, user, catalog, grants, cache |
-//! | [`single_call`] | one tool call from a script (`call`): an in-process MCP client on a pipe to the gateway |
+//! | [`in_process_call`] | one tool call from a script (`call`): an in-process MCP client on a pipe to the gateway |
 //! | [`transport`] | stdio, and the HTTP server (Streamable HTTP, legacy SSE, health, metrics, limits, Arcade's custom user verifier at `/arcade/verify`) |
 //! | [`identity`] | who is calling over HTTP: fixed user, bearer tokens, OAuth JWT, trusted proxy header; and the OAuth sign-in of a browser (the user verifier's) |
 //! | [`gateway`] | the rmcp `ServerHandler`: listing, the call pipeline, the authorization strategies |
@@ -62,11 +62,11 @@ pub mod direct;
 pub mod doctor;
 pub mod gateway;
 pub mod identity;
+pub mod in_process_call;
 pub mod logging;
 pub mod outcome;
 pub mod results;
 pub mod shared_state;
-pub mod single_call;
 pub mod startup;
 pub mod telemetry;
 pub mod transport;

@@ -198,7 +198,7 @@ mod tests {
 
     /// What a test subscriber writes.
     #[derive(Clone, Default)]
-    struct CapturedLines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    struct CapturedLines(std::sync::Arc<parking_lot::Mutex<Vec<u8>>>);
 
     impl CapturedLines {
         fn new() -> (Self, Self) {
@@ -207,13 +207,13 @@ mod tests {
         }
 
         fn text(&self) -> String {
-            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+            String::from_utf8(self.0.lock().clone()).unwrap()
         }
     }
 
     impl Write for CapturedLines {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
+            self.0.lock().extend_from_slice(bytes);
             Ok(bytes.len())
         }
 

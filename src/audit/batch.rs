@@ -3,11 +3,12 @@
 //! line itself, and they would be paid by every call.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use serde::Serialize;
 use tracing_appender::non_blocking::NonBlocking;
 
@@ -40,7 +41,7 @@ impl Batcher {
     /// Adds `line` as one line of JSON, and passes the batch on if it is full.
     pub fn push(&self, line: &impl Serialize) {
         let full = {
-            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut pending = self.pending.lock();
             let start = pending.len();
             if let Err(error) = serde_json::to_writer(&mut *pending, line) {
                 pending.truncate(start);
@@ -57,7 +58,7 @@ impl Batcher {
 
     /// Passes on whatever is gathered.
     pub fn flush(&self) {
-        let batch = take(&mut self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+        let batch = take(&mut self.pending.lock());
         if !batch.is_empty() {
             self.send(&batch);
         }

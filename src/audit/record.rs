@@ -2,9 +2,9 @@
 //! and the authorization lines it writes on the way. With the audit log off, a record
 //! holds nothing and each step costs a branch.
 
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use serde_json::{Map, Value};
 
 use super::arguments::arguments_sha256;
@@ -66,7 +66,7 @@ impl CallRecord {
 
     fn with(&self, change: impl FnOnce(&mut Facts)) {
         if let Some(facts) = &self.facts {
-            change(&mut facts.lock().unwrap_or_else(PoisonError::into_inner));
+            change(&mut facts.lock());
         }
     }
 

@@ -3,10 +3,11 @@
 //! `notifications/tools/list_changed` (clients of 2026-07-28 listen for it with
 //! `subscriptions/listen`, through [`LiveCatalog::changes`]).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use parking_lot::{Mutex, MutexGuard, RwLock};
 use rmcp::RoleServer;
 use rmcp::service::Peer;
 use tokio::sync::{Notify, watch};
@@ -63,11 +64,7 @@ impl LiveCatalog {
 
     /// The catalog now (a cheap clone: a call keeps using the catalog it started with).
     pub fn current(&self) -> Catalog {
-        self.inner
-            .current
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.inner.current.read().clone()
     }
 
     /// Tells `peer` about later replacements. Clients that have gone are forgotten here.
@@ -84,11 +81,7 @@ impl LiveCatalog {
 
     /// Serves `catalog` from now on and tells every connected client.
     pub async fn replace(&self, catalog: Catalog) {
-        *self
-            .inner
-            .current
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = catalog;
+        *self.inner.current.write() = catalog;
         self.inner
             .generation
             .send_modify(|generation| *generation += 1);
@@ -134,11 +127,8 @@ impl LiveCatalog {
         self.inner.refreshed.send_modify(|count| *count += 1);
     }
 
-    fn peers(&self) -> std::sync::MutexGuard<'_, Vec<Peer<RoleServer>>> {
-        self.inner
-            .peers
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn peers(&self) -> MutexGuard<'_, Vec<Peer<RoleServer>>> {
+        self.inner.peers.lock()
     }
 }
 

@@ -1,5 +1,5 @@
 //! `call`: one tool, run from a script for the configured user, through the same
-//! pipeline as an MCP client's `tools/call` (see [`crate::single_call`]).
+//! pipeline as an MCP client's `tools/call` (see [`crate::in_process_call`]).
 //!
 //! Exit codes, kept stable for scripts: 0 the tool succeeded; 1 the tool reported an
 //! error; 2 a usage or configuration mistake; 3 the user must grant access first (the
@@ -14,7 +14,7 @@ use super::{CliError, ServeArgs};
 use crate::catalog::loader::LoadError;
 use crate::config::TransportConfig;
 use crate::gateway::Caller;
-use crate::single_call::{self, Outcome, SingleCallError, Wait};
+use crate::in_process_call::{self, InProcessCallError, Outcome, Wait};
 use crate::startup::{Serving, StartError};
 
 /// The exit codes of `call`.
@@ -73,7 +73,7 @@ pub enum CallError {
     NotStdio,
     /// The call could not be made.
     #[error(transparent)]
-    Call(#[from] SingleCallError),
+    Call(#[from] InProcessCallError),
 }
 
 /// Runs the tool and prints its outcome; the exit code tells which.
@@ -97,10 +97,10 @@ pub async fn run(args: &CallArgs) -> Result<(), CliError> {
         at_most: Duration::from_secs(seconds),
         show_link,
     });
-    let outcome = single_call::call(gateway, &catalog, &args.tool, arguments, wait).await;
+    let outcome = in_process_call::call(gateway, &catalog, &args.tool, arguments, wait).await;
     match outcome {
         Ok(outcome) => report(args, outcome),
-        Err(SingleCallError::Refused(message)) => {
+        Err(InProcessCallError::Refused(message)) => {
             eprintln!("error: {message}");
             Err(CliError::Exit(USAGE))
         }

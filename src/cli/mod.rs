@@ -15,7 +15,6 @@ mod docs;
 mod doctor;
 mod hash_token;
 mod http;
-mod listing;
 mod serve;
 mod source;
 mod tools;

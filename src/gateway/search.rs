@@ -3,8 +3,10 @@
 //! the background) and again for a catalog a refresh brings; while that new index is
 //! being built, searches keep using the old one, so serving never pauses.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+
+use parking_lot::Mutex;
 
 use tool_search::{SearchIndex, Searchable, ToolText};
 
@@ -45,7 +47,7 @@ impl Search {
     /// The index of `catalog`: the kept one; else, while another search builds the new
     /// one, the kept one of the previous catalog; else a new one, built outside the lock.
     pub fn index(&self, catalog: &Catalog, direct: Option<&DirectTools>) -> Arc<SearchIndex> {
-        let kept = self.lock().clone();
+        let kept = self.current.lock().clone();
         if let Some((indexed, index)) = &kept
             && (indexed.is(catalog) || self.building.load(Ordering::Acquire))
         {
@@ -53,15 +55,9 @@ impl Search {
         }
         self.building.store(true, Ordering::Release);
         let index = Arc::new(build(catalog, direct));
-        *self.lock() = Some((catalog.id(), Arc::clone(&index)));
+        *self.current.lock() = Some((catalog.id(), Arc::clone(&index)));
         self.building.store(false, Ordering::Release);
         index
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Indexed> {
-        self.current
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

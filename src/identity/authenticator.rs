@@ -11,8 +11,8 @@ use super::oauth::{OAuthVerifier, ProtectedResource};
 use super::rejection::AuthRejection;
 use super::token_file::TokenFile;
 use super::trusted_header::ProxySecret;
-use super::user_id::UserId;
-use super::verified::Verified;
+use super::user::UserId;
+use super::user::Verified;
 
 /// Resolves the calling user of each HTTP request, by the mode the configuration chose.
 /// Shared by all requests (`Arc<Authenticator>`).

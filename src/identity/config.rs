@@ -8,7 +8,7 @@ use url::Url;
 
 use super::error::IdentityError;
 use super::trusted_header::ProxySecret;
-use super::user_id::UserId;
+use super::user::UserId;
 
 /// The claim that names the user when none is configured.
 pub const DEFAULT_USER_CLAIM: &str = "sub";

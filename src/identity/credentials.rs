@@ -1,8 +1,10 @@
 //! Reading credentials out of request headers, refusing ambiguous ones (a header sent
-//! twice could be read differently by a proxy and by this server).
+//! twice could be read differently by a proxy and by this server); and the one hash
+//! this module keeps of a token or secret instead of the thing itself.
 
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderName};
+use sha2::{Digest, Sha256};
 
 use super::rejection::AuthRejection;
 
@@ -39,6 +41,11 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, AuthReje
     token.map(Some).ok_or_else(|| {
         AuthRejection::malformed("the Authorization header must be `Bearer <token>`")
     })
+}
+
+/// SHA-256 of some bytes: what the token file and the proxy secret are compared by.
+pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::authenticator::Authenticator;
 use super::trusted_header::{PROXY_SECRET_HEADER, USER_ID_HEADER};
-use super::user_id::UserId;
-use super::verified::OAuthClientId;
+use super::user::OAuthClientId;
+use super::user::UserId;
 
 /// Authenticates the request and inserts its [`UserId`] into the request extensions, where
 /// the handlers behind it (rmcp's Streamable HTTP service sees them in

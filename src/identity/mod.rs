@@ -23,15 +23,13 @@
 mod authenticator;
 mod config;
 mod credentials;
-mod digest;
 mod error;
 mod middleware;
 mod oauth;
 mod rejection;
 mod token_file;
 mod trusted_header;
-mod user_id;
-mod verified;
+mod user;
 
 pub use authenticator::Authenticator;
 pub use config::{DEFAULT_USER_CLAIM, IdentityConfig, OAuthConfig};
@@ -44,5 +42,4 @@ pub use oauth::{
 pub use rejection::AuthRejection;
 pub use token_file::hash_token;
 pub use trusted_header::{PROXY_SECRET_HEADER, USER_ID_HEADER};
-pub use user_id::UserId;
-pub use verified::{OAuthClientId, Verified};
+pub use user::{OAuthClientId, UserId, Verified};

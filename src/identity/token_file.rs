@@ -16,11 +16,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
-use super::digest::sha256;
+use parking_lot::RwLock;
+
+use super::credentials::sha256;
 use super::error::IdentityError;
-use super::user_id::UserId;
+use super::user::UserId;
 
 const HASH_PREFIX: &str = "sha256:";
 
@@ -58,14 +60,13 @@ impl TokenFile {
         })?;
         warn_if_empty(&self.path, &table);
         tracing::info!(path = %self.path.display(), tokens = table.len(), "reloaded the token file");
-        *self.table.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(table);
+        *self.table.write() = Arc::new(table);
         Ok(())
     }
 
     /// The user a token belongs to (looked up by the token's hash).
     pub(crate) fn user_for(&self, token: &str) -> Option<UserId> {
-        let table = self.table.read().unwrap_or_else(PoisonError::into_inner);
-        table.get(&sha256(token.as_bytes())).cloned()
+        self.table.read().get(&sha256(token.as_bytes())).cloned()
     }
 }
 

@@ -7,11 +7,11 @@ use axum::http::{HeaderMap, HeaderName};
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
+use super::credentials::sha256;
 use super::credentials::single_header;
-use super::digest::sha256;
 use super::error::IdentityError;
 use super::rejection::AuthRejection;
-use super::user_id::UserId;
+use super::user::UserId;
 
 /// The header in which the proxy names the calling user (the one Arcade's gateway uses).
 pub const USER_ID_HEADER: HeaderName = HeaderName::from_static("arcade-user-id");

@@ -11,13 +11,13 @@ use rmcp::service::ClientLifecycleMode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::common::http::{
-    ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers, oauth_gateway, token_gateway,
-};
-use crate::common::person::{Answer, Person};
-use crate::common::{API_KEY, Gateway, approve, authorization_url, start_emulator};
 use crate::secrets::{GMAIL_READ, provider_token};
 use crate::support::auth_server::{AuthServer, TestKey, claims};
+use crate::support::http::{
+    ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers, oauth_gateway, token_gateway,
+};
+use crate::support::person::{Answer, Person};
+use crate::support::{API_KEY, Gateway, approve, authorization_url, start_emulator};
 
 const ANN: &str = "ann@example.com";
 const BOB: &str = "bob@example.com";
@@ -150,7 +150,7 @@ async fn audit_lines_match_the_schema_say_what_happened_and_hold_no_secret() {
     let relayed = json!({"name": "Math.Multiply", "arguments": {"a": 6.02214, "b": 1.60218}});
     assert_eq!(ann.call("call_tool", relayed).await.is_error, Some(false));
     // A 2026-07-28 client: the prompt is an input-required answer, the grant its retry.
-    let lifecycle = crate::common::discover(ProtocolVersion::V_2026_07_28);
+    let lifecycle = crate::support::discover(ProtocolVersion::V_2026_07_28);
     let ann_bearer = bearer(ANN_TOKEN);
     let headers = headers(&ann_bearer);
     let person = Person::new(Answer::Approve);
@@ -414,7 +414,7 @@ async fn audit_log_dash_writes_the_lines_to_stderr() {
     let gateway = Gateway::spawn(&emulator.base_url(), ANN, &["--audit-log", "-"]).await;
     let result = gateway.call("Math_Add", json!({"a": 2, "b": 3})).await;
     assert_eq!(result.is_error, Some(false));
-    crate::common::eventually("the audit line reaches stderr", || {
+    crate::support::eventually("the audit line reaches stderr", || {
         gateway.logs().contains("\"event\":\"tool_call\"")
     })
     .await;
@@ -448,7 +448,7 @@ async fn an_audit_path_that_is_an_existing_file_stops_startup() {
 /// `serve --emulator --audit-log PATH`, which must refuse to start (exit code 2): its
 /// stderr.
 fn refused_start(dir: &Path, path: &Path) -> String {
-    let output = std::process::Command::new(crate::common::gateway_bin())
+    let output = std::process::Command::new(crate::support::gateway_bin())
         .args(["serve", "--emulator", "--audit-log", path.to_str().unwrap()])
         .env("ARCADE_GATEWAY_CACHE_DIR", dir)
         .stdin(std::process::Stdio::null())
@@ -547,7 +547,7 @@ async fn direct_tool_calls_and_prompts_are_on_record_over_stdio() {
         .call("Gmail_ListMyMessages", json!({"max_results": 3}))
         .await;
     let link = authorization_url(&prompt);
-    crate::common::eventually("four lines are in the file", || {
+    crate::support::eventually("four lines are in the file", || {
         audit_files(dir.path()).lines().count() == 4
     })
     .await;

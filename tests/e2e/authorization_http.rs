@@ -3,11 +3,11 @@
 //! retry lands on the other replica; and URL elicitation (2025-11-25) in a stateful
 //! session, answered in the one `tools/call`.
 
-use crate::common::http::{ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers};
-use crate::common::mrtr::sealed_state_is_checked_before_running_once;
-use crate::common::person::{Answer, Person};
-use crate::common::{assert_inbox_of, discover, mail_runs, start_emulator};
+use crate::support::http::{ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers};
+use crate::support::mrtr::sealed_state_is_checked_before_running_once;
+use crate::support::person::{Answer, Person};
 use crate::support::round_robin::RoundRobin;
+use crate::support::{assert_inbox_of, discover, mail_runs, start_emulator};
 use rmcp::model::ProtocolVersion;
 use rmcp::service::ClientLifecycleMode;
 use serde_json::json;
@@ -33,7 +33,7 @@ impl Replicas {
         let env = [("ARCADE_GATEWAY_STATE_KEY", STATE_KEY)];
         let mut flags = vec!["--stateless"];
         flags.extend_from_slice(extra);
-        let replica = || crate::common::http::token_gateway(arcade, &flags, &env);
+        let replica = || crate::support::http::token_gateway(arcade, &flags, &env);
         let ((one, dir_one), (two, dir_two)) = tokio::join!(replica(), replica());
         let proxy = RoundRobin::start(vec![one.base.clone(), two.base.clone()]).await;
         Self {
@@ -100,7 +100,7 @@ async fn mrtr_over_replicas_refuses_altered_and_other_users_state() {
 #[tokio::test]
 async fn url_elicitation_in_a_stateful_session_answers_the_one_call() {
     let emulator = start_emulator().await;
-    let (gateway, _dir) = crate::common::http::token_gateway(&emulator.base_url(), &[], &[]).await;
+    let (gateway, _dir) = crate::support::http::token_gateway(&emulator.base_url(), &[], &[]).await;
     let person = Person::new(Answer::Approve).speaking(ProtocolVersion::V_2025_11_25);
     let ann = McpClient::connect_with(
         person.clone(),

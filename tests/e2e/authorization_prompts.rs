@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use crate::common::mrtr::{first_round, retry, sealed_state_is_checked_before_running_once};
-use crate::common::person::{Answer, Person};
-use crate::common::{Gateway, assert_inbox_of, eventually, mail_runs, start_emulator, text};
+use crate::support::mrtr::{first_round, retry, sealed_state_is_checked_before_running_once};
+use crate::support::person::{Answer, Person};
+use crate::support::{Gateway, assert_inbox_of, eventually, mail_runs, start_emulator, text};
 use arcade_mcp_gateway::emulator::Emulator;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, JsonObject,
@@ -25,7 +25,7 @@ fn legacy() -> ClientLifecycleMode {
 }
 
 fn stateless() -> ClientLifecycleMode {
-    crate::common::discover(ProtocolVersion::V_2026_07_28)
+    crate::support::discover(ProtocolVersion::V_2026_07_28)
 }
 
 /// A gateway for Ann with `person` as the client.
@@ -70,7 +70,7 @@ async fn url_elicitation_answers_the_first_call_with_the_tools_result() {
     );
     assert!(!logs.contains("tok_"), "no provider token in the logs");
     assert!(
-        !logs.contains(crate::common::API_KEY),
+        !logs.contains(crate::support::API_KEY),
         "no Arcade key in the logs"
     );
 }

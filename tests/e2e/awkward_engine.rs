@@ -15,7 +15,7 @@ use rmcp::{ClientHandler, RoleClient};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::common::{API_KEY, Gateway, text};
+use crate::support::{API_KEY, Gateway, text};
 
 const USER: &str = "ann@example.com";
 

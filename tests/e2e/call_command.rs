@@ -6,7 +6,7 @@ use std::process::{Output, Stdio};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::common::{API_KEY, approve, gateway_bin, start_emulator};
+use crate::support::{API_KEY, approve, gateway_bin, start_emulator};
 
 const USER: &str = "ann@example.com";
 
@@ -17,7 +17,7 @@ fn call_command(base_url: &str, args: &[&str]) -> tokio::process::Command {
         .args(args)
         .arg("--no-catalog-cache")
         .env_clear()
-        .envs(crate::common::kept_env())
+        .envs(crate::support::kept_env())
         .env("ARCADE_API_KEY", API_KEY)
         .env("ARCADE_BASE_URL", base_url)
         .env("ARCADE_USER_ID", USER)

@@ -15,7 +15,7 @@ use rmcp::{ClientHandler, RoleClient};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::common::{API_KEY, Gateway, text};
+use crate::support::{API_KEY, Gateway, text};
 
 /// A client that counts on being told the tool list changed.
 #[derive(Clone, Default)]
@@ -205,7 +205,7 @@ async fn a_changed_catalog_reaches_a_2026_subscriber() {
     write_toolkit(&kits, "More", &["Gamma"]);
     let slow = emulator(&kits, addr, 1_500).await;
     let extra = ["--catalog-cache-dir", cache.to_str().unwrap()];
-    let lifecycle = crate::common::discover(ProtocolVersion::V_2026_07_28);
+    let lifecycle = crate::support::discover(ProtocolVersion::V_2026_07_28);
     let gateway =
         Gateway::spawn_with((), lifecycle, &slow.base_url(), "ann@example.com", &extra).await;
 

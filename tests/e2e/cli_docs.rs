@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::common::gateway_bin;
+use crate::support::gateway_bin;
 
 fn run(args: &[&str]) -> std::process::Output {
     Command::new(gateway_bin())

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-use crate::common::http::HttpGateway;
-use crate::common::{API_KEY, eventually, gateway_bin, start_emulator};
+use crate::support::http::HttpGateway;
+use crate::support::{API_KEY, eventually, gateway_bin, start_emulator};
 
 /// How long the engine takes to answer an execute: long enough to disconnect first,
 /// shorter than rmcp's 5 s drain after stdin closes (which would let it run).

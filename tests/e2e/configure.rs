@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::common::{API_KEY, gateway_bin};
+use crate::support::{API_KEY, gateway_bin};
 
 const USER: &str = "ann@example.com";
 
@@ -150,7 +150,7 @@ impl Home {
             .arg("configure")
             .args(args)
             .env_clear()
-            .envs(crate::common::kept_env())
+            .envs(crate::support::kept_env())
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.path("xdg"))
             .env("CODEX_HOME", self.path("codex-home"))

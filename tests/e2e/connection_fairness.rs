@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-use crate::common::http::HttpGateway;
-use crate::common::start_emulator;
+use crate::support::http::HttpGateway;
+use crate::support::start_emulator;
 
 /// A TCP connection to `to` from the loopback address `from` (all of 127/8 is loopback
 /// on Linux, so each address is another peer to the server).

@@ -11,10 +11,10 @@ use rmcp::service::ClientLifecycleMode;
 use serde_json::{Value, json};
 
 use crate::authorization_http::Replicas;
-use crate::common::http::ANN_TOKEN;
-use crate::common::person::{Answer, Person};
-use crate::common::{Gateway, discover, start_emulator, text};
 use crate::direct_tools::tools_file;
+use crate::support::http::ANN_TOKEN;
+use crate::support::person::{Answer, Person};
+use crate::support::{Gateway, discover, start_emulator, text};
 use arcade_mcp_gateway::emulator::Emulator;
 
 /// The emulator, and the direct tools file for it (kept while the test runs).

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use crate::common::{API_KEY, approve, authorization_url, start_emulator, text};
+use crate::support::{API_KEY, approve, authorization_url, start_emulator, text};
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::TokioChildProcess;

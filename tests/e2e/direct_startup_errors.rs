@@ -3,7 +3,7 @@
 
 use std::process::Output;
 
-use crate::common::{API_KEY, gateway_bin, start_emulator};
+use crate::support::{API_KEY, gateway_bin, start_emulator};
 
 const HEAD: &str = r#"
 [[tool]]
@@ -20,7 +20,7 @@ fn serve_with(base_url: &str, toml: &str) -> Output {
         .args(["serve", "--no-catalog-cache", "--direct-tools"])
         .arg(&path)
         .env_clear()
-        .envs(crate::common::kept_env())
+        .envs(crate::support::kept_env())
         .envs([
             ("ARCADE_API_KEY", API_KEY),
             ("ARCADE_USER_ID", "ann@example.com"),
@@ -95,7 +95,7 @@ fn a_missing_file_is_named() {
     let output = std::process::Command::new(gateway_bin())
         .args(["serve", "--direct-tools", "/nonexistent/direct.toml"])
         .env_clear()
-        .envs(crate::common::kept_env())
+        .envs(crate::support::kept_env())
         .envs([
             ("ARCADE_API_KEY", API_KEY),
             ("ARCADE_USER_ID", "ann@example.com"),

@@ -2,7 +2,7 @@
 //! emulator on loopback playing both Arcade and the provider (its fake Gmail and
 //! GitHub accept only tokens of live grants).
 
-use crate::common::{API_KEY, Gateway, approve, authorization_url, start_emulator, text};
+use crate::support::{API_KEY, Gateway, approve, authorization_url, start_emulator, text};
 use arcade_mcp_gateway::arcade::types::{AuthAuthorizeRequest, AuthRequirement, OAuth2Requirement};
 use arcade_mcp_gateway::arcade::{ArcadeClient, ArcadeSettings};
 use serde_json::{Value, json};

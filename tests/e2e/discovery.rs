@@ -7,9 +7,9 @@ use rmcp::ClientHandler;
 use rmcp::model::{CallToolRequestParams, CallToolResponse, ProtocolVersion};
 use serde_json::{Value, json};
 
-use crate::common::http::{HttpGateway, McpClient};
-use crate::common::person::{Answer, Person};
-use crate::common::{
+use crate::support::http::{HttpGateway, McpClient};
+use crate::support::person::{Answer, Person};
+use crate::support::{
     Gateway, approve, assert_inbox_of, authorization_url, discover, mail_runs, start_emulator, text,
 };
 

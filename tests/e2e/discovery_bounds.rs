@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::common::http::{ANN_TOKEN, McpClient, bearer, headers, token_gateway};
-use crate::common::text;
 use crate::huge_catalogs::fixture_emulator;
+use crate::support::http::{ANN_TOKEN, McpClient, bearer, headers, token_gateway};
+use crate::support::text;
 
 #[tokio::test]
 async fn huge_names_toolkits_and_queries_are_refused_at_once_and_others_are_served() {

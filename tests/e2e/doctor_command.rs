@@ -7,14 +7,14 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::common::{API_KEY, approve, gateway_bin, start_emulator};
+use crate::support::{API_KEY, approve, gateway_bin, start_emulator};
 
 async fn doctor(home: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
     tokio::process::Command::new(gateway_bin())
         .arg("doctor")
         .args(args)
         .env_clear()
-        .envs(crate::common::kept_env())
+        .envs(crate::support::kept_env())
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .envs(envs.iter().copied())
@@ -66,7 +66,7 @@ async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
     let call = tokio::process::Command::new(gateway_bin())
         .args(["call", "Mail.ListEmails", "--no-catalog-cache"])
         .env_clear()
-        .envs(crate::common::kept_env())
+        .envs(crate::support::kept_env())
         .envs(envs.iter().copied())
         .output()
         .await
@@ -77,7 +77,7 @@ async fn a_healthy_setup_is_all_ticks_with_the_users_grants() {
     let configure = tokio::process::Command::new(gateway_bin())
         .args(["configure", "cursor"])
         .env_clear()
-        .envs(crate::common::kept_env())
+        .envs(crate::support::kept_env())
         .env("HOME", home.path())
         .envs(envs.iter().copied())
         .output()

@@ -23,7 +23,7 @@ use futures::StreamExt;
 use rmcp::model::CallToolResult;
 use serde_json::{Value, json};
 
-use crate::common::{
+use crate::support::{
     API_KEY, Gateway, approve, authorization_url, eventually, gateway_bin, start_emulator, text,
 };
 
@@ -404,7 +404,7 @@ async fn startup(cell: Cell, emulator: &Emulator, flags: &[&str]) {
             .arg("serve")
             .args(flags)
             .env_clear()
-            .envs(crate::common::kept_env())
+            .envs(crate::support::kept_env())
             .env("ARCADE_API_KEY", API_KEY)
             .env("ARCADE_BASE_URL", emulator.base_url())
             .env("ARCADE_USER_ID", USER)

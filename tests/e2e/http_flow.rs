@@ -2,12 +2,12 @@
 //! HTTP client (stateful and stateless), plain HTTP requests for the refusals, and two
 //! stateless replicas behind a round-robin proxy.
 
-use crate::common::http::{
+use crate::support::auth_server::{AuthServer, TestKey, claims};
+use crate::support::http::{
     ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers, oauth_gateway, token_gateway,
 };
-use crate::common::{approve, assert_inbox_of, authorization_url, start_emulator, text};
-use crate::support::auth_server::{AuthServer, TestKey, claims};
 use crate::support::round_robin::RoundRobin;
+use crate::support::{approve, assert_inbox_of, authorization_url, start_emulator, text};
 use arcade_mcp_gateway::emulator::{Emulator, Faults};
 use serde_json::{Value, json};
 
@@ -91,7 +91,7 @@ async fn bearer_tokens_two_users_stateful_sessions() {
     a_user_id_in_the_arguments_changes_nothing(&ann, &emulator).await;
 
     let logs = gateway.logs();
-    for secret in [ANN_TOKEN, BOB_TOKEN, crate::common::API_KEY] {
+    for secret in [ANN_TOKEN, BOB_TOKEN, crate::support::API_KEY] {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
 }
@@ -157,7 +157,7 @@ async fn fixed_user_on_loopback_serves_and_refuses_a_public_bind() {
     let sum = client.call("Math_Add", json!({"a": 40, "b": 2})).await;
     assert_eq!(text(&sum), "42");
 
-    let refused = std::process::Command::new(crate::common::gateway_bin())
+    let refused = std::process::Command::new(crate::support::gateway_bin())
         .args(["serve", "--transport", "http", "--bind", "0.0.0.0:0"])
         .args(["--user-id", "ann@example.com", "--emulator"])
         .output()
@@ -388,7 +388,7 @@ async fn oauth_two_users_metadata_challenge_and_scopes() {
 
     let logs = gateway.logs();
     assert!(
-        !logs.contains(&ann[0].1[7..]) && !logs.contains(crate::common::API_KEY),
+        !logs.contains(&ann[0].1[7..]) && !logs.contains(crate::support::API_KEY),
         "a token reached the logs"
     );
 }

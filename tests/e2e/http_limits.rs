@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use crate::common::http::{ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, token_gateway};
-use crate::common::{start_emulator, text};
+use crate::support::http::{ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, token_gateway};
+use crate::support::{start_emulator, text};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -13,8 +13,8 @@ use rmcp::model::PaginatedRequestParams;
 use rmcp::service::RunningService;
 use rmcp::{ClientHandler, RoleClient};
 
-use crate::common::http::{HttpGateway, McpClient};
-use crate::common::{API_KEY, Gateway};
+use crate::support::http::{HttpGateway, McpClient};
+use crate::support::{API_KEY, Gateway};
 
 /// The emulator serving the repository's copy of the real catalog.
 pub async fn fixture_emulator() -> Emulator {

@@ -5,9 +5,9 @@
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use crate::common::http::{ANN_TOKEN, HttpGateway, bearer, token_gateway};
-use crate::common::start_emulator;
+use crate::support::http::{ANN_TOKEN, HttpGateway, bearer, token_gateway};
 use crate::support::otlp::Receiver;
+use crate::support::start_emulator;
 use arcade_mcp_gateway::emulator::{Emulator, Faults};
 use futures::{Stream, StreamExt};
 use serde_json::{Value, json};

@@ -7,8 +7,8 @@ use std::time::Duration;
 use rmcp::model::{ProtocolVersion, SubscriptionFilter};
 use serde_json::json;
 
-use crate::common::http::{ANN_TOKEN, BOB_TOKEN, McpClient, bearer, headers, token_gateway};
-use crate::common::{discover, start_emulator, text};
+use crate::support::http::{ANN_TOKEN, BOB_TOKEN, McpClient, bearer, headers, token_gateway};
+use crate::support::{discover, start_emulator, text};
 
 /// What a listener asks for: the tool list's changes.
 fn tool_changes() -> SubscriptionFilter {

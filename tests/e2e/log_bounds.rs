@@ -4,8 +4,8 @@
 
 use serde_json::json;
 
-use crate::common::http::{ANN_TOKEN, RawSession, token_gateway};
-use crate::common::start_emulator;
+use crate::support::http::{ANN_TOKEN, RawSession, token_gateway};
+use crate::support::start_emulator;
 
 #[tokio::test]
 async fn huge_ids_and_refused_methods_do_not_flood_the_log() {

@@ -1,10 +1,10 @@
 //! The integration tests, as one test binary: the real gateway binary and emulator on
 //! loopback, driven by rmcp's client. One binary links once, which keeps builds short;
-//! each module is one concern, and `common`/`support` hold what they share.
+//! each module is one concern, and `support` holds what they share.
 
-mod common;
 mod support;
 
+mod arcade_connections;
 mod audit_log;
 mod authorization_http;
 mod authorization_prompts;
@@ -16,7 +16,6 @@ mod cli_docs;
 mod client_disconnects;
 mod configure;
 mod connection_fairness;
-mod connections;
 mod direct_authorization;
 mod direct_native_example;
 mod direct_startup_errors;

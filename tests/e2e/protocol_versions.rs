@@ -9,9 +9,9 @@
 //! carries what it declared at `initialize`; anything else → the link as the result,
 //! approved, and a second call.
 
-use crate::common::http::{HttpGateway, McpClient};
-use crate::common::person::{Answer, Person};
-use crate::common::{
+use crate::support::http::{HttpGateway, McpClient};
+use crate::support::person::{Answer, Person};
+use crate::support::{
     Gateway, approve, assert_inbox_of, authorization_url, call_tool, mail_runs, start_emulator,
 };
 use arcade_mcp_gateway::emulator::Emulator;
@@ -80,7 +80,7 @@ impl Row {
         if self.version.has_initialize() {
             ClientLifecycleMode::Initialize
         } else {
-            crate::common::discover(self.version.clone())
+            crate::support::discover(self.version.clone())
         }
     }
 

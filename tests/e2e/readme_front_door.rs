@@ -6,7 +6,7 @@
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::common::{gateway_bin, kept_env};
+use crate::support::{gateway_bin, kept_env};
 
 /// How long a command that "answers at once" may take on a loaded machine.
 const AT_ONCE: Duration = Duration::from_secs(30);

@@ -2,7 +2,7 @@
 //! password in `--redis-url` appear in no tool result and no log line, even with every
 //! log level on.
 
-use crate::common::{API_KEY, Gateway, approve, authorization_url, start_emulator, text};
+use crate::support::{API_KEY, Gateway, approve, authorization_url, start_emulator, text};
 use arcade_mcp_gateway::arcade::types::{AuthAuthorizeRequest, AuthRequirement, OAuth2Requirement};
 use arcade_mcp_gateway::arcade::{ArcadeClient, ArcadeSettings};
 use serde_json::json;
@@ -51,7 +51,7 @@ const REDIS_PASSWORD: &str = "redis-pa55-SECRET-9c1e";
 #[tokio::test]
 async fn the_redis_password_never_shows() {
     // A URL the gateway refuses: the error says what to give, not what was given.
-    let refused = std::process::Command::new(crate::common::gateway_bin())
+    let refused = std::process::Command::new(crate::support::gateway_bin())
         .args([
             "serve",
             "--transport",
@@ -80,15 +80,17 @@ async fn the_redis_password_never_shows() {
         return;
     };
     let emulator = start_emulator().await;
-    let (gateway, _dir) = crate::common::http::token_gateway(
+    let (gateway, _dir) = crate::support::http::token_gateway(
         &emulator.base_url(),
         &["--redis-url", &redis.url()],
         &[],
     )
     .await;
-    let client = crate::common::http::McpClient::connect(
+    let client = crate::support::http::McpClient::connect(
         &gateway.mcp_url(),
-        &crate::common::http::headers(&crate::common::http::bearer(crate::common::http::ANN_TOKEN)),
+        &crate::support::http::headers(&crate::support::http::bearer(
+            crate::support::http::ANN_TOKEN,
+        )),
     )
     .await;
     assert_eq!(

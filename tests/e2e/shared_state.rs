@@ -7,11 +7,13 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::http::{ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers};
-use crate::common::mrtr::{first_round, retry};
-use crate::common::person::{Answer, Person};
-use crate::common::{Gateway, approve, assert_inbox_of, discover, mail_runs, start_emulator, text};
+use crate::support::http::{ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers};
+use crate::support::mrtr::{first_round, retry};
+use crate::support::person::{Answer, Person};
 use crate::support::redis_server::{RedisServer, TlsRedisServer};
+use crate::support::{
+    Gateway, approve, assert_inbox_of, discover, mail_runs, start_emulator, text,
+};
 use arcade_mcp_gateway::emulator::Faults;
 use arcade_mcp_gateway::shared_state::{LEASE_TTL, OP_TIMEOUT, PROBE_EVERY};
 use rmcp::model::{CallToolResponse, ProtocolVersion};
@@ -33,7 +35,7 @@ async fn replicas(
         ("ARCADE_GATEWAY_STATE_KEY", STATE_KEY),
         ("ARCADE_GATEWAY_REDIS_URL", redis),
     ];
-    let replica = || crate::common::http::token_gateway(arcade, &args, &env);
+    let replica = || crate::support::http::token_gateway(arcade, &args, &env);
     let ((one, dir_one), (two, dir_two)) = tokio::join!(replica(), replica());
     ([one, two], [dir_one, dir_two])
 }
@@ -231,7 +233,7 @@ async fn a_request_state_replayed_on_the_other_replica_is_refused() {
 async fn a_request_state_is_used_once_by_one_replica_without_redis() {
     let emulator = start_emulator().await;
     let (gateway, _dir) =
-        crate::common::http::token_gateway(&emulator.base_url(), &["--stateless"], &[]).await;
+        crate::support::http::token_gateway(&emulator.base_url(), &["--stateless"], &[]).await;
     let ann = mrtr_client(&gateway, ANN_TOKEN).await;
     let arguments = json!({});
     let (state, url) = first_round(&ann.client, arguments.clone()).await;
@@ -519,7 +521,7 @@ async fn replicas_share_limits_through_a_redis_over_tls() {
         ("ARCADE_GATEWAY_REDIS_URL", url.as_str()),
         ("SSL_CERT_FILE", ca.as_str()),
     ];
-    let (gateway, _dir) = crate::common::http::token_gateway(
+    let (gateway, _dir) = crate::support::http::token_gateway(
         &emulator.base_url(),
         &["--stateless", "--calls-per-minute", "2"],
         &env,

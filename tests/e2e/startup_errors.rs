@@ -3,14 +3,14 @@
 
 use std::process::Output;
 
-use crate::common::{API_KEY, gateway_bin, start_emulator};
+use crate::support::{API_KEY, gateway_bin, start_emulator};
 
 fn serve(envs: &[(&str, &str)], args: &[&str]) -> Output {
     std::process::Command::new(gateway_bin())
         .args(["serve", "--no-catalog-cache"])
         .args(args)
         .env_clear()
-        .envs(crate::common::kept_env())
+        .envs(crate::support::kept_env())
         .envs(envs.iter().copied())
         .stdin(std::process::Stdio::null())
         .output()
@@ -158,7 +158,7 @@ async fn a_stdio_client_is_told_why_the_server_could_not_start() {
     command
         .args(["serve", "--no-catalog-cache"])
         .env_clear()
-        .envs(crate::common::kept_env())
+        .envs(crate::support::kept_env())
         .env("ARCADE_API_KEY", "arc_wrong")
         .env("ARCADE_BASE_URL", emulator.base_url())
         .env("ARCADE_USER_ID", "ann@example.com");
@@ -195,7 +195,7 @@ async fn the_typescript_sdk_shows_why_a_rejected_key_stops_the_server() {
     });
     let path = home.path().to_owned();
     let launched =
-        tokio::task::spawn_blocking(move || crate::common::typescript::launch(&spec, &path))
+        tokio::task::spawn_blocking(move || crate::support::typescript::launch(&spec, &path))
             .await
             .unwrap();
     assert!(!launched.listed, "{}", launched.stdout);

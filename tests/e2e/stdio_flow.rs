@@ -1,7 +1,7 @@
 //! The whole story over stdio, as a desktop assistant lives it: the real gateway
 //! binary, rmcp's client, the emulator on loopback.
 
-use crate::common::{Gateway, approve, authorization_url, start_emulator, text};
+use crate::support::{Gateway, approve, authorization_url, start_emulator, text};
 use serde_json::json;
 
 #[tokio::test]

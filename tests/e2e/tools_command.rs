@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::gateway_bin;
+use crate::support::gateway_bin;
 
 fn tools(extra: &[&str]) -> String {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/direct-tools.toml");
@@ -75,10 +75,10 @@ fn the_json_is_what_tools_list_gives() {
 /// and message, and the key is in none.
 #[test]
 fn json_logs_are_one_object_a_line() {
-    let output = std::process::Command::new(crate::common::gateway_bin())
+    let output = std::process::Command::new(crate::support::gateway_bin())
         .args(["tools", "--emulator", "--log-format", "json"])
         .env_clear()
-        .envs(crate::common::kept_env())
+        .envs(crate::support::kept_env())
         .env("RUST_LOG", "info")
         .output()
         .unwrap();

@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
-use crate::common::http::{
+use crate::support::http::{
     ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers, token_gateway,
 };
-use crate::common::{API_KEY, approve, authorization_url, start_emulator, text};
 use crate::support::otlp::{CLIENT, Receiver, SERVER, Span};
+use crate::support::{API_KEY, approve, authorization_url, start_emulator, text};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID: &str = "00f067aa0ba902b7";
@@ -290,7 +290,7 @@ async fn over_stdio_the_meta_parent_is_kept_and_the_last_spans_leave_at_exit() {
     let mut env = otel_env(&receiver.endpoint, "http/protobuf").to_vec();
     // No timer fires before the exit: only the flush at exit can send the spans.
     env.push(("OTEL_BSP_SCHEDULE_DELAY", "600000"));
-    let mut child = tokio::process::Command::new(crate::common::gateway_bin())
+    let mut child = tokio::process::Command::new(crate::support::gateway_bin())
         .arg("serve")
         .env("ARCADE_API_KEY", API_KEY)
         .env("ARCADE_BASE_URL", emulator.base_url())
@@ -487,7 +487,7 @@ async fn a_stuck_or_absent_collector_costs_a_call_nothing() {
 
 #[test]
 fn otlp_over_grpc_is_refused_at_start_with_what_to_use() {
-    let output = std::process::Command::new(crate::common::gateway_bin())
+    let output = std::process::Command::new(crate::support::gateway_bin())
         .args(["serve", "--transport", "http", "--bind", "127.0.0.1:0"])
         .env("ARCADE_API_KEY", API_KEY)
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
@@ -506,7 +506,7 @@ fn otlp_over_grpc_is_refused_at_start_with_what_to_use() {
 
 #[test]
 fn commands_that_serve_nothing_ignore_the_otel_variables() {
-    let output = std::process::Command::new(crate::common::gateway_bin())
+    let output = std::process::Command::new(crate::support::gateway_bin())
         .args(["completions", "bash"])
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
         .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
@@ -537,7 +537,7 @@ async fn huge_ids_names_and_a_bad_tracestate_are_bounded_in_spans() {
             ("traceparent", traceparent(trace_id, PARENT_ID)),
             ("tracestate", tracestate.clone()),
         ];
-        let session = crate::common::http::RawSession::open(&gateway, ANN_TOKEN, &extra).await;
+        let session = crate::support::http::RawSession::open(&gateway, ANN_TOKEN, &extra).await;
         let huge = "n".repeat(50_000);
         let call = json!({"jsonrpc": "2.0", "id": format!("{huge}{n}"), "method": "tools/call",
             "params": {"name": format!("Math_Add{huge}"), "arguments": {}}});

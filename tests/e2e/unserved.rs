@@ -5,7 +5,7 @@
 use rmcp::ServiceError;
 use rmcp::model::{ErrorCode, ReadResourceRequestParams};
 
-use crate::common::{Gateway, start_emulator};
+use crate::support::{Gateway, start_emulator};
 
 fn mcp_error(error: ServiceError) -> rmcp::ErrorData {
     match error {

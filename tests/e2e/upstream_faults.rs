@@ -2,7 +2,7 @@
 //! accepting and an engine that goes away and comes back. Each becomes a tool error
 //! that says what happened, and the server answers the next call.
 
-use crate::common::{Gateway, start_emulator, start_emulator_at, text};
+use crate::support::{Gateway, start_emulator, start_emulator_at, text};
 use serde_json::json;
 
 #[tokio::test]
@@ -17,7 +17,7 @@ async fn a_rejected_key_says_what_to_set_and_the_server_keeps_serving() {
         "{}",
         text(&result)
     );
-    emulator.state().set_api_key(crate::common::API_KEY);
+    emulator.state().set_api_key(crate::support::API_KEY);
     assert_eq!(
         text(&gateway.call("Math_Add", json!({"a": 1, "b": 2})).await),
         "3"
@@ -108,7 +108,7 @@ fn hostile_authorizations() -> Vec<(serde_json::Value, &'static str)> {
 
 #[tokio::test]
 async fn upstream_hostile_authorization_links_become_tool_errors_on_every_path() {
-    use crate::common::person::{Answer, Person};
+    use crate::support::person::{Answer, Person};
     use arcade_mcp_gateway::emulator::{CannedAnswer, Faults};
     use rmcp::service::ClientLifecycleMode;
 
@@ -284,7 +284,7 @@ async fn upstream_redirects_to_another_origin_are_not_followed() {
 async fn upstream_readiness_keeps_the_engine_address_and_socket_errors_to_the_log() {
     let emulator = start_emulator().await;
     let base = emulator.base_url();
-    let (gateway, _dir) = crate::common::http::token_gateway(&base, &[], &[]).await;
+    let (gateway, _dir) = crate::support::http::token_gateway(&base, &[], &[]).await;
     emulator.shutdown().await;
     let ready = reqwest::get(format!("{}/readyz", gateway.base))
         .await
@@ -302,7 +302,7 @@ async fn upstream_readiness_keeps_the_engine_address_and_socket_errors_to_the_lo
 #[tokio::test]
 async fn readiness_gives_the_engines_own_reason_when_it_reports_itself_unhealthy() {
     let emulator = start_emulator().await;
-    let (gateway, _dir) = crate::common::http::token_gateway(&emulator.base_url(), &[], &[]).await;
+    let (gateway, _dir) = crate::support::http::token_gateway(&emulator.base_url(), &[], &[]).await;
     emulator
         .state()
         .set_faults(arcade_mcp_gateway::emulator::Faults {

@@ -11,10 +11,10 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
-use crate::common::http::HttpGateway;
-use crate::common::person::{Answer, Person};
-use crate::common::verifier::{FIXED_USER, Mode, Team, link_sent_to, proxy_headers};
-use crate::common::{assert_inbox_of, discover, mail_runs};
+use crate::support::http::HttpGateway;
+use crate::support::person::{Answer, Person};
+use crate::support::verifier::{FIXED_USER, Mode, Team, link_sent_to, proxy_headers};
+use crate::support::{assert_inbox_of, discover, mail_runs};
 use rmcp::model::ProtocolVersion;
 use rmcp::service::ClientLifecycleMode;
 
@@ -309,7 +309,7 @@ async fn trusted_header_mode_verifies_the_proxys_user_and_refuses_everyone_else(
     // Bob himself completes it.
     let (status, body) = get(&verify, &proxy_headers("bob@example.com")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let secret = crate::common::verifier::PROXY_SECRET;
+    let secret = crate::support::verifier::PROXY_SECRET;
     assert!(
         !team.gateway.logs().contains(secret),
         "the proxy secret is logged"
@@ -452,7 +452,7 @@ async fn oauth_mode_signs_the_person_in_and_refuses_forged_foreign_and_replayed_
     bobs_next_call_still_gets_a_link(&team, "carol@example.com").await;
 
     let logs = team.gateway.logs();
-    for secret in [crate::common::verifier::CLIENT_SECRET, session.as_str()] {
+    for secret in [crate::support::verifier::CLIENT_SECRET, session.as_str()] {
         assert!(!logs.contains(secret), "a secret is logged");
     }
     assert!(!logs.contains("code-"), "a sign-in code is logged");
@@ -469,7 +469,7 @@ fn tamper(sealed: &str) -> String {
 /// A session cookie for `user` from another gateway of the same setup but its own key.
 async fn foreign_session_cookie(team: &Team, user: &str) -> String {
     let (server, _) = team.provider.as_ref().unwrap();
-    let other_engine = crate::common::start_emulator().await;
+    let other_engine = crate::support::start_emulator().await;
     let (listener, addr) = crate::support::loopback_listener().await;
     drop(listener);
     let resource = format!("http://{addr}/mcp");
@@ -483,11 +483,11 @@ async fn foreign_session_cookie(team: &Team, user: &str) -> String {
             "--public-url",
             &resource,
             "--oauth-client-id",
-            crate::common::verifier::CLIENT_ID,
+            crate::support::verifier::CLIENT_ID,
         ],
         &[(
             "ARCADE_GATEWAY_OAUTH_CLIENT_SECRET",
-            crate::common::verifier::CLIENT_SECRET,
+            crate::support::verifier::CLIENT_SECRET,
         )],
     )
     .await;
@@ -503,17 +503,17 @@ async fn foreign_session_cookie(team: &Team, user: &str) -> String {
 /// `doctor` with the flags of `serve` (and `PROXY_SECRET`), its stdout.
 async fn doctor(team: &Team, flags: &[&str]) -> String {
     let home = tempfile::tempdir().unwrap();
-    let output = tokio::process::Command::new(crate::common::gateway_bin())
+    let output = tokio::process::Command::new(crate::support::gateway_bin())
         .args(["doctor", "--transport", "http", "--trust-user-header"])
         .args(flags)
         .env_clear()
-        .envs(crate::common::kept_env())
+        .envs(crate::support::kept_env())
         .env("HOME", home.path())
-        .env("ARCADE_API_KEY", crate::common::API_KEY)
+        .env("ARCADE_API_KEY", crate::support::API_KEY)
         .env("ARCADE_BASE_URL", team.emulator.base_url())
         .env(
             "ARCADE_GATEWAY_PROXY_SECRET",
-            crate::common::verifier::PROXY_SECRET,
+            crate::support::verifier::PROXY_SECRET,
         )
         .output()
         .await
@@ -555,10 +555,10 @@ async fn bearer_tokens_and_a_missing_client_id_are_refused_at_start_in_one_line(
     let tokens = dir.path().join("tokens");
     crate::support::write_token_file(&tokens, &[("ann-token-0123456789abcdef", "ann")]);
     let serve = |flags: Vec<String>| async move {
-        tokio::process::Command::new(crate::common::gateway_bin())
+        tokio::process::Command::new(crate::support::gateway_bin())
             .args(["serve", "--transport", "http", "--user-verifier"])
             .args(flags)
-            .env("ARCADE_API_KEY", crate::common::API_KEY)
+            .env("ARCADE_API_KEY", crate::support::API_KEY)
             .env("ARCADE_BASE_URL", "http://127.0.0.1:9")
             .env_remove("ARCADE_USER_ID")
             .output()

@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::common::person::Person;
-use crate::common::verifier::{Mode, Team, link_sent_to};
-use crate::common::{assert_inbox_of, mail_runs};
 use crate::support::chromium::Chromium;
+use crate::support::person::Person;
+use crate::support::verifier::{Mode, Team, link_sent_to};
+use crate::support::{assert_inbox_of, mail_runs};
 
 const ANN: &str = "ann@example.com";
 const BOB: &str = "bob@example.com";

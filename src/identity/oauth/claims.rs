@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use crate::identity::rejection::AuthRejection;
-use crate::identity::user_id::UserId;
-use crate::identity::verified::OAuthClientId;
+use crate::identity::user::OAuthClientId;
+use crate::identity::user::UserId;
 
 /// The verified claims of an access token.
 pub(crate) type Claims = Map<String, Value>;

@@ -12,13 +12,14 @@
 //! server delays nobody's request and is not asked again by every waiting request.
 
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
+use parking_lot::RwLock;
 use reqwest::header::ACCEPT;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -159,7 +160,7 @@ struct Inner {
     /// Set while a background refresh runs, so there is only ever one.
     refreshing: AtomicBool,
     /// Failed fetches in a row and when the next fetch may be tried.
-    backoff: std::sync::Mutex<Backoff>,
+    backoff: parking_lot::Mutex<Backoff>,
 }
 
 #[derive(Default)]
@@ -217,7 +218,7 @@ impl JwksCache {
                 limiter: RateLimiter::direct(quota),
                 max_age,
                 refreshing: AtomicBool::new(false),
-                backoff: std::sync::Mutex::default(),
+                backoff: parking_lot::Mutex::default(),
             }),
         })
     }
@@ -258,22 +259,16 @@ impl JwksCache {
 
 impl Inner {
     fn snapshot(&self) -> Arc<KeySet> {
-        self.current
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.current.read().clone()
     }
 
     fn backing_off(&self) -> bool {
-        self.backoff
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .waiting()
+        self.backoff.lock().waiting()
     }
 
     fn publish(&self, next: KeySet) -> Arc<KeySet> {
         let next = Arc::new(next);
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = next.clone();
+        *self.current.write() = next.clone();
         next
     }
 
@@ -289,7 +284,7 @@ impl Inner {
         match self.fetch_keys().await {
             Ok(keys) => {
                 tracing::info!(issuer = %self.issuer, keys = keys.len(), "fetched the authorization server's signing keys");
-                *self.backoff.lock().unwrap_or_else(PoisonError::into_inner) = Backoff::default();
+                *self.backoff.lock() = Backoff::default();
                 self.publish(KeySet {
                     keys,
                     fetched_at: Some(Instant::now()),
@@ -298,10 +293,7 @@ impl Inner {
             }
             Err(error) => {
                 tracing::warn!(%error, kept = current.keys.len(), "could not fetch the authorization server's signing keys (JWKS)");
-                self.backoff
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .failed();
+                self.backoff.lock().failed();
                 // A new generation, so the requests that waited for this attempt use
                 // its outcome instead of each trying again.
                 self.publish(KeySet {

@@ -18,7 +18,7 @@ use super::jwks::{JwksCache, discovery_urls, get_json};
 use super::{ACCEPTED_ALGORITHMS, CLOCK_LEEWAY_SECS};
 use crate::identity::config::{OAuthConfig, require_https_or_loopback};
 use crate::identity::error::IdentityError;
-use crate::identity::user_id::UserId;
+use crate::identity::user::UserId;
 
 /// Time allowed for one request to the issuer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

@@ -21,7 +21,7 @@ use super::config::OAuthConfig;
 use super::credentials::bearer_token;
 use super::error::IdentityError;
 use super::rejection::AuthRejection;
-use super::verified::Verified;
+use super::user::Verified;
 
 /// Signature algorithms accepted: asymmetric only, so a public JWKS key can never be used
 /// as an HMAC secret, and never `none`.

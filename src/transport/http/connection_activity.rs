@@ -3,12 +3,13 @@
 //! and since when none is, how many it carried, how many were refused, and whether one
 //! of them was authenticated.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
+use parking_lot::Mutex;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -51,10 +52,7 @@ impl Activity {
 
     /// Since when no request has been in flight (when it opened, before the first).
     pub fn idle_since(&self) -> Instant {
-        *self
-            .idle_since
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        *self.idle_since.lock()
     }
 
     /// Whether no request is in flight.
@@ -110,10 +108,7 @@ pub struct Busy(Arc<Activity>);
 impl Drop for Busy {
     fn drop(&mut self) {
         let activity = &self.0;
-        *activity
-            .idle_since
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        *activity.idle_since.lock() = Instant::now();
         activity.in_flight.fetch_sub(1, Ordering::SeqCst);
         activity.changed.notify_one();
     }

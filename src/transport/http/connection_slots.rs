@@ -17,8 +17,9 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
+use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use super::connection_activity::Activity;
@@ -85,19 +86,15 @@ impl ConnectionSlots {
         })
     }
 
-    fn table(&self) -> MutexGuard<'_, Table> {
-        self.table.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// How many connections hold a slot.
     pub fn held(&self) -> usize {
-        self.table().held.len()
+        self.table.lock().held.len()
     }
 
     /// A slot for a new connection from `peer`, taking another's when none is free and
     /// the rules above allow; `None` when the connection must be refused.
     pub fn admit(self: &Arc<Self>, peer: Peer) -> Option<Slot> {
-        let mut table = self.table();
+        let mut table = self.table.lock();
         let full = table.held.len() >= self.cap;
         let anonymous_full =
             table.held.len() >= self.anonymous_cap && table.anonymous() >= self.anonymous_cap;
@@ -182,7 +179,7 @@ impl Table {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.slots.table().release(self.id);
+        self.slots.table.lock().release(self.id);
     }
 }
 

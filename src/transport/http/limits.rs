@@ -17,7 +17,7 @@
 //! per replica). The `tools/list` bound is always per replica.
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, to_bytes};
@@ -28,6 +28,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use parking_lot::Mutex;
 use tokio::sync::Semaphore;
 
 use super::metrics::Metrics;
@@ -148,7 +149,7 @@ impl CallLimits {
     /// Drops the rate counters of users idle for the last minute, at most once a
     /// [`SWEEP_EVERY`] (a call that finds another sweeping goes on).
     fn sweep_idle_users(&self) {
-        let Ok(mut last) = self.last_sweep.try_lock() else {
+        let Some(mut last) = self.last_sweep.try_lock() else {
             return;
         };
         if last.elapsed() >= SWEEP_EVERY {
@@ -384,7 +385,7 @@ mod tests {
             100,
             "not before a minute has passed"
         );
-        *calls.last_sweep.lock().unwrap() -= SWEEP_EVERY;
+        *calls.last_sweep.lock() -= SWEEP_EVERY;
         calls.sweep_idle_users();
         assert_eq!(calls.per_minute.len(), 0);
     }

@@ -6,7 +6,7 @@
 //! limit, the identity middleware (who is calling: [`crate::identity`]), the session
 //! binding ([`session_binding`]), the per-user call limits ([`limits`]); the
 //! [`Gateway`](crate::gateway::Gateway) then takes the caller from the request. One module
-//! a concern: [`settings`] (what it runs with), [`connections`] (accepting and closing
+//! a concern: [`settings`] (what it runs with), [`accept`] (accepting, serving and closing
 //! connections), [`connection_slots`] (who holds the connection slots),
 //! [`connection_activity`] (what a connection did), [`file_limit`] (the open-file limit
 //! and the connection cap it allows), [`router`] (the wiring), [`session_limits`],
@@ -15,9 +15,9 @@
 //! answered: call slots, the count of requests in flight), and [`verifier`] (Arcade's
 //! custom user verifier at `/arcade/verify`, with `--user-verifier`).
 
+pub mod accept;
 pub mod connection_activity;
 pub mod connection_slots;
-pub mod connections;
 pub mod file_limit;
 pub mod health;
 pub mod legacy_sse;
@@ -112,7 +112,7 @@ pub async fn serve(
 ) -> Result<(), HttpError> {
     let tools = readiness.tools();
     let (app, shutdown) = app(gateway, readiness, shared, settings).await?;
-    let mut limits = connections::ConnectionLimits::from(&settings.limits);
+    let mut limits = accept::ConnectionLimits::from(&settings.limits);
     limits.max_connections = file_limit::connection_cap(limits.max_connections);
     let bind = settings.bind;
     let listener = tokio::net::TcpListener::bind(bind)
@@ -124,7 +124,7 @@ pub async fn serve(
 
     let grace = settings.limits.shutdown_grace;
     let stop_accepting = tokio_util::sync::CancellationToken::new();
-    let server = connections::serve(listener, app, limits, stop_accepting.clone());
+    let server = accept::serve(listener, app, limits, stop_accepting.clone());
     let mut server = tokio::spawn(server);
     tokio::select! {
         ended = &mut server => return finished(ended),

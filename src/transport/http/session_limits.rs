@@ -6,11 +6,12 @@
 //! `--max-sessions-per-user` 429, each saying what to do.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use parking_lot::Mutex;
 
 use crate::identity::UserId;
 
@@ -82,10 +83,6 @@ impl SessionSlots {
         })
     }
 
-    fn open(&self) -> MutexGuard<'_, Open> {
-        self.open.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// A slot for one more session of `user`, who has `also_mine` sessions counted
     /// elsewhere among `also_open`; or why there is none.
     pub fn take(
@@ -94,7 +91,7 @@ impl SessionSlots {
         also_mine: usize,
         also_open: usize,
     ) -> Result<SessionSlot, SessionLimit> {
-        let mut open = self.open();
+        let mut open = self.open.lock();
         if open.total + also_open >= self.total {
             return Err(SessionLimit::Total { limit: self.total });
         }
@@ -115,7 +112,7 @@ impl SessionSlots {
 
 impl Drop for SessionSlot {
     fn drop(&mut self) {
-        let mut open = self.slots.open();
+        let mut open = self.slots.open.lock();
         open.total = open.total.saturating_sub(1);
         if let Some(mine) = open.by_user.get_mut(&self.user) {
             *mine -= 1;
@@ -157,6 +154,6 @@ mod tests {
             Some(SessionLimit::Total { limit: 3 }),
             "a full server says so first, whoever asks"
         );
-        assert!(slots.open().by_user.len() <= 2);
+        assert!(slots.open.lock().by_user.len() <= 2);
     }
 }

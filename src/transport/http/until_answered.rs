@@ -9,12 +9,13 @@
 //! goes out ([`legacy_sse`](super::legacy_sse)).
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::http::Extensions;
 use axum::response::Response;
+use parking_lot::Mutex;
 
 /// Something held for as long as a request is unanswered (dropped to release it).
 pub type Guard = Box<dyn Send>;
@@ -29,17 +30,13 @@ impl UntilAnswered {
     /// returned [`Release`] lets go of every guard still there when it is dropped.
     pub(crate) fn hold(extensions: &mut Extensions, guard: impl Send + 'static) -> Release {
         let held = extensions.get_or_insert_default::<Self>().clone();
-        held.lock().push(Box::new(guard));
+        held.0.lock().push(Box::new(guard));
         Release(held)
     }
 
     /// Takes the request's guards, to keep until its answer goes out another way.
     pub(crate) fn take(&self) -> Vec<Guard> {
-        std::mem::take(&mut *self.lock())
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Vec<Guard>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        std::mem::take(&mut *self.0.lock())
     }
 }
 

@@ -4,7 +4,7 @@
 //! serves what `configure` was shown.
 
 use super::{Home, USER, case, entry};
-use crate::common::API_KEY;
+use crate::support::API_KEY;
 
 #[test]
 fn the_toolkit_variable_goes_into_the_entry_and_serve_reads_it() {
@@ -25,7 +25,7 @@ fn the_toolkit_variable_goes_into_the_entry_and_serve_reads_it() {
     assert_eq!(written["env"]["ARCADE_USER_ID"], USER, "{written}");
 
     // The entry's variable selects exactly those toolkits when `serve` starts.
-    let listed = std::process::Command::new(crate::common::gateway_bin())
+    let listed = std::process::Command::new(crate::support::gateway_bin())
         .args(["tools", "--emulator"])
         .env_clear()
         .env("ARCADE_GATEWAY_TOOLKITS", "Math,Mail")

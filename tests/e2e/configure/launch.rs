@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::{CASES, Case, Home, USER, entry};
-use crate::common::typescript::launch;
+use crate::support::typescript::launch;
 
 /// What the client launches, as launch.mjs takes it.
 fn launch_spec(case: Case, home: &Home) -> Value {

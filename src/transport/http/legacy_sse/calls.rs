@@ -5,9 +5,10 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use rmcp::model::{ClientJsonRpcMessage, ClientNotification, RequestId, ServerJsonRpcMessage};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -37,15 +38,8 @@ impl Calls {
         }
     }
 
-    fn pending(&self) -> MutexGuard<'_, HashMap<RequestId, Vec<Guard>>> {
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn touch(&self) {
-        *self
-            .last_used
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        *self.last_used.lock() = Instant::now();
     }
 
     /// A message came from the client: a request keeps `guards` until it is answered;
@@ -60,7 +54,7 @@ impl Calls {
         self.touch();
         match message {
             ClientJsonRpcMessage::Request(request) => {
-                match self.pending().entry(request.id.clone()) {
+                match self.pending.lock().entry(request.id.clone()) {
                     Entry::Occupied(_) => return Err(IdInUse(request.id.clone())),
                     Entry::Vacant(free) => {
                         free.insert(guards);
@@ -72,7 +66,7 @@ impl Calls {
                     &notification.notification
                     && let Some(id) = &cancelled.params.request_id
                 {
-                    self.pending().remove(id);
+                    self.pending.lock().remove(id);
                 }
             }
             _ => {}
@@ -89,21 +83,16 @@ impl Calls {
             _ => None,
         };
         if let Some(id) = answered {
-            self.pending().remove(id);
+            self.pending.lock().remove(id);
         }
     }
 
     /// How long the session has been unused; `None` while a call runs.
     fn idle_for(&self) -> Option<Duration> {
-        if !self.pending().is_empty() {
+        if !self.pending.lock().is_empty() {
             return None;
         }
-        Some(
-            self.last_used
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .elapsed(),
-        )
+        Some(self.last_used.lock().elapsed())
     }
 }
 

@@ -12,7 +12,7 @@
 //! refused, as on `/mcp`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Extension;
@@ -23,6 +23,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt, stream};
+use parking_lot::Mutex;
 use rmcp::ServiceExt;
 use rmcp::model::{ClientJsonRpcMessage, GetExtensions, ServerJsonRpcMessage};
 use tokio_util::sync::CancellationToken;
@@ -69,7 +70,7 @@ struct SessionGuard {
 impl Drop for SessionGuard {
     fn drop(&mut self) {
         self.session.cancel();
-        self.sse.table().remove(&self.id);
+        self.sse.sessions.lock().remove(&self.id);
         tracing::debug!(session = %self.id, "legacy SSE session closed");
     }
 }
@@ -99,17 +100,13 @@ impl LegacySse {
         }
     }
 
-    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
-        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// The inbox and calls of `id`, if `user` owns it.
     fn session(
         &self,
         id: &str,
         user: &UserId,
     ) -> Result<(mpsc::Sender<ClientJsonRpcMessage>, Arc<Calls>), SessionRefusal> {
-        match self.table().get(id) {
+        match self.sessions.lock().get(id) {
             None => Err(SessionRefusal::Unknown),
             Some(session) if session.user != *user => Err(SessionRefusal::NotYours),
             Some(session) => Ok((session.inbox.clone(), Arc::clone(&session.calls))),
@@ -133,7 +130,7 @@ pub async fn open(
     let (inbox, from_client) = mpsc::channel::<ClientJsonRpcMessage>(QUEUE);
     let (to_client, outbox) = mpsc::channel::<ServerJsonRpcMessage>(QUEUE);
     let calls = Arc::new(Calls::new());
-    sse.table().insert(
+    sse.sessions.lock().insert(
         id.clone(),
         Session {
             user: user.clone(),

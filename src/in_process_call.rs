@@ -7,9 +7,10 @@
 //! gateway then hands it the authorization link (printed for the person) and finishes
 //! the call once access is granted.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
     ElicitResult, ElicitationAction, ElicitationCapability, ErrorData, Implementation, JsonObject,
@@ -42,7 +43,7 @@ pub enum Outcome {
 
 /// The call could not be made.
 #[derive(Debug, thiserror::Error)]
-pub enum SingleCallError {
+pub enum InProcessCallError {
     /// The gateway refused the request itself (e.g. an unknown tool).
     #[error("{0}")]
     Refused(String),
@@ -68,7 +69,7 @@ pub async fn call(
     tool: &str,
     arguments: JsonObject,
     wait: Option<Wait>,
-) -> Result<Outcome, SingleCallError> {
+) -> Result<Outcome, InProcessCallError> {
     let (client_side, server_side) = tokio::io::duplex(64 * 1024);
     let (server_read, server_write) = tokio::io::split(server_side);
     tokio::spawn(serve_io(gateway, server_read, server_write));
@@ -80,7 +81,7 @@ pub async fn call(
     let client = person
         .serve(client_side)
         .await
-        .map_err(|e| SingleCallError::Connection(e.to_string()))?;
+        .map_err(|e| InProcessCallError::Connection(e.to_string()))?;
     let request = CallToolRequestParams::new(mcp_name(catalog, tool)).with_arguments(arguments);
     let answer = client.call_tool(request);
     let answered = match wait {
@@ -91,8 +92,8 @@ pub async fn call(
         None => answer.await,
     };
     let result = answered.map_err(|error| match error {
-        rmcp::ServiceError::McpError(error) => SingleCallError::Refused(error.message.into()),
-        other => SingleCallError::Connection(other.to_string()),
+        rmcp::ServiceError::McpError(error) => InProcessCallError::Refused(error.message.into()),
+        other => InProcessCallError::Connection(other.to_string()),
     })?;
     let _ = client.cancel().await;
     Ok(outcome(result))
@@ -107,12 +108,8 @@ fn mcp_name(catalog: &Catalog, tool: &str) -> String {
 }
 
 fn not_granted_in_time(link: &Mutex<Option<String>>) -> Outcome {
-    let url = link
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
     Outcome::NeedsAuthorization {
-        url: url.unwrap_or_default(),
+        url: link.lock().clone().unwrap_or_default(),
         result: None,
     }
 }
@@ -177,10 +174,7 @@ impl ClientHandler for Person {
             return Ok(ElicitResult::new(ElicitationAction::Decline));
         };
         show(&url);
-        *self
-            .link
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(url);
+        *self.link.lock() = Some(url);
         Ok(ElicitResult::new(ElicitationAction::Accept))
     }
 }

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::common::{Gateway, approve, assert_inbox_of, authorization_url, start_emulator, text};
+use crate::support::{Gateway, approve, assert_inbox_of, authorization_url, start_emulator, text};
 
 /// Ann's and Bob's gateways, each granted Google through the emulator's page.
 async fn both_granted(base_url: &str) -> (Gateway, Gateway) {
@@ -92,7 +92,7 @@ async fn the_connection_tools_can_be_turned_off() {
 async fn grant_provider(base_url: &str, user: &str, provider: &str) {
     let answer: serde_json::Value = reqwest::Client::new()
         .post(format!("{base_url}/v1/auth/authorize"))
-        .bearer_auth(crate::common::API_KEY)
+        .bearer_auth(crate::support::API_KEY)
         .json(&json!({"auth_requirement": {"provider_id": provider}, "user_id": user}))
         .send()
         .await

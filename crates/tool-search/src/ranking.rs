@@ -75,9 +75,9 @@ pub struct Weights {
     /// How much a match in each field counts in BM25F: the first sentence and the name
     /// say what a tool does, so they count most.
     pub field: FieldWeights,
-    /// How much each field's length discounts its matches (BM25's `b`, 0 to 1): none for
-    /// the toolkit, the same for all its tools, nor for the list of parameter names;
-    /// most for long names and descriptions, where one word says less.
+    /// How much each field's length discounts its matches (BM25's `b`, 0 to 1): little
+    /// for the toolkit, the same for all its tools, and none for the list of parameter
+    /// names; most for long names and descriptions, where one word says less.
     pub length_normalization: FieldWeights,
     /// BM25's saturation: how quickly more occurrences of a term stop adding.
     pub k1: f32,
@@ -109,7 +109,7 @@ impl Weights {
     /// The committed weights.
     pub const FITTED: Weights = Weights {
         field: FieldWeights {
-            name: 2.0,
+            name: 3.0,
             name_words: 0.75,
             toolkit: 1.2,
             description: 0.85,
@@ -118,21 +118,21 @@ impl Weights {
             parameter_descriptions: 0.2,
         },
         length_normalization: FieldWeights {
-            name: 0.75,
+            name: 0.7,
             name_words: 0.5,
-            toolkit: 0.0,
+            toolkit: 0.25,
             description: 0.75,
             summary: 0.25,
             parameters: 0.0,
-            parameter_descriptions: 0.5,
+            parameter_descriptions: 0.25,
         },
         k1: 1.2,
         synonym: 0.7,
         query_coverage: 0.5,
         name_coverage: 0.4,
-        named_toolkit: 3.5,
+        named_toolkit: 2.6,
         hand_made_prior: 1.5,
-        same_action: 0.3,
+        same_action: 0.45,
         contradicting_action: 0.6,
     };
 

@@ -33,10 +33,10 @@ use tokio::sync::Semaphore;
 
 use super::metrics::Metrics;
 use super::settings::Limits;
-use super::until_answered::{Guard, UntilAnswered, hold_until_sent};
 use crate::audit::{self, AuditLog};
 use crate::identity::UserId;
 use crate::shared_state::{Admission, CallRules, SharedState};
+use fair_accept::{Guard, UntilAnswered, hold_until_sent};
 
 /// How often the rate counters of users without a call in the last minute are dropped:
 /// a server meeting new users all day would otherwise keep a counter for each, and its

@@ -6,19 +6,12 @@
 //! limit, the identity middleware (who is calling: [`crate::identity`]), the session
 //! binding ([`session_binding`]), the per-user call limits ([`limits`]); the
 //! [`Gateway`](crate::gateway::Gateway) then takes the caller from the request. One module
-//! a concern: [`settings`] (what it runs with), [`accept`] (accepting, serving and closing
-//! connections), [`connection_slots`] (who holds the connection slots),
-//! [`connection_activity`] (what a connection did), [`file_limit`] (the open-file limit
-//! and the connection cap it allows), [`router`] (the wiring), [`session_limits`],
-//! [`legacy_sse`], [`health`],
-//! [`metrics`], [`shutdown`], [`until_answered`] (what lives until a request is
-//! answered: call slots, the count of requests in flight), and [`verifier`] (Arcade's
-//! custom user verifier at `/arcade/verify`, with `--user-verifier`).
+//! a concern: [`settings`] (what it runs with), [`router`] (the wiring),
+//! [`session_limits`], [`legacy_sse`], [`health`], [`metrics`], [`shutdown`], and
+//! [`verifier`] (Arcade's custom user verifier at `/arcade/verify`, with
+//! `--user-verifier`). Connections are accepted, shared fairly and closed by the
+//! `fair-accept` crate, with the limits of [`settings`].
 
-pub mod accept;
-pub mod connection_activity;
-pub mod connection_slots;
-pub mod file_limit;
 pub mod health;
 pub mod legacy_sse;
 pub mod limits;
@@ -29,7 +22,6 @@ pub mod session_binding;
 pub mod session_limits;
 pub mod settings;
 pub mod shutdown;
-pub mod until_answered;
 pub mod verifier;
 
 use std::net::SocketAddr;
@@ -112,8 +104,8 @@ pub async fn serve(
 ) -> Result<(), HttpError> {
     let tools = readiness.tools();
     let (app, shutdown) = app(gateway, readiness, shared, settings).await?;
-    let mut limits = accept::ConnectionLimits::from(&settings.limits);
-    limits.max_connections = file_limit::connection_cap(limits.max_connections);
+    let mut limits = settings.limits.connection_limits();
+    limits.max_connections = fair_accept::connection_cap(limits.max_connections);
     let bind = settings.bind;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -124,7 +116,7 @@ pub async fn serve(
 
     let grace = settings.limits.shutdown_grace;
     let stop_accepting = tokio_util::sync::CancellationToken::new();
-    let server = accept::serve(listener, app, limits, stop_accepting.clone());
+    let server = fair_accept::serve(listener, app, limits, stop_accepting.clone());
     let mut server = tokio::spawn(server);
     tokio::select! {
         ended = &mut server => return finished(ended),

@@ -15,7 +15,6 @@ use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use super::connection_activity::mark_authenticated;
 use super::health::{self, Readiness};
 use super::legacy_sse::{self, LegacySse};
 use super::limits::{CallLimits, limit_calls};
@@ -29,6 +28,7 @@ use super::verifier::{self, BrowserIdentityError, VerifierParts, VerifierSetting
 use crate::gateway::Gateway;
 use crate::identity::{Authenticator, protected_resource_routes, require_identity};
 use crate::shared_state::SharedState;
+use fair_accept::mark_authenticated;
 
 /// What the router is built from.
 pub struct Parts<'a> {

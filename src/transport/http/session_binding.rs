@@ -21,9 +21,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::limits::Asked;
 use super::session_limits::{SessionLimit, SessionSlot, SessionSlots};
-use super::until_answered::hold_until_sent;
 use crate::gateway::ClientGone;
 use crate::identity::UserId;
+use fair_accept::hold_until_sent;
 
 /// The header rmcp's Streamable HTTP service names sessions with.
 const SESSION_HEADER: &str = "mcp-session-id";

@@ -48,7 +48,7 @@ pub struct Limits {
     /// Time a connection may stay open with no request in flight.
     pub keep_alive_timeout: Duration,
     /// Connections served at once, asked for: the server serves at most what the
-    /// open-file limit allows (see [`file_limit`](super::file_limit)).
+    /// open-file limit allows (see `fair_accept::connection_cap`).
     pub max_connections: usize,
     /// Age after which a connection is closed, once its answers in flight are sent.
     pub max_connection_age: Duration,
@@ -65,4 +65,17 @@ pub struct Limits {
     /// Requests other than tool calls and listings one user may send per minute; `None`
     /// where there is one fixed user (nobody else to protect).
     pub requests_per_minute: Option<u32>,
+}
+
+impl Limits {
+    /// The limits the connections are served with.
+    pub fn connection_limits(&self) -> fair_accept::ConnectionLimits {
+        fair_accept::ConnectionLimits {
+            header_read_timeout: self.header_read_timeout,
+            keep_alive_timeout: self.keep_alive_timeout,
+            max_connections: self.max_connections,
+            max_age: self.max_connection_age,
+            max_requests: self.max_connection_requests,
+        }
+    }
 }

@@ -11,7 +11,7 @@ use axum::response::Response;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::until_answered::{UntilAnswered, hold_until_sent};
+use fair_accept::{UntilAnswered, hold_until_sent};
 
 /// What shutdown waits for and what it closes.
 #[derive(Clone, Default)]

@@ -13,7 +13,7 @@ use rmcp::model::{ClientJsonRpcMessage, ClientNotification, RequestId, ServerJso
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::transport::http::until_answered::Guard;
+use fair_accept::Guard;
 
 /// A request came with the id of a request of the same session still unanswered.
 #[derive(Debug, thiserror::Error)]

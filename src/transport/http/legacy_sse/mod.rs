@@ -35,9 +35,9 @@ use calls::{Calls, close_when_idle};
 use super::session_binding::SessionOwners;
 use super::session_binding::SessionRefusal;
 use super::session_limits::SessionSlot;
-use super::until_answered::UntilAnswered;
 use crate::gateway::{Caller, Gateway};
 use crate::identity::UserId;
+use fair_accept::UntilAnswered;
 
 /// Messages a session may have queued in either direction before the sender waits: a slow
 /// client slows only its own session.

@@ -1,12 +1,12 @@
-//! What must live until a request has been answered: a per-user call slot
-//! ([`limits`](super::limits)) and the shutdown's count of requests in flight
-//! ([`shutdown`](super::shutdown)).
+//! What must live until a request has been answered: the gateway's per-user call slots
+//! and its shutdown's count of requests in flight, and here the connection's own count
+//! of requests in flight.
 //!
 //! On `/mcp` the answer is the HTTP response (perhaps a stream), so a guard lives until
 //! the response body has been sent. A legacy `/messages` POST is answered `202` at once
 //! and for real later, on the session's SSE stream: its handler [`take`](UntilAnswered::take)s
 //! the guards from the request and keeps them with the pending call until that answer
-//! goes out ([`legacy_sse`](super::legacy_sse)).
+//! goes out (the gateway's legacy SSE transport).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -28,21 +28,21 @@ pub struct UntilAnswered(Arc<Mutex<Vec<Guard>>>);
 impl UntilAnswered {
     /// Adds `guard` to the guards of the request whose `extensions` these are. The
     /// returned [`Release`] lets go of every guard still there when it is dropped.
-    pub(crate) fn hold(extensions: &mut Extensions, guard: impl Send + 'static) -> Release {
+    pub fn hold(extensions: &mut Extensions, guard: impl Send + 'static) -> Release {
         let held = extensions.get_or_insert_default::<Self>().clone();
         held.0.lock().push(Box::new(guard));
         Release(held)
     }
 
     /// Takes the request's guards, to keep until its answer goes out another way.
-    pub(crate) fn take(&self) -> Vec<Guard> {
+    pub fn take(&self) -> Vec<Guard> {
         std::mem::take(&mut *self.0.lock())
     }
 }
 
 /// Lets go of the guards a request still holds when dropped (whoever else keeps a clone
 /// of the request's extensions).
-pub(crate) struct Release(UntilAnswered);
+pub struct Release(UntilAnswered);
 
 impl Drop for Release {
     fn drop(&mut self) {
@@ -52,7 +52,7 @@ impl Drop for Release {
 
 /// Keeps `guard` alive until `response`'s body has been sent or dropped: a streamed
 /// answer (SSE) is still in flight after its headers are out.
-pub(crate) fn hold_until_sent<G: Send + Unpin + 'static>(response: Response, guard: G) -> Response {
+pub fn hold_until_sent<G: Send + Unpin + 'static>(response: Response, guard: G) -> Response {
     let (parts, body) = response.into_parts();
     Response::from_parts(
         parts,

@@ -1,14 +1,16 @@
-//! Accepting and serving connections, so that clients who connect and then send nothing,
-//! trickle their headers, sit idle, or hold many sockets cannot hold slots (and file
-//! descriptors) forever and lock everyone else out.
+//! Accepting and serving the gateway's HTTP connections, so that clients who connect and
+//! then send nothing, trickle their headers, sit idle, or hold many sockets cannot hold
+//! slots (and file descriptors) forever and lock everyone else out.
+//!
+//! It is a crate of its own because it needs nothing of MCP or of the gateway: it serves
+//! any axum router. The gateway's flags set its [`ConnectionLimits`].
 //!
 //! Each accepted connection holds one of the connection slots (`--max-connections`, at
-//! most what the open-file limit allows: [`file_limit`](super::file_limit)) until it
-//! closes; when all are taken, a new connection takes the slot of another by the rules
-//! of [`connection_slots`](super::connection_slots), or is refused at once with a 503.
-//! A connection is closed when no request is in flight on it for
-//! `--header-read-timeout` after it opened (it never sent a whole request head) or for
-//! `--keep-alive-timeout` after its last answer went out. A request starts once its
+//! most what the open-file limit allows: [`connection_cap`]) until it closes; when all
+//! are taken, a new connection takes the slot of another by the rules of [`slots`], or
+//! is refused at once with a 503. A connection is closed when no request is in flight
+//! on it for `--header-read-timeout` after it opened (it never sent a whole request
+//! head) or for `--keep-alive-timeout` after its last answer went out. A request starts once its
 //! headers have been read, so a client trickling them counts as sending nothing. A
 //! connection is also closed, after its answers in flight, once it is
 //! `--max-connection-age` old, has carried `--max-connection-requests` requests, or had
@@ -28,10 +30,17 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
-use super::connection_activity::Activity;
-use super::connection_slots::{ConnectionSlots, Peer, Slot};
-use super::settings::Limits;
-use super::until_answered::hold_until_sent;
+mod activity;
+mod file_limit;
+pub mod slots;
+mod until_answered;
+
+use activity::Activity;
+use slots::{ConnectionSlots, Peer, Slot};
+
+pub use activity::mark_authenticated;
+pub use file_limit::connection_cap;
+pub use until_answered::{Guard, Release, UntilAnswered, hold_until_sent};
 
 /// Why a connection closes when the server shuts down.
 const SHUTDOWN: &str = "shutdown";
@@ -71,28 +80,16 @@ Connection: close\r\nContent-Type: application/json\r\nContent-Length: 161\r\n\r
 /// The connection limits [`serve`] applies.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
-    /// See [`Limits::header_read_timeout`].
+    /// How long a new connection may take to send a whole request head.
     pub header_read_timeout: Duration,
-    /// See [`Limits::keep_alive_timeout`].
+    /// How long a connection may stay open with nothing in flight after its last answer.
     pub keep_alive_timeout: Duration,
-    /// See [`Limits::max_connections`]: the cap, after the open-file limit.
+    /// How many connections are served at once (no more than [`connection_cap`] allows).
     pub max_connections: usize,
-    /// See [`Limits::max_connection_age`].
+    /// How old a connection may grow before it is closed after its answers in flight.
     pub max_age: Duration,
-    /// See [`Limits::max_connection_requests`].
+    /// How many requests one connection may carry before it is closed.
     pub max_requests: u32,
-}
-
-impl From<&Limits> for ConnectionLimits {
-    fn from(limits: &Limits) -> Self {
-        Self {
-            header_read_timeout: limits.header_read_timeout,
-            keep_alive_timeout: limits.keep_alive_timeout,
-            max_connections: limits.max_connections,
-            max_age: limits.max_connection_age,
-            max_requests: limits.max_connection_requests,
-        }
-    }
 }
 
 /// Serves `app` on `listener` until `stop` is cancelled, then asks every connection to

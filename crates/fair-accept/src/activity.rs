@@ -1,5 +1,5 @@
 //! What one connection has done, for the watchdog that closes it and for the fair
-//! sharing of slots ([`connection_slots`](super::connection_slots)): requests in flight
+//! sharing of slots ([`slots`](super::slots)): requests in flight
 //! and since when none is, how many it carried, how many were refused, and whether one
 //! of them was authenticated.
 

@@ -9,7 +9,7 @@ const RESERVED_AT_LEAST: u64 = 64;
 
 /// The connection cap for `asked` connections (`--max-connections`), after raising the
 /// soft open-file limit to the hard one: at most the limit less a quarter of it (and
-/// [`RESERVED_AT_LEAST`]). Logs what it did.
+/// `RESERVED_AT_LEAST`). Logs what it did.
 pub fn connection_cap(asked: usize) -> usize {
     let Some(limit) = raise_open_file_limit() else {
         return asked;

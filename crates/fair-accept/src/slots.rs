@@ -22,7 +22,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use super::connection_activity::Activity;
+use super::activity::Activity;
 
 /// Where a connection comes from, as fairness counts it: its IPv4 address, or the /64 of
 /// its IPv6 address (what one host is usually given).

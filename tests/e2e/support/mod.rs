@@ -4,6 +4,7 @@
 pub mod auth_proxy;
 pub mod auth_server;
 pub mod chromium;
+pub mod hostile_redis;
 pub mod otlp;
 pub mod redis_server;
 pub mod round_robin;

@@ -1,8 +1,9 @@
 //! The connection to Redis: one multiplexed connection shared by every call (the `redis`
-//! crate's `ConnectionManager`, which pipelines concurrent commands on it and reconnects
-//! by itself: a pool's parallelism without a checkout, nor the round trip a pool spends
-//! checking each connection it hands out), every command bounded in time, and a probe
-//! that keeps the verdict "reachable or not".
+//! crate's `MultiplexedConnection`, which pipelines concurrent commands on it: a pool's
+//! parallelism without a checkout, nor the round trip a pool spends checking each
+//! connection it hands out), every command bounded in time, every reply bounded in size
+//! ([`super::transport`]), and a probe that keeps the verdict "reachable or not" and
+//! opens a new connection when the last one broke.
 //!
 //! While Redis is unreachable no call waits for it: [`Redis::run`] answers `None` at once,
 //! and the probe, every [`PROBE_EVERY`], finds it back. Each change is logged once: a
@@ -10,13 +11,13 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{RedisError, RedisResult};
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, ConnectionInfo, IntoConnectionInfo, RedisError, RedisResult};
 
-use super::RedisUrl;
+use super::{RedisUrl, transport};
 
 /// The longest one Redis command may take, connecting included, before Redis counts as
 /// unreachable: a hung Redis costs a call at most this.
@@ -31,25 +32,32 @@ pub const PROBE_EVERY: Duration = Duration::from_secs(1);
 pub struct Redis(Arc<Inner>);
 
 struct Inner {
-    manager: ConnectionManager,
+    /// Where and how to connect, the password included: never shown.
+    info: ConnectionInfo,
+    current: Mutex<Current>,
     reachable: AtomicBool,
     shown: String,
 }
 
+/// The open connection, if any, and which one it is (so that a command failing on an
+/// old connection does not drop the new one the probe opened meanwhile).
+#[derive(Default)]
+struct Current {
+    connection: Option<MultiplexedConnection>,
+    generation: u64,
+}
+
 impl Redis {
-    /// Connects (lazily: an unreachable Redis is a state, not an error), probes it once
-    /// and starts probing it in the background.
+    /// Connects (an unreachable Redis is a state, not an error), probes it once and
+    /// starts probing it in the background.
     pub(super) async fn connect(url: &RedisUrl) -> Self {
-        let client = redis::Client::open(url.expose()).expect("RedisUrl::parse checked the URL");
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(OP_TIMEOUT))
-            .set_response_timeout(Some(OP_TIMEOUT))
-            // The probe is the retry: a command never waits through reconnection attempts.
-            .set_number_of_retries(0);
-        let manager = ConnectionManager::new_lazy_with_config(client, config)
-            .expect("a connection manager without a push sender is always valid");
+        let info = url
+            .expose()
+            .into_connection_info()
+            .expect("RedisUrl::parse checked the URL");
         let redis = Self(Arc::new(Inner {
-            manager,
+            info,
+            current: Mutex::default(),
             reachable: AtomicBool::new(false),
             shown: url.shown().to_owned(),
         }));
@@ -79,16 +87,24 @@ impl Redis {
 
     /// Runs `command` on the shared connection within [`OP_TIMEOUT`]; `None` when Redis
     /// is unreachable (known before, or found now) or answered with an error.
-    pub(super) async fn run<T, F>(&self, command: impl FnOnce(ConnectionManager) -> F) -> Option<T>
+    pub(super) async fn run<T, F>(
+        &self,
+        command: impl FnOnce(MultiplexedConnection) -> F,
+    ) -> Option<T>
     where
         F: Future<Output = RedisResult<T>>,
     {
         if !self.reachable() {
             return None;
         }
-        match tokio::time::timeout(OP_TIMEOUT, command(self.0.manager.clone())).await {
+        let Some((generation, connection)) = self.current() else {
+            self.mark(false, "the connection to Redis was closed");
+            return None;
+        };
+        match tokio::time::timeout(OP_TIMEOUT, command(connection)).await {
             Ok(Ok(value)) => Some(value),
             Ok(Err(error)) if is_unreachable(&error) => {
+                self.forget_if_broken(generation, &error);
                 self.mark(false, &error.to_string());
                 None
             }
@@ -103,15 +119,69 @@ impl Redis {
         }
     }
 
-    /// One `PING`, within [`OP_TIMEOUT`].
+    /// One `PING` within [`OP_TIMEOUT`], on the open connection or, if there is none, on
+    /// a new one opened within [`OP_TIMEOUT`].
     async fn ping(&self) -> Result<(), String> {
-        let mut manager = self.0.manager.clone();
+        let (generation, mut connection) = match self.current() {
+            Some(current) => current,
+            None => self.open().await?,
+        };
         let command = redis::cmd("PING");
-        let ping = command.query_async::<String>(&mut manager);
+        let ping = command.query_async::<String>(&mut connection);
         match tokio::time::timeout(OP_TIMEOUT, ping).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(error)) => Err(error.to_string()),
+            Ok(Err(error)) => {
+                self.forget_if_broken(generation, &error);
+                Err(error.to_string())
+            }
             Err(_) => Err(no_answer()),
+        }
+    }
+
+    /// The open connection and its generation, if there is one.
+    fn current(&self) -> Option<(u64, MultiplexedConnection)> {
+        let current = self.0.current.lock().expect("never poisoned");
+        Some((current.generation, current.connection.clone()?))
+    }
+
+    /// Opens a new connection (the stream, then the `redis` crate's handshake: `AUTH`,
+    /// `SELECT`, `HELLO` as the URL asks) within [`OP_TIMEOUT`], and makes it current.
+    async fn open(&self) -> Result<(u64, MultiplexedConnection), String> {
+        let open = async {
+            let stream = transport::open(&self.0.info)
+                .await
+                .map_err(|error| error.to_string())?;
+            let config = AsyncConnectionConfig::new().set_response_timeout(Some(OP_TIMEOUT));
+            let (connection, driver) = MultiplexedConnection::new_with_config(
+                self.0.info.redis_settings(),
+                stream,
+                config,
+            )
+            .await
+            .map_err(|error| error.to_string())?;
+            // The driver ends when the stream breaks or the last handle is dropped.
+            tokio::spawn(driver);
+            Ok::<_, String>(connection)
+        };
+        let connection = tokio::time::timeout(OP_TIMEOUT, open)
+            .await
+            .map_err(|_| no_answer())??;
+        let mut current = self.0.current.lock().expect("never poisoned");
+        current.generation += 1;
+        current.connection = Some(connection.clone());
+        Ok((current.generation, connection))
+    }
+
+    /// Drops connection `generation` if `error` broke it (a connection that timed out is
+    /// kept: a hung Redis may answer on it later) and it is still the current one: the
+    /// next probe opens another.
+    fn forget_if_broken(&self, generation: u64, error: &RedisError) {
+        if !is_unreachable(error) || error.is_timeout() {
+            return;
+        }
+        let mut current = self.0.current.lock().expect("never poisoned");
+        if current.generation == generation {
+            current.connection = None;
         }
     }
 

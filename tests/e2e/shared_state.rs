@@ -5,8 +5,10 @@
 //! (closed), until Redis is back. Without `redis-server` installed these are skipped
 //! with a line on stderr, or fail under `REQUIRE_REDIS=1`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::support::hostile_redis::{ANNOUNCED, HostileRedis};
 use crate::support::http::{ANN_TOKEN, BOB_TOKEN, HttpGateway, McpClient, bearer, headers};
 use crate::support::mrtr::{first_round, retry};
 use crate::support::person::{Answer, Person};
@@ -15,7 +17,7 @@ use crate::support::{
     Gateway, approve, assert_inbox_of, discover, mail_runs, start_emulator, text,
 };
 use arcade_mcp_gateway::emulator::Faults;
-use arcade_mcp_gateway::shared_state::{LEASE_TTL, OP_TIMEOUT, PROBE_EVERY};
+use arcade_mcp_gateway::shared_state::{LEASE_TTL, MAX_REPLY_BYTES, OP_TIMEOUT, PROBE_EVERY};
 use rmcp::model::{CallToolResponse, ProtocolVersion};
 use serde_json::{Value, json};
 
@@ -539,4 +541,134 @@ async fn replicas_share_limits_through_a_redis_over_tls() {
         refused(&ann).await,
         "the third call of the minute is refused"
     );
+}
+
+/// The resident memory of process `pid`, in bytes.
+fn resident_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().strip_suffix("kB"))
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .expect("VmRSS in /proc/PID/status");
+    kib * 1024
+}
+
+#[tokio::test]
+async fn a_hostile_redis_sending_a_gigabyte_reply_is_cut_off_and_memory_stays_bounded() {
+    const PASSWORD: &str = "hostile-SECRET-pw";
+    let hostile = HostileRedis::start().await;
+    let emulator = start_emulator().await;
+    let url = hostile.url(PASSWORD);
+    let env = [
+        ("ARCADE_GATEWAY_STATE_KEY", STATE_KEY),
+        ("ARCADE_GATEWAY_REDIS_URL", url.as_str()),
+    ];
+    let (gateway, _dir) =
+        crate::support::http::token_gateway(&emulator.base_url(), &["--stateless"], &env).await;
+    let pid = gateway.pid();
+    let ann = client(&gateway, ANN_TOKEN).await;
+    until_redis_is(&gateway, "ok").await;
+    let resting = resident_bytes(pid);
+
+    // The gateway's peak memory, sampled every 20 ms while the hostile replies stream.
+    let peak = std::sync::Arc::new(AtomicU64::new(resting));
+    let sampling = tokio::spawn({
+        let peak = peak.clone();
+        async move {
+            loop {
+                peak.fetch_max(resident_bytes(pid), Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    });
+
+    // Each call's admission gets a gigabyte announced: the connection is cut, the call
+    // is admitted by this replica's own counters, and the probe connects again.
+    const ROUNDS: usize = 4;
+    for round in 0..ROUNDS {
+        until_redis_is(&gateway, "ok").await;
+        let started = Instant::now();
+        add(&ann, round as i64).await;
+        assert!(
+            started.elapsed() < OP_TIMEOUT + Duration::from_millis(500),
+            "a call waited {:?} on a hostile Redis",
+            started.elapsed()
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sampling.abort();
+    let peak = peak.load(Ordering::SeqCst).max(resident_bytes(pid));
+    let streamed = hostile.streamed();
+    assert!(streamed.len() >= ROUNDS, "{} huge replies", streamed.len());
+
+    // What each connection took: the bound, and what the loopback socket buffers hold
+    // (some MiB), never the gigabyte announced; and each was closed by the gateway.
+    let slack = 32 << 20;
+    for (n, one) in streamed.iter().enumerate() {
+        let taken = one.bytes.load(Ordering::SeqCst);
+        assert!(
+            taken < (MAX_REPLY_BYTES as u64) + slack && taken < ANNOUNCED,
+            "connection {n} took {taken} bytes of the {ANNOUNCED} announced"
+        );
+        assert!(
+            one.cut.load(Ordering::SeqCst),
+            "connection {n} was left open"
+        );
+    }
+    assert!(
+        peak < resting + (64 << 20),
+        "resident memory went from {resting} to {peak} bytes"
+    );
+
+    // The cause is logged, once per loss, without the password; the server serves on.
+    let logs = gateway.logs();
+    assert!(
+        logs.contains("Redis sent a reply larger than the 1024 KiB this gateway accepts"),
+        "{logs}"
+    );
+    assert!(!logs.contains(PASSWORD), "{logs}");
+    add(&ann, 99).await;
+    let health = reqwest::get(format!("{}/healthz", gateway.base))
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    eprintln!(
+        "hostile Redis: {} replies of {ANNOUNCED} bytes announced, at most {} taken; RSS {} MiB resting, {} MiB peak",
+        streamed.len(),
+        streamed
+            .iter()
+            .map(|one| one.bytes.load(Ordering::SeqCst))
+            .max()
+            .unwrap_or(0),
+        resting >> 20,
+        peak >> 20
+    );
+}
+
+#[tokio::test]
+async fn a_redis_over_tls_whose_certificate_is_not_trusted_is_refused() {
+    let Some(redis) =
+        TlsRedisServer::start("a_redis_over_tls_whose_certificate_is_not_trusted").await
+    else {
+        return;
+    };
+    let emulator = start_emulator().await;
+    let url = redis.url();
+    // No SSL_CERT_FILE: the test CA that signed the server's certificate is not trusted.
+    let env = [
+        ("ARCADE_GATEWAY_STATE_KEY", STATE_KEY),
+        ("ARCADE_GATEWAY_REDIS_URL", url.as_str()),
+    ];
+    let (gateway, _dir) =
+        crate::support::http::token_gateway(&emulator.base_url(), &["--stateless"], &env).await;
+    until_redis_is(&gateway, "degraded").await;
+    let logs = gateway.logs();
+    assert!(
+        logs.contains("the TLS handshake with Redis failed"),
+        "{logs}"
+    );
+    assert!(logs.contains("SSL_CERT_FILE adds a private CA"), "{logs}");
+    add(&client(&gateway, ANN_TOKEN).await, 1).await;
 }

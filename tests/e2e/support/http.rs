@@ -193,6 +193,11 @@ impl HttpGateway {
         self.logs.lock().unwrap().clone()
     }
 
+    /// The gateway's process id, to read its memory in `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     pub async fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().expect("running") as i32;

@@ -7,6 +7,7 @@
 pub mod auth_proxy;
 pub mod auth_server;
 pub mod chromium;
+pub mod hostile_redis;
 pub mod http;
 pub mod mrtr;
 pub mod otlp;

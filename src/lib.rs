@@ -51,8 +51,9 @@
 //! too, for the offline demo and every test) and `mcp-client-config` (what `configure`
 //! writes: each MCP client's config file, its paths, format and secrets, and adding
 //! this server's entry to it), `tool-search` (the search index behind `search_tools`:
-//! BM25F over the served tools' fields, synonyms, named toolkits) and `fair-accept` (the
-//! HTTP server's connections: fair slots, idle, age and request limits).
+//! BM25F over the served tools' fields, synonyms, named toolkits), `fair-accept` (the
+//! HTTP server's connections: fair slots, idle, age and request limits) and
+//! `bounded-redis-stream` (the stream to Redis, each reply's size bounded).
 
 pub mod arcade;
 pub mod audit;

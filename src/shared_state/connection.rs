@@ -2,7 +2,7 @@
 //! crate's `MultiplexedConnection`, which pipelines concurrent commands on it: a pool's
 //! parallelism without a checkout, nor the round trip a pool spends checking each
 //! connection it hands out), every command bounded in time, every reply bounded in size
-//! ([`super::transport`]), and a probe that keeps the verdict "reachable or not" and
+//! (the `bounded-redis-stream` crate), and a probe that keeps the verdict "reachable or not" and
 //! opens a new connection when the last one broke.
 //!
 //! While Redis is unreachable no call waits for it: [`Redis::run`] answers `None` at once,
@@ -11,13 +11,15 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ConnectionInfo, IntoConnectionInfo, RedisError, RedisResult};
 
-use super::{RedisUrl, transport};
+use super::RedisUrl;
 
 /// The longest one Redis command may take, connecting included, before Redis counts as
 /// unreachable: a hung Redis costs a call at most this.
@@ -140,7 +142,7 @@ impl Redis {
 
     /// The open connection and its generation, if there is one.
     fn current(&self) -> Option<(u64, MultiplexedConnection)> {
-        let current = self.0.current.lock().expect("never poisoned");
+        let current = self.0.current.lock();
         Some((current.generation, current.connection.clone()?))
     }
 
@@ -148,7 +150,7 @@ impl Redis {
     /// `SELECT`, `HELLO` as the URL asks) within [`OP_TIMEOUT`], and makes it current.
     async fn open(&self) -> Result<(u64, MultiplexedConnection), String> {
         let open = async {
-            let stream = transport::open(&self.0.info)
+            let stream = bounded_redis_stream::open(&self.0.info)
                 .await
                 .map_err(|error| error.to_string())?;
             let config = AsyncConnectionConfig::new().set_response_timeout(Some(OP_TIMEOUT));
@@ -166,7 +168,7 @@ impl Redis {
         let connection = tokio::time::timeout(OP_TIMEOUT, open)
             .await
             .map_err(|_| no_answer())??;
-        let mut current = self.0.current.lock().expect("never poisoned");
+        let mut current = self.0.current.lock();
         current.generation += 1;
         current.connection = Some(connection.clone());
         Ok((current.generation, connection))
@@ -179,7 +181,7 @@ impl Redis {
         if !is_unreachable(error) || error.is_timeout() {
             return;
         }
-        let mut current = self.0.current.lock().expect("never poisoned");
+        let mut current = self.0.current.lock();
         if current.generation == generation {
             current.connection = None;
         }

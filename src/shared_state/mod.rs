@@ -14,16 +14,14 @@ mod address;
 mod admission;
 mod connection;
 mod replay;
-mod reply_size;
-mod transport;
 
 use sha2::{Digest, Sha256};
 
 pub use address::{RedisUrl, RedisUrlError};
 pub use admission::{Admission, CallRules, LEASE_TTL, Lease};
+pub use bounded_redis_stream::MAX_REPLY_BYTES;
 pub use connection::{OP_TIMEOUT, PROBE_EVERY, Redis};
 pub use replay::{ReplayError, ReplayGuard};
-pub use reply_size::MAX_REPLY_BYTES;
 
 /// The prefix of every key this gateway writes, so that it can share a Redis with others.
 pub const KEY_PREFIX: &str = "arcade-mcp-gateway:";

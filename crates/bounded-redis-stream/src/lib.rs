@@ -1,7 +1,9 @@
 //! The byte stream to Redis: opened over TCP, TLS (`rediss://`) or a Unix socket, with
-//! every byte Redis sends read through [`ReplySizer`] before the `redis` crate sees it.
+//! every byte Redis sends read through a [`ReplySizer`] before the `redis` crate sees it,
+//! so that no reply grows past [`MAX_REPLY_BYTES`].
 //!
-//! The gateway opens the stream itself, rather than letting the `redis` crate do it,
+//! It is a crate of its own because it needs nothing of the gateway: give its stream to
+//! `redis::aio::MultiplexedConnection::new_with_config`. The gateway opens the stream itself, rather than letting the `redis` crate do it,
 //! because that crate reads replies of any size and offers no hook into the sockets it
 //! opens. TLS is set up as that crate does it: the platform's trusted roots (which
 //! `SSL_CERT_FILE` and `SSL_CERT_DIR` replace), the server's certificate checked against
@@ -19,7 +21,9 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
-use super::reply_size::{ReplyRefused, ReplySizer};
+mod reply_size;
+
+pub use reply_size::{MAX_REPLY_BYTES, ReplyRefused, ReplySizer};
 
 /// Why no stream to Redis could be opened. No message quotes the URL (it may hold a
 /// password): the host is enough to say which.
@@ -60,7 +64,7 @@ trait Socket: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Socket for T {}
 
 /// Opens the stream to the Redis of `info`.
-pub(super) async fn open(info: &ConnectionInfo) -> Result<BoundedStream, TransportError> {
+pub async fn open(info: &ConnectionInfo) -> Result<BoundedStream, TransportError> {
     let socket: Box<dyn Socket> = match info.addr() {
         ConnectionAddr::Tcp(host, port) => Box::new(tcp(host, *port).await?),
         ConnectionAddr::TcpTls { insecure: true, .. } => return Err(TransportError::Insecure),

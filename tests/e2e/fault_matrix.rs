@@ -400,6 +400,9 @@ async fn startup(cell: Cell, emulator: &Emulator, flags: &[&str]) {
     let state = emulator.state();
     state.set_faults(cell.faults());
     if !cell.succeeds() {
+        // Its own catalog cache: another test's, for an emulator once on this port,
+        // would be served instead of failing.
+        let cache = tempfile::tempdir().unwrap();
         let output = tokio::process::Command::new(gateway_bin())
             .arg("serve")
             .args(flags)
@@ -408,6 +411,7 @@ async fn startup(cell: Cell, emulator: &Emulator, flags: &[&str]) {
             .env("ARCADE_API_KEY", API_KEY)
             .env("ARCADE_BASE_URL", emulator.base_url())
             .env("ARCADE_USER_ID", USER)
+            .env("ARCADE_GATEWAY_CACHE_DIR", cache.path())
             .stdin(std::process::Stdio::null())
             .output()
             .await

@@ -3,10 +3,10 @@
 //! the newest of each tool (all with `include_all_versions`), an execute without
 //! `tool_version` runs the newest, and a version can be retired while serving.
 
+use parking_lot::RwLock;
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::sync::RwLock;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -125,7 +125,7 @@ impl Catalog {
         .any(|&i| self.tools[i].definition.toolkit_version() == Some(version));
         if hosted {
             let key = (toolkit.to_lowercase(), version.to_owned());
-            self.retired.write().expect("retired lock").insert(key);
+            self.retired.write().insert(key);
         }
         hosted
     }
@@ -138,7 +138,7 @@ impl Catalog {
             tool.definition.toolkit.name.to_lowercase(),
             version.to_owned(),
         );
-        self.retired.read().expect("retired lock").contains(&key)
+        self.retired.read().contains(&key)
     }
 
     fn is_newest(&self, tool: &CatalogTool) -> bool {

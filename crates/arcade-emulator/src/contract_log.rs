@@ -18,7 +18,9 @@ use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
+
+use parking_lot::Mutex;
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{MatchedPath, Request};
@@ -118,7 +120,7 @@ pub async fn record(route: MatchedPath, request: Request, next: Next) -> Respons
 fn write_line(file: &Mutex<File>, line: &Value) {
     let mut text = line.to_string();
     text.push('\n');
-    let mut file = file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut file = file.lock();
     if let Err(error) = file.write_all(text.as_bytes()) {
         tracing::warn!(%error, "cannot write the contract log");
     }

@@ -13,7 +13,7 @@
 //! With `count`, only the first `count` such requests are touched (delay included):
 //! "fail the next N", after which the engine answers normally.
 
-use std::sync::Mutex;
+use parking_lot::Mutex;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -195,17 +195,17 @@ impl FaultInjector {
 
     /// Replaces the faults and restarts the counter.
     pub fn set(&self, faults: Faults) {
-        *self.inner.lock().expect("faults lock") = (faults, 0);
+        *self.inner.lock() = (faults, 0);
     }
 
     /// The faults in force.
     pub fn get(&self) -> Faults {
-        self.inner.lock().expect("faults lock").0.clone()
+        self.inner.lock().0.clone()
     }
 
     /// Decides what happens to the next request to `endpoint`.
     pub fn decide(&self, endpoint: &str) -> Decision {
-        let mut guard = self.inner.lock().expect("faults lock");
+        let mut guard = self.inner.lock();
         let (faults, counter) = &mut *guard;
         let latency = Duration::from_millis(faults.latency_ms);
         if !faults.applies_to(endpoint) || faults.count.is_some_and(|n| *counter >= n) {

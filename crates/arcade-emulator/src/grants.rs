@@ -8,8 +8,8 @@
 //! uses another's authorization or grant. Waiters on `auth/status?wait=` sleep on a
 //! `watch` channel per authorization and wake when it is decided.
 
+use parking_lot::Mutex;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::json;
@@ -150,18 +150,14 @@ impl Grants {
         self
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().expect("grants lock")
-    }
-
     /// Whether the user holds a grant of the provider covering every scope asked.
     pub fn is_granted(&self, ask: &Ask) -> bool {
-        self.lock().grant(ask).is_some()
+        self.inner.lock().grant(ask).is_some()
     }
 
     /// Where the user's grant for `ask` stands (`token_status` of a tool listing).
     pub fn token_status(&self, ask: &Ask) -> AuthStatus {
-        let inner = self.lock();
+        let inner = self.inner.lock();
         if inner.grant(ask).is_some() {
             return AuthStatus::Completed;
         }
@@ -174,7 +170,7 @@ impl Grants {
     /// Starts or looks up an authorization: completed if already granted, else the
     /// user's pending one for the same ask, else a new pending one.
     pub fn authorize(&self, ask: Ask, next_uri: Option<String>) -> Snapshot {
-        let mut inner = self.lock();
+        let mut inner = self.inner.lock();
         let wanted = match inner.grant(&ask) {
             Some(_) => AuthStatus::Completed,
             None => AuthStatus::Pending,
@@ -191,12 +187,18 @@ impl Grants {
 
     /// The authorization `id`, if it exists.
     pub fn status(&self, id: &str) -> Option<Snapshot> {
-        self.snapshot(&self.lock(), id)
+        self.snapshot(&self.inner.lock(), id)
     }
 
     /// The authorization `id`, after waiting up to `wait` for it to leave `pending`.
     pub async fn wait(&self, id: &str, wait: Duration) -> Option<Snapshot> {
-        let mut changes = self.lock().authorizations.get(id)?.changes.subscribe();
+        let mut changes = self
+            .inner
+            .lock()
+            .authorizations
+            .get(id)?
+            .changes
+            .subscribe();
         let decided = changes.wait_for(|status| *status != AuthStatus::Pending);
         // Decided, timed out or closed: in every case, answer with what stands now.
         let _ = tokio::time::timeout(wait, decided).await;
@@ -206,7 +208,8 @@ impl Grants {
     /// How many `auth/status?wait=` long-polls are waiting on `id` right now, so a
     /// test can see that a client gave up its wait (a dropped request ends its poll).
     pub fn waiters(&self, id: &str) -> usize {
-        self.lock()
+        self.inner
+            .lock()
             .authorizations
             .get(id)
             .map_or(0, |a| a.changes.receiver_count())
@@ -216,7 +219,7 @@ impl Grants {
     /// one is left as it is): a denial fails it; an approval stores the grant, or, when
     /// the project has a custom user verifier, starts a flow that waits for it.
     pub fn consent(&self, id: &str, approve: bool) -> Option<Consent> {
-        let mut inner = self.lock();
+        let mut inner = self.inner.lock();
         let authorization = inner.authorizations.get(id)?;
         let pending = *authorization.changes.borrow() == AuthStatus::Pending;
         if let (true, true, Some(verifier)) = (pending, approve, &self.user_verifier_url) {
@@ -233,7 +236,7 @@ impl Grants {
     /// `auth/confirm_user`: completes the flow's grant when `user_id` is the user it was
     /// started for. Otherwise nothing changes: the flow stays pending for its own user.
     pub fn confirm_user(&self, flow_id: &str, user_id: &str) -> Result<Snapshot, ConfirmError> {
-        let mut inner = self.lock();
+        let mut inner = self.inner.lock();
         let unknown = || ConfirmError::UnknownFlow(flow_id.to_owned());
         let id = inner.flows.get(flow_id).cloned().ok_or_else(unknown)?;
         let owner = &inner
@@ -259,7 +262,8 @@ impl Grants {
         let keep = |g: &&Grant| {
             user_id.is_none_or(|u| g.user_id == u) && provider_id.is_none_or(|p| g.provider_id == p)
         };
-        self.lock()
+        self.inner
+            .lock()
             .grants
             .iter()
             .filter(keep)
@@ -279,7 +283,7 @@ impl Grants {
 
     /// Revokes the grant behind connection `id`; false when there is none.
     pub fn revoke(&self, connection_id: &str) -> bool {
-        let mut inner = self.lock();
+        let mut inner = self.inner.lock();
         let before = inner.grants.len();
         inner.grants.retain(|g| g.connection_id != connection_id);
         inner.grants.len() < before
@@ -289,7 +293,8 @@ impl Grants {
     /// token only through this, so revoking the grant (deleting the user connection)
     /// makes the token stop working at once.
     pub fn holder_of(&self, token: &str) -> Option<Ask> {
-        self.lock()
+        self.inner
+            .lock()
             .grants
             .iter()
             .find(|g| g.token == token)

@@ -2,7 +2,9 @@
 //! open to tests (counters, fault and style switches).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use axum::http::{HeaderMap, header};
 use serde::Serialize;
@@ -83,13 +85,13 @@ impl EmulatorState {
     /// The `tool_version` the last execute or authorize of `tool` was pinned to:
     /// `Some(None)` when it was sent without one, `None` when none was sent.
     pub fn last_pinned_version(&self, tool: &str) -> Option<Option<String>> {
-        let pinned = self.shared.pinned.lock().expect("pinned lock");
+        let pinned = self.shared.pinned.lock();
         pinned.get(&tool.to_lowercase()).cloned()
     }
 
     /// Notes which version an execute or authorize of `tool` was pinned to.
     pub(super) fn note_pinned_version(&self, tool: &str, version: Option<&str>) {
-        let mut pinned = self.shared.pinned.lock().expect("pinned lock");
+        let mut pinned = self.shared.pinned.lock();
         pinned.insert(tool.to_lowercase(), version.map(str::to_owned));
     }
 
@@ -109,12 +111,7 @@ impl EmulatorState {
     fn runs(&self, tool: &str, user: &str) -> Option<Runs> {
         let found = self.shared.catalog.get(tool, None)?;
         let key = (found.definition.qualified_name.clone(), user.to_owned());
-        self.shared
-            .executions
-            .lock()
-            .expect("executions lock")
-            .get(&key)
-            .cloned()
+        self.shared.executions.lock().get(&key).cloned()
     }
 
     /// How many requests reached `endpoint` (`execute`, `tools.list`, `auth.status`, …),
@@ -123,7 +120,6 @@ impl EmulatorState {
         self.shared
             .requests
             .lock()
-            .expect("requests lock")
             .get(endpoint)
             .copied()
             .unwrap_or(0)
@@ -131,12 +127,7 @@ impl EmulatorState {
 
     /// The `traceparent` header of the last request to `endpoint` that carried one.
     pub fn last_traceparent(&self, endpoint: &str) -> Option<String> {
-        self.shared
-            .traceparents
-            .lock()
-            .expect("traceparents lock")
-            .get(endpoint)
-            .cloned()
+        self.shared.traceparents.lock().get(endpoint).cloned()
     }
 
     /// How many requests to `endpoint` were abandoned: their handling was dropped
@@ -146,7 +137,6 @@ impl EmulatorState {
         self.shared
             .abandoned
             .lock()
-            .expect("abandoned lock")
             .get(endpoint)
             .copied()
             .unwrap_or(0)
@@ -166,11 +156,11 @@ impl EmulatorState {
 
     /// Changes how execute says "authorization required".
     pub fn set_auth_required_style(&self, style: AuthRequiredStyle) {
-        *self.shared.style.lock().expect("style lock") = style;
+        *self.shared.style.lock() = style;
     }
 
     pub(super) fn auth_required_style(&self) -> AuthRequiredStyle {
-        *self.shared.style.lock().expect("style lock")
+        *self.shared.style.lock()
     }
 
     pub(super) fn catalog(&self) -> &Catalog {
@@ -183,12 +173,12 @@ impl EmulatorState {
 
     /// The key the emulator accepts now.
     pub fn api_key(&self) -> String {
-        self.shared.api_key.lock().expect("key lock").clone()
+        self.shared.api_key.lock().clone()
     }
 
     /// Rotates the accepted key, so tests can see how a client meets a revoked key.
     pub fn set_api_key(&self, key: &str) {
-        *self.shared.api_key.lock().expect("key lock") = key.to_owned();
+        *self.shared.api_key.lock() = key.to_owned();
     }
 
     pub(super) fn faults(&self) -> &FaultInjector {
@@ -217,19 +207,12 @@ impl EmulatorState {
             self.shared
                 .traceparents
                 .lock()
-                .expect("traceparents lock")
                 .insert(endpoint, value.to_owned());
         }
     }
 
     pub(super) fn count_request(&self, endpoint: &'static str) {
-        *self
-            .shared
-            .requests
-            .lock()
-            .expect("requests lock")
-            .entry(endpoint)
-            .or_default() += 1;
+        *self.shared.requests.lock().entry(endpoint).or_default() += 1;
     }
 
     /// A guard counting the request to `endpoint` as abandoned unless
@@ -244,7 +227,7 @@ impl EmulatorState {
     /// Counts one run of `tool` for `user`: its number (1 for the first) and the
     /// execution id its answer carries.
     pub(super) fn record_execution(&self, tool: &str, user: &str) -> Run {
-        let mut executions = self.shared.executions.lock().expect("executions lock");
+        let mut executions = self.shared.executions.lock();
         let runs = executions
             .entry((tool.to_owned(), user.to_owned()))
             .or_default();
@@ -291,22 +274,16 @@ impl EmulatorState {
     }
 
     pub(super) fn stats(&self) -> Stats {
-        let requests = self.shared.requests.lock().expect("requests lock");
+        let requests = self.shared.requests.lock();
         let mut executions: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-        for ((tool, user), runs) in self
-            .shared
-            .executions
-            .lock()
-            .expect("executions lock")
-            .iter()
-        {
+        for ((tool, user), runs) in self.shared.executions.lock().iter() {
             executions
                 .entry(tool.clone())
                 .or_default()
                 .insert(user.clone(), runs.count);
         }
-        let abandoned = self.shared.abandoned.lock().expect("abandoned lock");
-        let traceparents = self.shared.traceparents.lock().expect("traceparents lock");
+        let abandoned = self.shared.abandoned.lock();
+        let traceparents = self.shared.traceparents.lock();
         Stats {
             tools: self.shared.catalog.tool_count(),
             requests: requests.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
@@ -359,7 +336,6 @@ impl Drop for Unfinished {
                 .shared
                 .abandoned
                 .lock()
-                .expect("abandoned lock")
                 .entry(endpoint)
                 .or_default() += 1;
         }

@@ -3,7 +3,6 @@
 //! one the test names), named in `Arcade-User-Id` beside the shared secret. What the client sent
 //! in those headers is dropped, and redirects are passed back, not followed.
 
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 
@@ -71,11 +70,5 @@ async fn forward(State(proxy): State<Forwarding>, request: Request) -> Response 
         .send()
         .await
         .unwrap();
-    let mut response = Response::builder().status(answer.status());
-    for (name, value) in answer.headers() {
-        response = response.header(name, value);
-    }
-    response
-        .body(Body::from(answer.bytes().await.unwrap()))
-        .unwrap()
+    super::relay(answer).await
 }

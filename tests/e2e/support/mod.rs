@@ -266,6 +266,27 @@ pub async fn loopback_listener() -> (TcpListener, SocketAddr) {
     (listener, addr)
 }
 
+/// A free loopback port, for a child process that binds it itself (chromedriver,
+/// redis-server).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An answer a test proxy received, passed on as its own: status, headers and body.
+pub async fn relay(answer: reqwest::Response) -> axum::response::Response {
+    let mut response = axum::response::Response::builder().status(answer.status());
+    for (name, value) in answer.headers() {
+        response = response.header(name, value);
+    }
+    response
+        .body(axum::body::Body::from(answer.bytes().await.unwrap()))
+        .unwrap()
+}
+
 /// Serves `app` on `listener` until the test's runtime ends.
 pub fn serve(listener: TcpListener, app: Router) {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -37,11 +37,7 @@ impl RedisServer {
             );
             return None;
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::free_port();
         let mut server = Self {
             port,
             child: None,
@@ -159,11 +155,7 @@ impl TlsRedisServer {
         drop(RedisServer::start(test).await?);
         let dir = tempfile::tempdir().unwrap();
         issue_certificates(dir.path());
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::free_port();
         let file = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
         let mut child = Command::new("redis-server")
             .args(["--port", "0", "--tls-port", &port.to_string()])

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 
@@ -55,11 +54,5 @@ async fn forward(
         }
     }
     let answer = forward.send().await.unwrap();
-    let mut response = Response::builder().status(answer.status());
-    for (name, value) in answer.headers() {
-        response = response.header(name, value);
-    }
-    response
-        .body(Body::from(answer.bytes().await.unwrap()))
-        .unwrap()
+    super::relay(answer).await
 }

@@ -183,3 +183,37 @@ impl AsyncWrite for BoundedStream {
 fn refusal(refused: &ReplyRefused) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, refused.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use redis::IntoConnectionInfo;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn tls_without_checking_the_certificate_is_refused_before_connecting() {
+        let info = "rediss://127.0.0.1:1/#insecure"
+            .into_connection_info()
+            .unwrap();
+        let error = open(&info).await.err().expect("refused");
+        assert!(matches!(error, TransportError::Insecure), "{error}");
+        assert!(error.to_string().contains("SSL_CERT_FILE"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_says_it_cannot_connect() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let info = format!("redis://127.0.0.1:{port}/")
+            .into_connection_info()
+            .unwrap();
+        let error = open(&info).await.err().expect("nothing listens there");
+        assert!(
+            error.to_string().starts_with("cannot connect to Redis: "),
+            "{error}"
+        );
+    }
+}
